@@ -1,5 +1,178 @@
 import * as core from '@actions/core'
+import { createAzureClients, type AzureClients } from './azure/clients.js'
+import { chooseSignIn } from './azure/credential.js'
+import { ActionError } from './azure/errors.js'
+import { applyPlan, revokePassword } from './execute.js'
+import { fromEnvironment } from './inputs/input-reader.js'
+import { parseSettings } from './inputs/parse-settings.js'
+import { observeState, type ObservedState } from './observe.js'
+import { otherSlot, planDeploy, planTeardown, type Plan } from './plan.js'
+import type { Log } from './ports.js'
+import { collectOutputs, formatPlan, summaryTables, type FinalState } from './report.js'
+import { maskSecret } from './secrets.js'
+import type { PasswordSlot, Settings } from './settings.js'
+import { settleExtension, waitUntilOnline } from './wait.js'
 
-export async function run(): Promise<void> {
-  core.info('connected registry action')
+const actionsLog: Log = {
+  info: (message) => core.info(message),
+  warning: (message) => core.warning(message),
+  debug: (message) => core.debug(message),
+  group: (name, fn) => core.group(name, fn),
+  mask: (secret) => core.setSecret(secret)
+}
+
+function maskSecretInputs(settings: Settings, log: Log): void {
+  const tls = settings.extension.tls
+  if (tls.strategy === 'byoc') maskSecret(log, tls.privateKeyPem)
+}
+
+const isOnline = (observed: ObservedState): boolean =>
+  observed.connectedRegistry?.activation?.status === 'Active' &&
+  (observed.connectedRegistry.connectionState ?? '').toLowerCase() === 'online' &&
+  observed.extension?.provisioningState === 'Succeeded'
+
+async function readState(clients: AzureClients, settings: Settings, log: Log): Promise<ObservedState> {
+  let observed = await observeState(clients, settings)
+  const settled = await settleExtension(clients, settings, log, observed.extension)
+  if (settled !== observed.extension) observed = await observeState(clients, settings)
+  log.info(
+    `Registry: ${observed.registry ? `${observed.registry.sku}, data endpoint ${observed.registry.dataEndpointEnabled ? 'enabled' : 'disabled'}` : 'not found'}`
+  )
+  log.info(`Cluster: ${observed.cluster?.connectivityStatus ?? 'not found'}`)
+  log.info(
+    `Connected registry: ${observed.connectedRegistry ? `${observed.connectedRegistry.connectionState ?? 'unknown'}, ${observed.connectedRegistry.activation?.status ?? 'unknown'}` : 'absent'}`
+  )
+  log.info(`Extension: ${observed.extension?.provisioningState ?? 'absent'}`)
+  return observed
+}
+
+function makePlan(settings: Settings, observed: ObservedState): Plan {
+  const { operation, rotate } = settings.behaviour
+  if (operation === 'teardown') return planTeardown(settings, observed)
+  return planDeploy(settings, observed, { rotate: rotate || operation === 'rotate-credentials' })
+}
+
+async function writeSummary(title: string, plan: Plan | undefined, settings: Settings | undefined, final: FinalState, failure?: string): Promise<void> {
+  if (!process.env.GITHUB_STEP_SUMMARY) return
+  core.summary.addHeading(title, 2)
+  if (failure) core.summary.addRaw(`<p><strong>Failed:</strong> ${failure.replace(/</g, '&lt;')}</p>`, true)
+  if (plan && settings) {
+    for (const table of summaryTables(plan, settings.behaviour.operation, final)) {
+      core.summary.addHeading(table.heading, 3)
+      const [header, ...rows] = table.rows
+      core.summary.addTable([header.map((data) => ({ data, header: true })), ...rows])
+    }
+  }
+  await core.summary.write()
+}
+
+export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const log = actionsLog
+  let settings: Settings | undefined
+  let plan: Plan | undefined
+  const final: FinalState = {}
+  try {
+    const parsed = parseSettings(fromEnvironment(env), env)
+    settings = parsed.settings
+    maskSecretInputs(settings, log)
+    for (const warning of parsed.warnings) log.warning(warning)
+    const current = settings
+    const { operation } = current.behaviour
+
+    const clients = await log.group('Sign in', async () => {
+      const signIn = chooseSignIn(current.cloud, {
+        env,
+        log,
+        getIdToken: (audience) => core.getIDToken(audience)
+      })
+      log.info(`Signing in with ${signIn.method}`)
+      log.info(`Azure Resource Manager: ${current.cloud.armEndpoint}`)
+      return createAzureClients(
+        signIn.credential,
+        current.target.subscriptionId,
+        current.cloud,
+        Math.min(current.behaviour.pollIntervalMs, 2000)
+      )
+    })
+
+    const observed = await log.group('Read current state', () => readState(clients, current, log))
+    const currentPlan = await log.group('Plan', async () => {
+      const made = makePlan(current, observed)
+      for (const line of formatPlan(made)) log.info(line)
+      for (const warning of made.warnings) log.warning(warning)
+      return made
+    })
+    plan = currentPlan
+    final.connectedRegistry = observed.connectedRegistry
+    final.extension = observed.extension
+    final.passwordSlot = currentPlan.passwordSlot
+
+    if (operation === 'plan') {
+      if (current.behaviour.failOnChanges && currentPlan.changed) {
+        throw new ActionError(
+          'The plan has changes and fail-on-changes is true: the deployment has drifted from the inputs. Run the deploy to converge.'
+        )
+      }
+    } else if (!currentPlan.changed && operation !== 'teardown' && isOnline(observed)) {
+      log.info('Nothing to change: the connected registry is Active and Online.')
+    } else if (currentPlan.changed || operation !== 'teardown') {
+      const applied = currentPlan.changed
+        ? await log.group('Apply', () => applyPlan(currentPlan, current, observed, clients, log))
+        : {}
+      if (applied.passwordSlot) final.passwordSlot = applied.passwordSlot
+      if (operation !== 'teardown') {
+        const waited = await log.group('Wait until Online', () =>
+          waitUntilOnline(clients, current, log)
+        )
+        final.connectedRegistry = waited.connectedRegistry
+        final.extension = waited.extension
+        const previousSlot = currentPlan.steps.some((s) => s.detail.kind === 'sync-password')
+          ? otherSlot(final.passwordSlot as PasswordSlot)
+          : undefined
+        if (current.behaviour.revokeOldPassword && previousSlot) {
+          await log.group('Revoke the old password', async () => {
+            await revokePassword(current, currentPlan, clients, log, previousSlot)
+            log.info(`The old password (${previousSlot}) no longer works.`)
+          })
+        }
+        if (current.behaviour.outputConnectionString && applied.connectionString) {
+          core.setOutput('connection-string', applied.connectionString)
+        }
+      } else {
+        final.connectedRegistry = undefined
+        final.extension = undefined
+      }
+    }
+
+    const outputs = collectOutputs(currentPlan, operation, final)
+    for (const [name, value] of Object.entries(outputs)) core.setOutput(name, value)
+    log.info(
+      operation === 'plan'
+        ? `Plan: ${currentPlan.changed ? 'changes pending' : 'no changes'}.`
+        : `Done: ${currentPlan.changed ? 'changes applied' : 'nothing changed'}${outputs['connection-state'] ? `, connected registry ${outputs['connection-state']}` : ''}.`
+    )
+    await writeSummary(titleFor(current), currentPlan, current, final)
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error)
+    if (!(error instanceof ActionError) && error instanceof Error && error.stack) {
+      core.debug(error.stack)
+    }
+    core.setFailed(message)
+    try {
+      await writeSummary(settings ? titleFor(settings) : 'Connected registry', plan, settings, final, message)
+    } catch {
+      // The failure itself is already reported.
+    }
+  }
+}
+
+function titleFor(settings: Settings): string {
+  const { connectedRegistry, cluster } = settings.target
+  const verb: Record<string, string> = {
+    deploy: 'Deploy',
+    plan: 'Plan',
+    'rotate-credentials': 'Credential rotation',
+    teardown: 'Teardown'
+  }
+  return `${verb[settings.behaviour.operation]} of connected registry '${connectedRegistry}' on '${cluster}'`
 }

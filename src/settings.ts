@@ -25,7 +25,9 @@ export type CloudEnvironment = (typeof ENVIRONMENTS)[number]
 export const PASSWORD_SLOTS = ['password1', 'password2'] as const
 export type PasswordSlot = (typeof PASSWORD_SLOTS)[number]
 
-/** PEM text of a certificate or key, already decoded from base64 when the input was base64. */
+/** PEM text of a certificate (chain) or key, already decoded from base64 when the input was
+ * base64, with LF line endings; certificates are re-encoded canonically, so equal certificates
+ * give equal text. */
 export type Pem = string
 
 export type TlsSettings =
@@ -39,6 +41,8 @@ export type TlsSettings =
       caCertificatePem: Pem
       /** SHA-256 of the DER certificate, hex: identifies the material without revealing the key. */
       certificateFingerprint: string
+      /** SHA-256 of the DER CA certificate (the first one when several), hex. */
+      caCertificateFingerprint: string
       notAfter: Date
     }
   | { strategy: 'kubernetes-secret'; secretName: string }
@@ -76,6 +80,7 @@ export interface ConnectedRegistrySettings {
 }
 
 export interface ExtensionSettings {
+  /** Required for deploy, plan and rotate-credentials; '' for a teardown that did not give it. */
   serviceClusterIp: string
   tls: TlsSettings
   trustDistribution: boolean

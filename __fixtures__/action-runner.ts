@@ -1,0 +1,145 @@
+// Runs the bundled action exactly as a runner does: `node dist/index.js` with INPUT_* variables
+// and the GITHUB_* files, against a running emulator. Returns everything the action left behind.
+
+import { spawn } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import type { RunningEmulator } from '../emulator/index.js'
+
+export const DIST_ENTRY = path.resolve('dist/index.js')
+
+export interface ActionRun {
+  exitCode: number
+  stdout: string
+  stderr: string
+  outputs: Record<string, string>
+  summary: string
+  /** Every file the runner gave the action (output, summary, state, env), by name. */
+  files: Record<string, string>
+  /** Files the action created anywhere under its working directory or temp dir. */
+  createdFiles: Record<string, string>
+  durationMs: number
+}
+
+export interface RunOptions {
+  inputs: Record<string, string>
+  /** Extra environment, e.g. AZURE_CLIENT_SECRET or ACTIONS_ID_TOKEN_REQUEST_URL. */
+  env?: Record<string, string | undefined>
+  /** Sign-in: 'secret' (default) puts the seeded service principal in the environment. */
+  signIn?: 'secret' | 'oidc' | 'none'
+}
+
+/** Parses the `name<<delimiter` blocks @actions/core writes to GITHUB_OUTPUT. */
+export function parseOutputFile(text: string): Record<string, string> {
+  const outputs: Record<string, string> = {}
+  const lines = text.split('\n')
+  for (let i = 0; i < lines.length; i++) {
+    const match = /^([^<]+)<<(.+)$/.exec(lines[i])
+    if (!match) continue
+    const [, name, delimiter] = match
+    const value: string[] = []
+    for (i++; i < lines.length && lines[i] !== delimiter; i++) value.push(lines[i])
+    outputs[name] = value.join('\n')
+  }
+  return outputs
+}
+
+function listFiles(dir: string): string[] {
+  if (!fs.existsSync(dir)) return []
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name)
+    return entry.isDirectory() ? listFiles(full) : [full]
+  })
+}
+
+export function emulatorInputs(emu: RunningEmulator): Record<string, string> {
+  return {
+    'subscription-id': emu.env.AZURE_SUBSCRIPTION_ID,
+    'arm-endpoint': emu.env.ARM_ENDPOINT,
+    'authority-host': emu.env.AUTHORITY_HOST
+  }
+}
+
+export async function runAction(emu: RunningEmulator, options: RunOptions): Promise<ActionRun> {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'cr-action-'))
+  const workspace = path.join(home, 'workspace')
+  const runnerTemp = path.join(home, 'runner-temp')
+  fs.mkdirSync(workspace)
+  fs.mkdirSync(runnerTemp)
+  const files = {
+    GITHUB_OUTPUT: path.join(home, 'output'),
+    GITHUB_STEP_SUMMARY: path.join(home, 'summary'),
+    GITHUB_STATE: path.join(home, 'state'),
+    GITHUB_ENV: path.join(home, 'env'),
+    GITHUB_PATH: path.join(home, 'path')
+  }
+  for (const file of Object.values(files)) fs.writeFileSync(file, '')
+
+  const signIn = options.signIn ?? 'secret'
+  const env: Record<string, string> = {
+    // Only node's own directory: no az CLI is found, as on a runner without azure/login.
+    PATH: path.dirname(process.execPath),
+    HOME: home,
+    RUNNER_TEMP: runnerTemp,
+    GITHUB_WORKSPACE: workspace,
+    NODE_EXTRA_CA_CERTS: emu.caPath,
+    ...files
+  }
+  if (signIn === 'secret') {
+    env.AZURE_CLIENT_ID = emu.env.AZURE_CLIENT_ID
+    env.AZURE_TENANT_ID = emu.env.AZURE_TENANT_ID
+    env.AZURE_CLIENT_SECRET = emu.env.AZURE_CLIENT_SECRET
+  }
+  const inputs: Record<string, string> = { ...emulatorInputs(emu), ...options.inputs }
+  if (signIn === 'oidc') {
+    env.ACTIONS_ID_TOKEN_REQUEST_URL = emu.env.ACTIONS_ID_TOKEN_REQUEST_URL
+    env.ACTIONS_ID_TOKEN_REQUEST_TOKEN = emu.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN
+    inputs['client-id'] ??= emu.env.AZURE_CLIENT_ID
+    inputs['tenant-id'] ??= emu.env.AZURE_TENANT_ID
+  }
+  for (const [name, value] of Object.entries(inputs)) {
+    env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value
+  }
+  for (const [name, value] of Object.entries(options.env ?? {})) {
+    if (value === undefined) delete env[name]
+    else env[name] = value
+  }
+
+  const started = Date.now()
+  const child = spawn(process.execPath, [DIST_ENTRY], { cwd: workspace, env })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  const exitCode: number = await new Promise((resolve) => child.on('close', (code) => resolve(code ?? -1)))
+  const durationMs = Date.now() - started
+
+  const read = (file: string) => fs.readFileSync(file, 'utf8')
+  const runnerFiles = new Set(Object.values(files))
+  const createdFiles: Record<string, string> = {}
+  for (const file of [...listFiles(workspace), ...listFiles(runnerTemp), ...listFiles(home)]) {
+    if (!runnerFiles.has(file)) createdFiles[file] = read(file)
+  }
+  const result: ActionRun = {
+    exitCode,
+    stdout,
+    stderr,
+    outputs: parseOutputFile(read(files.GITHUB_OUTPUT)),
+    summary: read(files.GITHUB_STEP_SUMMARY),
+    files: Object.fromEntries(Object.entries(files).map(([name, file]) => [name, read(file)])),
+    createdFiles,
+    durationMs
+  }
+  fs.rmSync(home, { recursive: true, force: true })
+  return result
+}
+
+/** The message of a failed run (`::error::` line), for assertions. */
+export function errorOf(run: ActionRun): string {
+  return run.stdout
+    .split('\n')
+    .filter((line) => line.startsWith('::error::'))
+    .map((line) => line.slice('::error::'.length).replace(/%0A/g, '\n').replace(/%25/g, '%'))
+    .join('\n')
+}

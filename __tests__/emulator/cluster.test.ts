@@ -1,0 +1,535 @@
+// The simulated cluster side, driven only through the real SDK clients: extension
+// provisioning (chart checks), the connected-registry instance and its states.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
+import { generate } from 'selfsigned'
+import { startEmulator, type RunningEmulator } from '../../emulator/index.js'
+import {
+  CLUSTER,
+  FAST_TIMING,
+  OFFLINE_CLUSTER,
+  POLL,
+  REGISTRY,
+  RG,
+  connectionStates,
+  connectionString,
+  createConnectedRegistry,
+  extensionBody,
+  gatewayActions,
+  getConnectedRegistry,
+  installExtension,
+  registryId,
+  sdkClients,
+  waitFor,
+  waitForConnectionState,
+  type Clients
+} from './helpers.js'
+
+let emu: RunningEmulator
+let c: Clients
+
+beforeAll(async () => {
+  emu = await startEmulator({ quiet: true })
+  c = sdkClients(emu)
+})
+afterAll(async () => {
+  await emu.stop()
+})
+beforeEach(() => {
+  emu.admin.reset()
+  emu.admin.setTiming(FAST_TIMING)
+})
+
+const SETTINGS = { 'service.clusterIP': '10.0.0.50' }
+const ext = (name: string) =>
+  c.k8s.extensions.get(RG, 'Microsoft.Kubernetes', 'connectedClusters', CLUSTER, name)
+const patchExtension = (
+  name: string,
+  body: Parameters<Clients['k8s']['extensions']['beginUpdateAndWait']>[5]
+) =>
+  c.k8s.extensions.beginUpdateAndWait(
+    RG,
+    'Microsoft.Kubernetes',
+    'connectedClusters',
+    CLUSTER,
+    name,
+    body,
+    POLL
+  )
+
+describe('happy path', () => {
+  it('goes Offline → Syncing → Online after activation, reporting the instance details', async () => {
+    const d = await createConnectedRegistry(c, 'edgehappy')
+    expect(d.gatewayEndpoint).toBe('contosoacr.eastus.data.azurecr.io')
+    const before = await getConnectedRegistry(c, 'edgehappy')
+    expect(before).toMatchObject({
+      connectionState: 'Offline',
+      activation: { status: 'Inactive' },
+      provisioningState: 'Succeeded'
+    })
+
+    const installed = await installExtension(c, 'edgehappy', SETTINGS, {
+      connectionString: d.connectionString
+    })
+    expect(installed).toMatchObject({ provisioningState: 'Succeeded', currentVersion: '0.11.0' })
+    expect(installed.configurationProtectedSettings).toBeUndefined()
+
+    const online = await waitForConnectionState(c, 'edgehappy', 'Online')
+    expect(online).toMatchObject({
+      activation: { status: 'Active' },
+      version: '0.11.0',
+      loginServer: { host: '10.0.0.50', tls: { status: 'Enabled' } },
+      statusDetails: []
+    })
+    expect(online.lastActivityTime).toBeInstanceOf(Date)
+    expect(online.parent?.syncProperties.lastSyncTime).toBeInstanceOf(Date)
+
+    expect(connectionStates(emu, 'edgehappy')).toEqual(['Offline->Syncing', 'Syncing->Online'])
+    const events = emu.admin.events()
+    const at = (property: string, to: string) =>
+      Date.parse(
+        events.find(
+          (e) =>
+            e.resource.endsWith('/connectedRegistries/edgehappy') &&
+            e.property === property &&
+            e.to === to
+        )?.time ?? ''
+      )
+    const installedAt = Date.parse(
+      events.find(
+        (e) =>
+          e.resource.endsWith('/extensions/edgehappy') &&
+          e.property === 'provisioningState' &&
+          e.to === 'Succeeded'
+      )?.time ?? ''
+    )
+    // Logical times: exactly the configured delays apart.
+    expect(at('activation.status', 'Active') - installedAt).toBe(FAST_TIMING.activationMs)
+    expect(at('connectionState', 'Syncing')).toBe(at('activation.status', 'Active'))
+    expect(at('connectionState', 'Online') - at('connectionState', 'Syncing')).toBe(
+      FAST_TIMING.syncingMs
+    )
+  })
+
+  it('reports TLS Disabled for httpEnabled=true without cert-manager', async () => {
+    const d = await createConnectedRegistry(c, 'edgehttp')
+    await installExtension(
+      c,
+      'edgehttp',
+      {
+        ...SETTINGS,
+        httpEnabled: 'true',
+        'cert-manager.enabled': 'false',
+        'cert-manager.install': 'false'
+      },
+      { connectionString: d.connectionString }
+    )
+    const online = await waitForConnectionState(c, 'edgehttp', 'Online')
+    expect(online.loginServer?.tls?.status).toBe('Disabled')
+  })
+})
+
+describe('credentials', () => {
+  it('a wrong password makes the registry Unhealthy with UNAUTHORIZED / Incorrect Password', async () => {
+    const d = await createConnectedRegistry(c, 'edgewrongpw')
+    const bad = connectionString(d.name, d.name, `${d.password.slice(0, -3)}AAA`, d.gatewayEndpoint)
+    await installExtension(c, 'edgewrongpw', SETTINGS, { connectionString: bad })
+    const cr = await waitForConnectionState(c, 'edgewrongpw', 'Unhealthy')
+    expect(cr.statusDetails).toHaveLength(1)
+    expect(cr.statusDetails?.[0]).toMatchObject({
+      type: 'connectivity',
+      code: 'UNAUTHORIZED',
+      description: 'Incorrect Password'
+    })
+    expect(cr.statusDetails?.[0].timestamp).toBeInstanceOf(Date)
+    expect(typeof cr.statusDetails?.[0].correlationId).toBe('string')
+    expect(cr.activation?.status).toBe('Inactive')
+  })
+
+  it('regenerating the slot in use breaks the instance; a new connection string repairs it', async () => {
+    const d = await createConnectedRegistry(c, 'edgerotate')
+    await installExtension(c, 'edgerotate', SETTINGS, { connectionString: d.connectionString })
+    await waitForConnectionState(c, 'edgerotate', 'Online')
+
+    const regenerated = await c.acr.registries.generateCredentials(
+      RG,
+      REGISTRY,
+      { tokenId: d.tokenId, name: 'password1' },
+      POLL
+    )
+    const newPassword = regenerated.passwords?.[0].value ?? ''
+    expect(newPassword).not.toBe(d.password)
+    const broken = await getConnectedRegistry(c, 'edgerotate')
+    expect(broken.connectionState).toBe('Unhealthy')
+    expect(broken.statusDetails?.[0]).toMatchObject({
+      code: 'UNAUTHORIZED',
+      description: 'Incorrect Password'
+    })
+
+    const repaired = await patchExtension('edgerotate', {
+      configurationProtectedSettings: {
+        connectionString: connectionString(d.name, d.name, newPassword, d.gatewayEndpoint)
+      }
+    })
+    expect(repaired.provisioningState).toBe('Succeeded')
+    await waitForConnectionState(c, 'edgerotate', 'Online')
+    expect(connectionStates(emu, 'edgerotate')).toEqual([
+      'Offline->Syncing',
+      'Syncing->Online',
+      'Online->Unhealthy',
+      'Unhealthy->Syncing',
+      'Syncing->Online'
+    ])
+  })
+
+  it('rotating to the other slot and updating the extension never leaves Online (zero downtime)', async () => {
+    const d = await createConnectedRegistry(c, 'edgezero')
+    await installExtension(c, 'edgezero', SETTINGS, { connectionString: d.connectionString })
+    await waitForConnectionState(c, 'edgezero', 'Online')
+    const onlineSince = new Date().toISOString()
+
+    const second = await c.acr.registries.generateCredentials(
+      RG,
+      REGISTRY,
+      { tokenId: d.tokenId, name: 'password2' },
+      POLL
+    )
+    expect(second.passwords?.map((p) => p.name)).toEqual(['password2'])
+    expect((await getConnectedRegistry(c, 'edgezero')).connectionState).toBe('Online')
+    await patchExtension('edgezero', {
+      configurationProtectedSettings: {
+        connectionString: connectionString(
+          d.name,
+          d.name,
+          second.passwords?.[0].value ?? '',
+          d.gatewayEndpoint
+        )
+      }
+    })
+    // Retire the first slot: the instance no longer uses it.
+    await c.acr.registries.generateCredentials(
+      RG,
+      REGISTRY,
+      { tokenId: d.tokenId, name: 'password1' },
+      POLL
+    )
+    expect((await getConnectedRegistry(c, 'edgezero')).connectionState).toBe('Online')
+    expect(connectionStates(emu, 'edgezero', onlineSince)).toEqual([])
+    const instance = emu.admin.state().instances as { passwordSlot: string; phase: string }[]
+    expect(instance).toEqual([
+      expect.objectContaining({ passwordSlot: 'password2', phase: 'running' })
+    ])
+  })
+})
+
+describe('activation', () => {
+  it('ALREADY_ACTIVATED after delete + recreate, recovered by deactivate', async () => {
+    const d = await createConnectedRegistry(c, 'edgereinstall')
+    await installExtension(c, 'edgereinstall', SETTINGS, { connectionString: d.connectionString })
+    await waitForConnectionState(c, 'edgereinstall', 'Online')
+
+    await c.k8s.extensions.beginDeleteAndWait(
+      RG,
+      'Microsoft.Kubernetes',
+      'connectedClusters',
+      CLUSTER,
+      'edgereinstall',
+      POLL
+    )
+    const orphaned = await getConnectedRegistry(c, 'edgereinstall')
+    expect(orphaned).toMatchObject({ connectionState: 'Offline', activation: { status: 'Active' } })
+
+    await installExtension(c, 'edgereinstall', SETTINGS, { connectionString: d.connectionString })
+    const refused = await waitForConnectionState(c, 'edgereinstall', 'Unhealthy')
+    expect(refused.statusDetails?.[0]).toMatchObject({
+      code: 'ALREADY_ACTIVATED',
+      description:
+        'Failed to activate the connected registry as it is already activated by another instance. Only one instance is supported at any time.'
+    })
+
+    await c.acr.connectedRegistries.deactivate(RG, REGISTRY, 'edgereinstall', POLL)
+    const online = await waitForConnectionState(c, 'edgereinstall', 'Online')
+    expect(online.activation?.status).toBe('Active')
+    expect(online.statusDetails).toEqual([])
+    expect(connectionStates(emu, 'edgereinstall').slice(-4)).toEqual([
+      'Offline->Unhealthy',
+      'Unhealthy->Offline',
+      'Offline->Syncing',
+      'Syncing->Online'
+    ])
+  })
+
+  it('refuses activation held by an instance outside the emulator', async () => {
+    const d = await createConnectedRegistry(c, 'edgeelsewhere')
+    emu.admin.setConnectedRegistryActivation(REGISTRY, 'edgeelsewhere', 'Active')
+    await installExtension(c, 'edgeelsewhere', SETTINGS, { connectionString: d.connectionString })
+    const cr = await waitForConnectionState(c, 'edgeelsewhere', 'Unhealthy')
+    expect(cr.statusDetails?.[0].code).toBe('ALREADY_ACTIVATED')
+    emu.admin.setConnectedRegistryActivation(REGISTRY, 'edgeelsewhere', 'Inactive')
+    await waitForConnectionState(c, 'edgeelsewhere', 'Online')
+  })
+})
+
+describe('chart checks fail the extension with errorInfo', () => {
+  let pems: { goodCrt: string; goodKey: string; otherKey: string }
+  beforeAll(async () => {
+    const opts = { keyType: 'ec' as const, curve: 'P-256' as const, algorithm: 'sha256' }
+    const a = await generate([{ name: 'commonName', value: '10.0.0.50' }], opts)
+    const b = await generate([{ name: 'commonName', value: 'other' }], opts)
+    const b64 = (s: string) => Buffer.from(s).toString('base64')
+    pems = { goodCrt: b64(a.cert), goodKey: b64(a.private), otherKey: b64(b.private) }
+  })
+
+  const byoc = { 'cert-manager.enabled': 'false', 'cert-manager.install': 'false' }
+  const cases: [string, () => Record<string, string>, () => Record<string, string>, RegExp][] = [
+    ['service.clusterIP missing', () => ({}), () => ({}), /service\.clusterIP is required/],
+    [
+      'service.clusterIP not an IP',
+      () => ({ 'service.clusterIP': '10.0.0.500' }),
+      () => ({}),
+      /must be a valid IP address/
+    ],
+    [
+      'service.clusterIP outside the service CIDR',
+      () => ({ 'service.clusterIP': '192.168.1.5' }),
+      () => ({}),
+      /not in the valid range\. The range of valid IPs is 10\.0\.0\.0\/16/
+    ],
+    [
+      'cert-manager.install=true with cert-manager.enabled=false',
+      () => ({ ...SETTINGS, 'cert-manager.enabled': 'false' }),
+      () => ({}),
+      /cert-manager\.install=true requires cert-manager\.enabled=true/
+    ],
+    [
+      'no TLS material without cert-manager',
+      () => ({ ...SETTINGS, ...byoc }),
+      () => ({}),
+      /provide the protected setting 'tls\.secret'.*or both 'tls\.crt' and 'tls\.key'/
+    ],
+    [
+      'tls.key not matching tls.crt',
+      () => ({ ...SETTINGS, ...byoc }),
+      () => ({ 'tls.crt': pems.goodCrt, 'tls.key': pems.otherKey }),
+      /tls\.key does not match the certificate/
+    ],
+    [
+      'raw PEM instead of base64',
+      () => ({ ...SETTINGS, ...byoc }),
+      () => ({
+        'tls.crt': Buffer.from(pems.goodCrt, 'base64').toString(),
+        'tls.key': pems.goodKey
+      }),
+      /tls\.crt must be the base64 encoding/
+    ],
+    [
+      'connectionString missing',
+      () => SETTINGS,
+      () => ({}),
+      /protected setting 'connectionString' is required/
+    ]
+  ]
+
+  it.each(cases)('%s', async (_title, settings, protectedSettings, expected) => {
+    const name = `edgechart${Math.random().toString(36).slice(2, 8)}`
+    const d = await createConnectedRegistry(c, name)
+    const prot = {
+      ...(expected.source.includes('connectionString')
+        ? {}
+        : { connectionString: d.connectionString }),
+      ...protectedSettings()
+    }
+    await expect(installExtension(c, name, settings(), prot)).rejects.toThrow(
+      /The long-running operation has failed\. ExtensionOperationFailed\./
+    )
+    const failed = await ext(name)
+    expect(failed.provisioningState).toBe('Failed')
+    expect(failed.errorInfo?.code).toBe('ExtensionOperationFailed')
+    expect(failed.errorInfo?.message).toMatch(expected)
+    expect((await getConnectedRegistry(c, name)).connectionState).toBe('Offline')
+  })
+
+  it('accepts BYOC with a matching pair, and a kubernetes TLS secret', async () => {
+    const d1 = await createConnectedRegistry(c, 'edgebyoc')
+    const ok1 = await installExtension(
+      c,
+      'edgebyoc',
+      { ...SETTINGS, ...byoc },
+      {
+        connectionString: d1.connectionString,
+        'tls.crt': pems.goodCrt,
+        'tls.key': pems.goodKey,
+        'tls.cacrt': pems.goodCrt
+      }
+    )
+    expect(ok1.provisioningState).toBe('Succeeded')
+    const d2 = await createConnectedRegistry(c, 'edgesecret')
+    const ok2 = await installExtension(
+      c,
+      'edgesecret',
+      { 'service.clusterIP': '10.0.0.51', ...byoc },
+      { connectionString: d2.connectionString, 'tls.secret': 'my-tls' }
+    )
+    expect(ok2.provisioningState).toBe('Succeeded')
+  })
+
+  it('rejects a service IP already used by another connected-registry extension on the cluster', async () => {
+    const d1 = await createConnectedRegistry(c, 'edgeipone')
+    await installExtension(c, 'edgeipone', SETTINGS, { connectionString: d1.connectionString })
+    const d2 = await createConnectedRegistry(c, 'edgeiptwo')
+    await expect(
+      installExtension(c, 'edgeiptwo', SETTINGS, { connectionString: d2.connectionString })
+    ).rejects.toThrow(/already allocated/)
+  })
+
+  it('a failed upgrade keeps the running instance', async () => {
+    const d = await createConnectedRegistry(c, 'edgeupgrade')
+    await installExtension(c, 'edgeupgrade', SETTINGS, { connectionString: d.connectionString })
+    await waitForConnectionState(c, 'edgeupgrade', 'Online')
+    await expect(
+      patchExtension('edgeupgrade', { configurationSettings: { 'service.clusterIP': 'nonsense' } })
+    ).rejects.toThrow(/must be a valid IP address/)
+    expect((await ext('edgeupgrade')).provisioningState).toBe('Failed')
+    expect((await getConnectedRegistry(c, 'edgeupgrade')).connectionState).toBe('Online')
+  })
+})
+
+describe('cluster connectivity', () => {
+  it('an offline cluster keeps the extension Creating until it reconnects', async () => {
+    const d = await createConnectedRegistry(c, 'edgeoffline')
+    const poller = await c.k8s.extensions.beginCreate(
+      RG,
+      'Microsoft.Kubernetes',
+      'connectedClusters',
+      OFFLINE_CLUSTER,
+      'edgeoffline',
+      extensionBody(SETTINGS, { connectionString: d.connectionString }),
+      POLL
+    )
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    const pending = await c.k8s.extensions.get(
+      RG,
+      'Microsoft.Kubernetes',
+      'connectedClusters',
+      OFFLINE_CLUSTER,
+      'edgeoffline'
+    )
+    expect(pending.provisioningState).toBe('Creating')
+    expect(pending.statuses?.[0]).toMatchObject({ code: 'ClusterNotConnected', level: 'Warning' })
+    expect(pending.statuses?.[0].message).toMatch(/is not connected to Azure/)
+    expect(poller.isDone()).toBe(false)
+
+    emu.admin.setClusterConnectivity(OFFLINE_CLUSTER, 'Connected')
+    const done = await poller.pollUntilDone()
+    expect(done.provisioningState).toBe('Succeeded')
+    expect(done.statuses).toEqual([])
+    await waitForConnectionState(c, 'edgeoffline', 'Online')
+  })
+
+  it('a cluster going offline takes the registry Offline; reconnecting brings it back', async () => {
+    const d = await createConnectedRegistry(c, 'edgeflaky')
+    await installExtension(c, 'edgeflaky', SETTINGS, { connectionString: d.connectionString })
+    await waitForConnectionState(c, 'edgeflaky', 'Online')
+    emu.admin.setClusterConnectivity(CLUSTER, 'Offline')
+    expect((await c.acr.connectedRegistries.get(RG, REGISTRY, 'edgeflaky')).connectionState).toBe(
+      'Offline'
+    )
+    emu.admin.setClusterConnectivity(CLUSTER, 'Connected')
+    await waitForConnectionState(c, 'edgeflaky', 'Online')
+  })
+})
+
+describe('nested connected registries', () => {
+  it('a child syncs through its online parent; the gateway endpoint is the parent login server', async () => {
+    const parent = await createConnectedRegistry(c, 'edgeparent', {
+      mode: 'ReadWrite',
+      extraActions: gatewayActions('edgechild')
+    })
+    await installExtension(c, 'edgeparent', SETTINGS, { connectionString: parent.connectionString })
+    await waitForConnectionState(c, 'edgeparent', 'Online')
+
+    const child = await createConnectedRegistry(c, 'edgechild', {
+      mode: 'ReadOnly',
+      parent: 'edgeparent'
+    })
+    expect(child.gatewayEndpoint).toBe('10.0.0.50')
+    await installExtension(
+      c,
+      'edgechild',
+      { 'service.clusterIP': '10.0.0.60' },
+      {
+        connectionString: connectionString(
+          child.name,
+          child.name,
+          child.password,
+          '10.0.0.50',
+          'https'
+        )
+      }
+    )
+    const online = await waitForConnectionState(c, 'edgechild', 'Online')
+    expect(online.parent?.id).toBe(`${registryId(c.subscriptionId)}/connectedRegistries/edgeparent`)
+  })
+
+  it('a child whose gateway actions are missing from the parent scope map is DENIED', async () => {
+    const parent = await createConnectedRegistry(c, 'edgeparent2', { mode: 'ReadWrite' })
+    await installExtension(c, 'edgeparent2', SETTINGS, {
+      connectionString: parent.connectionString
+    })
+    await waitForConnectionState(c, 'edgeparent2', 'Online')
+    const child = await createConnectedRegistry(c, 'edgechild2', { parent: 'edgeparent2' })
+    await installExtension(
+      c,
+      'edgechild2',
+      { 'service.clusterIP': '10.0.0.61' },
+      { connectionString: connectionString(child.name, child.name, child.password, '10.0.0.50') }
+    )
+    const cr = await waitFor(
+      'child unhealthy',
+      () => getConnectedRegistry(c, 'edgechild2'),
+      (x) => x.connectionState === 'Unhealthy'
+    )
+    expect(cr.statusDetails?.[0].code).toBe('DENIED')
+    expect(cr.statusDetails?.[0].description).toMatch(
+      /ancestor connected registry 'edgeparent2'.*gateway\/edgechild2\/config\/read/
+    )
+  })
+})
+
+describe('what the instance reads from the connection string', () => {
+  it('an http protocol for a cloud parent is refused', async () => {
+    const d = await createConnectedRegistry(c, 'edgeproto')
+    await installExtension(c, 'edgeproto', SETTINGS, {
+      connectionString: connectionString(d.name, d.name, d.password, d.gatewayEndpoint, 'http')
+    })
+    const cr = await waitForConnectionState(c, 'edgeproto', 'Unhealthy')
+    expect(cr.statusDetails?.[0].description).toMatch(
+      /must be 'https' when the parent is the cloud registry/
+    )
+  })
+
+  it('a password with a trailing "=" cut off (split on every "=") is refused', async () => {
+    const d = await createConnectedRegistry(c, 'edgesplit')
+    expect(d.password).toMatch(/[+/]/)
+    expect(d.password.endsWith('=')).toBe(true)
+    await installExtension(c, 'edgesplit', SETTINGS, {
+      connectionString: connectionString(
+        d.name,
+        d.name,
+        d.password.replace(/=+$/, ''),
+        d.gatewayEndpoint
+      )
+    })
+    const cr = await waitForConnectionState(c, 'edgesplit', 'Unhealthy')
+    expect(cr.statusDetails?.[0].code).toBe('UNAUTHORIZED')
+  })
+
+  it('a disabled sync token is refused, and re-enabling it recovers', async () => {
+    const d = await createConnectedRegistry(c, 'edgedisabled')
+    await c.acr.tokens.update(RG, REGISTRY, d.name, { status: 'disabled' }, POLL)
+    await installExtension(c, 'edgedisabled', SETTINGS, { connectionString: d.connectionString })
+    const cr = await waitForConnectionState(c, 'edgedisabled', 'Unhealthy')
+    expect(cr.statusDetails?.[0].description).toMatch(/is disabled/)
+    await c.acr.tokens.update(RG, REGISTRY, d.name, { status: 'enabled' }, POLL)
+    await waitForConnectionState(c, 'edgedisabled', 'Online')
+  })
+})

@@ -1,0 +1,334 @@
+// Shared helpers for the emulator tests: real SDK clients that trust the
+// emulator's CA in-process, a wire recorder, polling, and a scripted
+// "what the action would do" to get a connected registry deployed.
+import https from 'node:https'
+import {
+  ContainerRegistryManagementClient,
+  type ConnectedRegistry
+} from '@azure/arm-containerregistry'
+import {
+  SourceControlConfigurationClient,
+  type Extension
+} from '@azure/arm-kubernetesconfiguration'
+import type { AccessToken, TokenCredential } from '@azure/identity'
+import type { PipelinePolicy } from '@azure/core-rest-pipeline'
+import type { RunningEmulator } from '../../emulator/index.js'
+
+export const RG = 'edge-rg'
+export const REGISTRY = 'contosoacr'
+export const CLUSTER = 'edge-cluster-01'
+export const OFFLINE_CLUSTER = 'edge-cluster-offline'
+export const CR_EXTENSION_TYPE = 'Microsoft.ContainerRegistry.ConnectedRegistry'
+
+/** Short delays so scenario tests stay fast but every phase is still observable. */
+export const FAST_TIMING = {
+  lroMs: 10,
+  extensionProvisioningMs: 40,
+  activationMs: 40,
+  syncingMs: 40,
+  deletionMs: 20
+}
+export const POLL = { updateIntervalInMs: 10 }
+
+/** A credential that mints tokens in-process (no token endpoint round trip). */
+export function testCredential(emu: RunningEmulator): TokenCredential {
+  return { getToken: async (): Promise<AccessToken> => emu.admin.issueAccessToken() }
+}
+
+/** A credential that always presents the same token (to see it expire). */
+export function fixedCredential(token: string): TokenCredential {
+  return {
+    getToken: async (): Promise<AccessToken> => ({
+      token,
+      expiresOnTimestamp: Date.now() + 3600_000
+    })
+  }
+}
+
+export interface RecordedResponse {
+  method: string
+  url: string
+  status: number
+  headers: Record<string, string>
+  body: unknown
+}
+
+/** A per-call pipeline policy that keeps every wire response (status, headers, parsed body). */
+export function wireRecorder(): { policy: PipelinePolicy; records: RecordedResponse[] } {
+  const records: RecordedResponse[] = []
+  const policy: PipelinePolicy = {
+    name: 'emulatorTestRecorder',
+    async sendRequest(request, next) {
+      const response = await next(request)
+      let body: unknown
+      if (response.bodyAsText) {
+        try {
+          body = JSON.parse(response.bodyAsText)
+        } catch {
+          body = response.bodyAsText
+        }
+      }
+      records.push({
+        method: request.method,
+        url: request.url,
+        status: response.status,
+        headers: response.headers.toJSON(),
+        body
+      })
+      return response
+    }
+  }
+  return { policy, records }
+}
+
+export interface ClientOptions {
+  credential?: TokenCredential
+  maxRetries?: number
+  retryDelayInMs?: number
+  /** Extensions api-version (default: the SDK's 2023-05-01). */
+  extensionsApiVersion?: string
+  subscriptionId?: string
+  policies?: PipelinePolicy[]
+}
+
+export function sdkClients(emu: RunningEmulator, options: ClientOptions = {}) {
+  const credential = options.credential ?? testCredential(emu)
+  const subscriptionId = options.subscriptionId ?? emu.env.AZURE_SUBSCRIPTION_ID
+  const retryOptions = {
+    maxRetries: options.maxRetries ?? 3,
+    retryDelayInMs: options.retryDelayInMs ?? 50,
+    maxRetryDelayInMs: 200
+  }
+  const additionalPolicies = (options.policies ?? []).map((policy) => ({
+    policy,
+    position: 'perCall' as const
+  }))
+  const scope = `${emu.url}/.default`
+  const acr = new ContainerRegistryManagementClient(credential, subscriptionId, {
+    endpoint: emu.url,
+    tlsOptions: { ca: emu.caPem },
+    credentials: { scopes: [scope] },
+    retryOptions,
+    additionalPolicies
+  })
+  const k8s = new SourceControlConfigurationClient(credential, subscriptionId, {
+    endpoint: emu.url,
+    tlsOptions: { ca: emu.caPem },
+    credentialScopes: [scope],
+    retryOptions,
+    additionalPolicies,
+    ...(options.extensionsApiVersion ? { apiVersion: options.extensionsApiVersion } : {})
+  })
+  return { acr, k8s, subscriptionId }
+}
+
+export type Clients = ReturnType<typeof sdkClients>
+
+export async function waitFor<T>(
+  what: string,
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 5000
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  let last: T = await read()
+  while (!done(last)) {
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(last)}`)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    last = await read()
+  }
+  return last
+}
+
+export function registryId(subscriptionId: string, registry = REGISTRY): string {
+  return `/subscriptions/${subscriptionId}/resourceGroups/${RG}/providers/Microsoft.ContainerRegistry/registries/${registry}`
+}
+
+export function gatewayActions(name: string): string[] {
+  return ['config/read', 'config/write', 'message/read', 'message/write'].map(
+    (a) => `gateway/${name.toLowerCase()}/${a}`
+  )
+}
+
+export interface Deployed {
+  name: string
+  tokenId: string
+  scopeMapId: string
+  gatewayEndpoint: string
+  password: string
+  connectionString: string
+}
+
+export function connectionString(
+  name: string,
+  token: string,
+  password: string,
+  endpoint: string,
+  protocol = 'https'
+): string {
+  return `ConnectedRegistryName=${name};SyncTokenName=${token};SyncTokenPassword=${password};ParentGatewayEndpoint=${endpoint};ParentEndpointProtocol=${protocol}`
+}
+
+/** What the action does in the cloud: data endpoint, scope map, sync token, connected registry, password. */
+export async function createConnectedRegistry(
+  c: Clients,
+  name: string,
+  options: { mode?: string; parent?: string; extraActions?: string[]; gateway?: boolean } = {}
+): Promise<Deployed> {
+  const regId = registryId(c.subscriptionId)
+  await c.acr.registries.update(RG, REGISTRY, { dataEndpointEnabled: true }, POLL)
+  const scopeMapId = `${regId}/scopeMaps/${name}`
+  const tokenId = `${regId}/tokens/${name}`
+  await c.acr.scopeMaps.create(
+    RG,
+    REGISTRY,
+    name,
+    {
+      actions: [
+        'repositories/hello-world/content/read',
+        'repositories/hello-world/metadata/read',
+        ...(options.gateway === false ? [] : gatewayActions(name)),
+        ...(options.extraActions ?? [])
+      ]
+    },
+    POLL
+  )
+  await c.acr.tokens.create(RG, REGISTRY, name, { scopeMapId, status: 'enabled' }, POLL)
+  const cr: ConnectedRegistry = await c.acr.connectedRegistries.create(
+    RG,
+    REGISTRY,
+    name,
+    {
+      mode: options.mode ?? 'ReadOnly',
+      parent: {
+        ...(options.parent ? { id: `${regId}/connectedRegistries/${options.parent}` } : {}),
+        syncProperties: { tokenId, messageTtl: 'P2D' }
+      }
+    },
+    POLL
+  )
+  const creds = await c.acr.registries.generateCredentials(
+    RG,
+    REGISTRY,
+    { tokenId, name: 'password1' },
+    POLL
+  )
+  const password = creds.passwords?.find((p) => p.name === 'password1')?.value ?? ''
+  const gatewayEndpoint = cr.parent?.syncProperties.gatewayEndpoint ?? ''
+  return {
+    name,
+    tokenId,
+    scopeMapId,
+    gatewayEndpoint,
+    password,
+    connectionString: connectionString(name, name, password, gatewayEndpoint)
+  }
+}
+
+export function extensionBody(
+  settings: Record<string, string>,
+  protectedSettings: Record<string, string>
+): Extension {
+  return {
+    extensionType: CR_EXTENSION_TYPE,
+    autoUpgradeMinorVersion: false,
+    version: '0.11.0',
+    releaseTrain: 'preview',
+    scope: { cluster: { releaseNamespace: 'connected-registry' } },
+    configurationSettings: settings,
+    configurationProtectedSettings: protectedSettings
+  }
+}
+
+export async function installExtension(
+  c: Clients,
+  name: string,
+  settings: Record<string, string>,
+  protectedSettings: Record<string, string>,
+  cluster = CLUSTER
+): Promise<Extension> {
+  return c.k8s.extensions.beginCreateAndWait(
+    RG,
+    'Microsoft.Kubernetes',
+    'connectedClusters',
+    cluster,
+    name,
+    extensionBody(settings, protectedSettings),
+    POLL
+  )
+}
+
+export async function getConnectedRegistry(c: Clients, name: string): Promise<ConnectedRegistry> {
+  return c.acr.connectedRegistries.get(RG, REGISTRY, name)
+}
+
+export async function waitForConnectionState(
+  c: Clients,
+  name: string,
+  state: string,
+  timeoutMs = 5000
+): Promise<ConnectedRegistry> {
+  return waitFor(
+    `${name} ${state}`,
+    () => getConnectedRegistry(c, name),
+    (cr) => cr.connectionState === state,
+    timeoutMs
+  )
+}
+
+/** Plain HTTPS request to the emulator (for the admin API and raw checks). */
+export function rawRequest(
+  emu: RunningEmulator,
+  method: string,
+  path: string,
+  options: { body?: unknown; headers?: Record<string, string> } = {}
+): Promise<{
+  status: number
+  headers: Record<string, string | string[] | undefined>
+  body: unknown
+  text: string
+}> {
+  return new Promise((resolve, reject) => {
+    const payload = options.body === undefined ? undefined : JSON.stringify(options.body)
+    const req = https.request(
+      `${emu.url}${path}`,
+      {
+        method,
+        ca: emu.caPem,
+        headers: {
+          ...(payload ? { 'content-type': 'application/json' } : {}),
+          ...(options.headers ?? {})
+        }
+      },
+      (res) => {
+        let text = ''
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()))
+        res.on('end', () => {
+          let body: unknown
+          try {
+            body = text ? JSON.parse(text) : undefined
+          } catch {
+            body = text
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body, text })
+        })
+      }
+    )
+    req.on('error', reject)
+    req.end(payload)
+  })
+}
+
+/** Connection-state transitions of one connected registry, in order. */
+export function connectionStates(emu: RunningEmulator, name: string, sinceIso?: string): string[] {
+  return emu.admin
+    .events()
+    .filter(
+      (e) =>
+        e.resource.toLowerCase().endsWith(`/connectedregistries/${name.toLowerCase()}`) &&
+        e.property === 'connectionState'
+    )
+    .filter((e) => !sinceIso || e.time >= sinceIso)
+    .map((e) => `${e.from}->${e.to}`)
+}

@@ -1,0 +1,849 @@
+// The cluster side, simulated: installing/upgrading/removing the Arc extension
+// (Helm release) and the connected-registry instance (the pod) it runs.
+//
+// The instance behaves like the real pod: it reads the protected
+// `connectionString`, authenticates to its parent with the sync token, activates
+// the connected registry (only one instance may hold the activation) and then
+// reports Syncing → Online. Problems show up where the real service shows them:
+// chart failures on the extension (provisioningState Failed + errorInfo),
+// runtime failures on the connected registry (Unhealthy + statusDetails).
+import { randomUUID } from 'node:crypto'
+import {
+  ChartProblem,
+  DEFAULT_CHART_VERSION,
+  chartProblem,
+  flag,
+  isConnectedRegistryExtension
+} from './chart.js'
+import { parseConnectionString, type ConnectionString } from './connection-string.js'
+import { key, nameOf } from './ids.js'
+import type { AsyncOperation, Operations } from './lro.js'
+import {
+  dataEndpointHost,
+  type ConnectedCluster,
+  type ConnectedRegistry,
+  type ConnectionState,
+  type Extension,
+  type PasswordName,
+  type StatusDetail,
+  type World
+} from './world.js'
+
+export type InstancePhase =
+  /** An activation attempt is scheduled. */
+  | 'connecting'
+  /** Blocked by something outside its control (activation held elsewhere, parent not online). */
+  | 'waiting'
+  /** Activated; Syncing/Online. */
+  | 'running'
+  /** Bad configuration or credentials; retried only when the cause goes away. */
+  | 'failed'
+  /** The cluster is offline. */
+  | 'disconnected'
+
+export interface RegistryInstance {
+  id: string
+  extensionId: string
+  clusterKey: string
+  startedAt: number
+  phase: InstancePhase
+  waitingFor?: 'activation' | 'parent'
+  connectionString: ConnectionString | { error: string }
+  clusterIP: string
+  tlsEnabled: boolean
+  version: string
+  /** Key of the connected registry this instance reports to. */
+  connectedRegistryKey?: string
+  /** Password slot the connection string matched at the last check (not secret: just the slot name). */
+  passwordSlot?: PasswordName
+  /** Last problem, for state() and extension statuses. */
+  problem?: { code: string; description: string }
+  /** Bumped whenever the phase changes, so scheduled work for an old phase is ignored. */
+  generation: number
+}
+
+type Validation =
+  | { kind: 'ok'; cr: ConnectedRegistry; slot: PasswordName }
+  | { kind: 'not-reportable'; code: string; description: string }
+  | { kind: 'problem'; cr: ConnectedRegistry; code: string; description: string }
+  | { kind: 'parent-offline'; cr: ConnectedRegistry }
+
+const EXTERNAL_OWNER = 'external'
+
+export class ClusterSimulator {
+  constructor(
+    private readonly world: World,
+    private readonly ops: Operations
+  ) {
+    world.onSettle((t) => this.reconcile(t))
+  }
+
+  // ---- extension lifecycle --------------------------------------------------------------
+
+  /** A create or update was accepted: provisioning lands later (or when the cluster reconnects). */
+  requestInstall(ext: Extension, op: AsyncOperation, kind: 'create' | 'update', t: number): void {
+    const to = kind === 'create' ? 'Creating' : 'Updating'
+    // A brand-new extension has no previous state.
+    const from = kind === 'create' && ext.generation === 0 ? null : ext.provisioningState
+    ext.provisioningState = to
+    this.world.recordEvent(
+      t,
+      ext.id,
+      'provisioningState',
+      from,
+      to,
+      kind === 'create' ? 'extension created' : 'extension update requested'
+    )
+    ext.pending = { kind, operationId: op.id, requestedAt: t }
+    ext.generation++
+    ext.errorInfo = null
+    this.scheduleLanding(ext, t)
+  }
+
+  requestDelete(ext: Extension, op: AsyncOperation, t: number): void {
+    this.setExtensionState(ext, 'Deleting', t, 'extension delete requested')
+    ext.pending = { kind: 'delete', operationId: op.id, requestedAt: t }
+    ext.generation++
+    this.scheduleLanding(ext, t)
+  }
+
+  /** forceDelete=true: gone at once, whatever the cluster state. */
+  forceDelete(ext: Extension, t: number): void {
+    if (ext.pending) {
+      const op = this.ops.find(ext.pending.operationId)
+      if (op?.status === 'InProgress')
+        this.ops.fail(op, t, { code: 'Canceled', message: 'The extension was force-deleted.' })
+    }
+    this.removeExtension(ext, t, 'extension force-deleted')
+  }
+
+  setClusterConnectivity(
+    cluster: ConnectedCluster,
+    status: ConnectedCluster['connectivityStatus'],
+    t: number
+  ): void {
+    if (cluster.connectivityStatus === status) return
+    this.world.recordEvent(t, cluster.id, 'connectivityStatus', cluster.connectivityStatus, status)
+    cluster.connectivityStatus = status
+    if (status === 'Connected') {
+      cluster.lastConnectivityTime = new Date(t).toISOString()
+      for (const ext of this.extensionsOn(cluster)) {
+        if (!ext.pending) continue
+        ext.statuses = ext.statuses.filter((s) => s.code !== 'ClusterNotConnected')
+        this.scheduleLanding(ext, t)
+      }
+    }
+  }
+
+  private extensionsOn(cluster: ConnectedCluster): Extension[] {
+    const k = key(cluster.id)
+    return [...this.world.extensions.values()].filter((e) => e.clusterKey === k)
+  }
+
+  private scheduleLanding(ext: Extension, t: number): void {
+    const cluster = this.world.clusters.get(ext.clusterKey)
+    const pending = ext.pending
+    if (!cluster || !pending) return
+    const gen = ext.generation
+    if (cluster.connectivityStatus !== 'Connected') {
+      const time = new Date(t).toISOString()
+      ext.statuses = [
+        ...ext.statuses.filter((s) => s.code !== 'ClusterNotConnected'),
+        {
+          code: 'ClusterNotConnected',
+          displayStatus: 'Pending',
+          level: 'Warning',
+          message: `The Arc-enabled cluster '${cluster.name}' is not connected to Azure (connectivityStatus ${cluster.connectivityStatus}). The ${pending.kind} of the extension is pending until the cluster reconnects; protected settings are kept for 48 hours.`,
+          time
+        }
+      ]
+      const deadline = pending.requestedAt + this.world.timing.pendingTimeoutMs
+      this.world.schedule(deadline, `extension ${ext.name}: pending timeout`, (at) =>
+        this.pendingTimedOut(ext.id, gen, at)
+      )
+      return
+    }
+    const delay =
+      pending.kind === 'delete'
+        ? this.world.timing.deletionMs
+        : this.world.timing.extensionProvisioningMs
+    this.world.schedule(t + delay, `extension ${ext.name}: ${pending.kind} lands`, (at) =>
+      this.land(ext.id, gen, at)
+    )
+  }
+
+  private pendingTimedOut(extId: string, gen: number, t: number): void {
+    const ext = this.world.extensions.get(key(extId))
+    if (!ext || ext.generation !== gen || !ext.pending) return
+    const cluster = this.world.clusters.get(ext.clusterKey)
+    if (cluster?.connectivityStatus === 'Connected') return
+    this.finishWithFailure(ext, t, {
+      code: 'ClusterNotConnected',
+      message: `The extension operation could not be completed because the cluster '${cluster?.name ?? ''}' did not connect to Azure within 48 hours; its protected settings have expired.`
+    })
+  }
+
+  private land(extId: string, gen: number, t: number): void {
+    const ext = this.world.extensions.get(key(extId))
+    if (!ext || ext.generation !== gen || !ext.pending) return
+    const cluster = this.world.clusters.get(ext.clusterKey)
+    if (!cluster || cluster.connectivityStatus !== 'Connected') return // lands when it reconnects
+    const pending = ext.pending
+    const op = this.ops.find(pending.operationId)
+
+    if (op?.forcedFailure) {
+      this.finishWithFailure(ext, t, {
+        code: op.forcedFailure.code,
+        message: op.forcedFailure.message
+      })
+      return
+    }
+    if (pending.kind === 'delete') {
+      this.removeExtension(ext, t, 'extension deleted')
+      if (op) this.ops.succeed(op, t)
+      return
+    }
+    if (isConnectedRegistryExtension(ext.extensionType)) {
+      const siblings = this.extensionsOn(cluster)
+      const problem = chartProblem(
+        ext,
+        cluster,
+        siblings,
+        pending.kind === 'create' ? 'Installing' : 'Updating'
+      )
+      if (problem) {
+        this.finishWithFailure(ext, t, problem)
+        return
+      }
+    }
+    ext.pending = undefined
+    ext.currentVersion =
+      ext.version ??
+      (isConnectedRegistryExtension(ext.extensionType) ? DEFAULT_CHART_VERSION : '1.0.0')
+    ext.errorInfo = null
+    ext.statuses = ext.statuses.filter((s) => s.code !== 'ClusterNotConnected')
+    this.setExtensionState(
+      ext,
+      'Succeeded',
+      t,
+      `${pending.kind} installed (chart ${ext.currentVersion})`
+    )
+    if (op) this.ops.succeed(op, t)
+    if (isConnectedRegistryExtension(ext.extensionType))
+      this.startOrRestartInstance(ext, pending.kind === 'create', t)
+  }
+
+  private finishWithFailure(ext: Extension, t: number, problem: ChartProblem): void {
+    // A failed upgrade (or delete) leaves the previous release and its pod running.
+    const op = ext.pending ? this.ops.find(ext.pending.operationId) : undefined
+    ext.pending = undefined
+    ext.errorInfo = { code: problem.code, message: problem.message }
+    this.setExtensionState(ext, 'Failed', t, problem.message)
+    if (op) this.ops.fail(op, t, { code: problem.code, message: problem.message })
+  }
+
+  private removeExtension(ext: Extension, t: number, detail: string): void {
+    this.world.recordEvent(t, ext.id, 'provisioningState', ext.provisioningState, null, detail)
+    this.world.extensions.delete(key(ext.id))
+    if (ext.instanceId) this.stopInstance(ext.instanceId, t)
+  }
+
+  private setExtensionState(
+    ext: Extension,
+    to: Extension['provisioningState'],
+    t: number,
+    detail: string
+  ): void {
+    const from = ext.provisioningState
+    ext.provisioningState = to
+    this.world.recordEvent(t, ext.id, 'provisioningState', from, to, detail)
+  }
+
+  // ---- the connected-registry instance ----------------------------------------------------
+
+  private startOrRestartInstance(ext: Extension, created: boolean, t: number): void {
+    const existing = ext.instanceId ? this.world.instances.get(ext.instanceId) : undefined
+    const settings = readInstanceSettings(ext)
+    if (existing && !created) {
+      this.restartInstance(existing, settings, t)
+      return
+    }
+    if (existing) this.stopInstance(existing.id, t)
+    const inst: RegistryInstance = {
+      id: randomUUID(),
+      extensionId: ext.id,
+      clusterKey: ext.clusterKey,
+      startedAt: t,
+      phase: 'connecting',
+      ...settings,
+      generation: 0
+    }
+    this.world.instances.set(inst.id, inst)
+    ext.instanceId = inst.id
+    this.world.recordEvent(t, ext.id, 'instance', null, 'connecting', `instance ${inst.id} started`)
+    this.scheduleAttempt(inst, t + this.world.timing.activationMs)
+  }
+
+  /** A seeded, already-installed extension: its instance is up from the start (Online when valid). */
+  startSeededInstance(ext: Extension, t: number): void {
+    const inst: RegistryInstance = {
+      id: randomUUID(),
+      extensionId: ext.id,
+      clusterKey: ext.clusterKey,
+      startedAt: t,
+      phase: 'connecting',
+      ...readInstanceSettings(ext),
+      generation: 0
+    }
+    this.world.instances.set(inst.id, inst)
+    ext.instanceId = inst.id
+    this.world.recordEvent(t, ext.id, 'instance', null, 'connecting', `instance ${inst.id} seeded`)
+    this.attempt(inst, t)
+    const cr = inst.connectedRegistryKey
+      ? this.world.connectedRegistries.get(inst.connectedRegistryKey)
+      : undefined
+    if (inst.phase === 'running' && cr) {
+      cr.runtime.lastSyncTime = new Date(t).toISOString()
+      this.report(cr, inst, t, 'Online', [], 'seeded online')
+    }
+  }
+
+  /** `helm upgrade`: the same instance picks up new settings. */
+  private restartInstance(inst: RegistryInstance, settings: InstanceSettings, t: number): void {
+    const previousKey = inst.connectedRegistryKey
+    Object.assign(inst, settings)
+    inst.problem = undefined
+    this.world.recordEvent(
+      t,
+      inst.extensionId,
+      'instance',
+      inst.phase,
+      inst.phase,
+      `instance ${inst.id} reloaded its configuration`
+    )
+    const validation = this.validate(inst, t)
+    const cr = 'cr' in validation ? validation.cr : undefined
+    if (previousKey && previousKey !== (cr ? key(cr.id) : undefined)) {
+      const previous = this.world.connectedRegistries.get(previousKey)
+      if (previous && previous.runtime.reportedBy === inst.id)
+        this.report(
+          previous,
+          inst,
+          t,
+          'Offline',
+          [],
+          'instance now serves another connected registry'
+        )
+    }
+    const ownsActivation =
+      cr?.runtime.activation === 'Active' && cr.runtime.activationOwner === inst.id
+    if (validation.kind === 'ok' && ownsActivation && inst.phase === 'running') {
+      // Zero-downtime reload: no Offline/Unhealthy in between.
+      inst.passwordSlot = validation.slot
+      inst.connectedRegistryKey = key(validation.cr.id)
+      this.applyInstanceRuntime(validation.cr, inst, t)
+      if (validation.cr.runtime.connectionState !== 'Online') this.goSyncing(inst, validation.cr, t)
+      return
+    }
+    if (validation.kind === 'ok' && ownsActivation) {
+      // It held the activation but was unhealthy (e.g. a rotated password): re-sync now.
+      inst.passwordSlot = validation.slot
+      inst.connectedRegistryKey = key(validation.cr.id)
+      this.setPhase(inst, 'running', t)
+      this.applyInstanceRuntime(validation.cr, inst, t)
+      this.goSyncing(inst, validation.cr, t)
+      return
+    }
+    this.setPhase(inst, 'connecting', t)
+    this.scheduleAttempt(inst, t + this.world.timing.activationMs)
+  }
+
+  private stopInstance(instanceId: string, t: number): void {
+    const inst = this.world.instances.get(instanceId)
+    if (!inst) return
+    this.world.instances.delete(instanceId)
+    inst.generation++
+    this.world.recordEvent(
+      t,
+      inst.extensionId,
+      'instance',
+      inst.phase,
+      null,
+      `instance ${inst.id} removed`
+    )
+    const cr = inst.connectedRegistryKey
+      ? this.world.connectedRegistries.get(inst.connectedRegistryKey)
+      : undefined
+    // Activation stays Active (as in Azure); the registry just stops reporting.
+    if (cr && (cr.runtime.activationOwner === inst.id || cr.runtime.reportedBy === inst.id)) {
+      this.report(cr, undefined, t, 'Offline', cr.runtime.statusDetails, 'instance removed')
+    }
+  }
+
+  private scheduleAttempt(inst: RegistryInstance, at: number): void {
+    const gen = inst.generation
+    this.world.schedule(at, `instance ${inst.id}: activation attempt`, (t) => {
+      if (this.world.instances.get(inst.id) !== inst || inst.generation !== gen) return
+      this.attempt(inst, t)
+    })
+  }
+
+  /** The instance contacts its parent: authenticate, activate, start syncing. */
+  private attempt(inst: RegistryInstance, t: number): void {
+    if (!this.clusterConnected(inst)) {
+      this.setPhase(inst, 'disconnected', t)
+      return
+    }
+    const v = this.validate(inst, t)
+    if (v.kind === 'not-reportable') {
+      this.failUnreported(inst, v.code, v.description, t)
+      return
+    }
+    inst.connectedRegistryKey = key(v.cr.id)
+    if (v.kind === 'problem') {
+      this.failReported(inst, v.cr, v.code, v.description, t)
+      return
+    }
+    if (v.kind === 'parent-offline') {
+      inst.waitingFor = 'parent'
+      this.setPhase(inst, 'waiting', t)
+      return
+    }
+    inst.passwordSlot = v.slot
+    const cr = v.cr
+    if (cr.runtime.activation === 'Active' && cr.runtime.activationOwner !== inst.id) {
+      inst.waitingFor = 'activation'
+      inst.problem = { code: 'ALREADY_ACTIVATED', description: ALREADY_ACTIVATED }
+      this.setPhase(inst, 'waiting', t)
+      this.report(
+        cr,
+        inst,
+        t,
+        'Unhealthy',
+        [statusDetail('ALREADY_ACTIVATED', ALREADY_ACTIVATED, t)],
+        'activation refused'
+      )
+      return
+    }
+    if (cr.runtime.activation !== 'Active')
+      this.setActivation(cr, 'Active', inst.id, t, `activated by instance ${inst.id}`)
+    inst.problem = undefined
+    inst.waitingFor = undefined
+    this.setPhase(inst, 'running', t)
+    this.applyInstanceRuntime(cr, inst, t)
+    this.goSyncing(inst, cr, t)
+  }
+
+  private goSyncing(inst: RegistryInstance, cr: ConnectedRegistry, t: number): void {
+    this.report(cr, inst, t, 'Syncing', [], 'initial synchronization')
+    const gen = inst.generation
+    this.world.schedule(t + this.world.timing.syncingMs, `instance ${inst.id}: online`, (at) => {
+      if (
+        this.world.instances.get(inst.id) !== inst ||
+        inst.generation !== gen ||
+        inst.phase !== 'running'
+      )
+        return
+      const current = this.world.connectedRegistries.get(key(cr.id))
+      if (!current || current.runtime.activationOwner !== inst.id) return
+      current.runtime.lastSyncTime = new Date(at).toISOString()
+      this.report(current, inst, at, 'Online', [], 'synchronized with parent')
+    })
+  }
+
+  private applyInstanceRuntime(cr: ConnectedRegistry, inst: RegistryInstance, t: number): void {
+    cr.runtime.version = inst.version
+    cr.runtime.loginServerHost = inst.clusterIP
+    cr.runtime.tlsEnabled = inst.tlsEnabled
+    cr.runtime.lastActivityTime = new Date(t).toISOString()
+  }
+
+  private failReported(
+    inst: RegistryInstance,
+    cr: ConnectedRegistry,
+    code: string,
+    description: string,
+    t: number
+  ): void {
+    inst.problem = { code, description }
+    this.setPhase(inst, 'failed', t)
+    this.report(
+      cr,
+      inst,
+      t,
+      'Unhealthy',
+      [statusDetail(code, description, t)],
+      `${code}: ${description}`
+    )
+  }
+
+  /** Problems the cloud never hears about (it cannot tell which registry): visible on the extension only. */
+  private failUnreported(
+    inst: RegistryInstance,
+    code: string,
+    description: string,
+    t: number
+  ): void {
+    inst.problem = { code, description }
+    this.setPhase(inst, 'failed', t)
+    const ext = this.world.extensions.get(key(inst.extensionId))
+    if (!ext) return
+    ext.statuses = [
+      ...ext.statuses.filter((s) => s.code !== code),
+      {
+        code,
+        displayStatus: 'CrashLoopBackOff',
+        level: 'Error',
+        message: `connected-registry pod: ${description}`,
+        time: new Date(t).toISOString()
+      }
+    ]
+  }
+
+  private setPhase(inst: RegistryInstance, phase: InstancePhase, t: number): void {
+    if (inst.phase === phase) return
+    this.world.recordEvent(
+      t,
+      inst.extensionId,
+      'instance',
+      inst.phase,
+      phase,
+      `instance ${inst.id}${inst.problem ? `: ${inst.problem.code}` : ''}`
+    )
+    inst.phase = phase
+    inst.generation++
+    if (phase !== 'waiting') inst.waitingFor = undefined
+  }
+
+  /** The instance's state as the cloud sees it. */
+  private report(
+    cr: ConnectedRegistry,
+    inst: RegistryInstance | undefined,
+    t: number,
+    state: ConnectionState,
+    details: StatusDetail[],
+    detail: string
+  ): void {
+    const from = cr.runtime.connectionState
+    cr.runtime.connectionState = state
+    cr.runtime.statusDetails = details
+    cr.runtime.reportedBy = inst?.id
+    if (inst) cr.runtime.lastActivityTime = new Date(t).toISOString()
+    if (from !== state) this.world.recordEvent(t, cr.id, 'connectionState', from, state, detail)
+  }
+
+  setActivation(
+    cr: ConnectedRegistry,
+    status: 'Active' | 'Inactive',
+    owner: string | undefined,
+    t: number,
+    detail: string
+  ): void {
+    const from = cr.runtime.activation
+    cr.runtime.activation = status
+    cr.runtime.activationOwner = status === 'Active' ? (owner ?? EXTERNAL_OWNER) : undefined
+    if (from !== status) this.world.recordEvent(t, cr.id, 'activation.status', from, status, detail)
+  }
+
+  /** POST deactivate landed: frees the activation so a waiting instance can take it. */
+  deactivate(cr: ConnectedRegistry, t: number): void {
+    this.setActivation(cr, 'Inactive', undefined, t, 'deactivated')
+    const from = cr.runtime.connectionState
+    cr.runtime.connectionState = 'Offline'
+    cr.runtime.statusDetails = []
+    cr.runtime.reportedBy = undefined
+    if (from !== 'Offline')
+      this.world.recordEvent(t, cr.id, 'connectionState', from, 'Offline', 'deactivated')
+  }
+
+  /** Admin: pretend an instance the emulator does not run holds (or released) the activation. */
+  setExternalActivation(cr: ConnectedRegistry, status: 'Active' | 'Inactive', t: number): void {
+    if (status === 'Inactive') this.deactivate(cr, t)
+    else
+      this.setActivation(
+        cr,
+        'Active',
+        EXTERNAL_OWNER,
+        t,
+        'activated by an instance outside the emulator'
+      )
+  }
+
+  private clusterConnected(inst: RegistryInstance): boolean {
+    return this.world.clusters.get(inst.clusterKey)?.connectivityStatus === 'Connected'
+  }
+
+  // ---- checks ---------------------------------------------------------------------------
+
+  /** What the parent would answer to this instance right now. */
+  private validate(inst: RegistryInstance, t: number): Validation {
+    const cs = inst.connectionString
+    if ('error' in cs) {
+      return {
+        kind: 'not-reportable',
+        code: 'INVALID_CONNECTION_STRING',
+        description: `The connection string could not be parsed: ${cs.error}.`
+      }
+    }
+    const cr = this.findConnectedRegistry(cs)
+    if (!cr) {
+      return {
+        kind: 'not-reportable',
+        code: 'CONNECTED_REGISTRY_NOT_FOUND',
+        description: `The connected registry '${cs.connectedRegistryName}' named in the connection string does not exist.`
+      }
+    }
+    const problem = (code: string, description: string): Validation => ({
+      kind: 'problem',
+      cr,
+      code,
+      description
+    })
+    const token = this.world.tokens.get(key(cr.syncTokenId))
+    const syncTokenName = nameOf(cr.syncTokenId)
+    if (cs.syncTokenName.toLowerCase() !== syncTokenName.toLowerCase()) {
+      return problem(
+        'UNAUTHORIZED',
+        `Incorrect username: '${cs.syncTokenName}' is not the sync token of connected registry '${cr.name}' (expected '${syncTokenName}').`
+      )
+    }
+    if (!token) return problem('UNAUTHORIZED', `The sync token '${syncTokenName}' does not exist.`)
+    if (token.status !== 'enabled')
+      return problem('UNAUTHORIZED', `The sync token '${token.name}' is disabled.`)
+    const slot = (['password1', 'password2'] as const).find(
+      (n) => token.passwords[n]?.value === cs.syncTokenPassword
+    )
+    if (!slot) return problem('UNAUTHORIZED', 'Incorrect Password')
+    const expiry = token.passwords[slot]?.expiry
+    if (expiry && Date.parse(expiry) <= t)
+      return problem('UNAUTHORIZED', `The sync token password '${slot}' expired at ${expiry}.`)
+
+    const expected = this.expectedParent(cr)
+    if (expected.parent && expected.parent.runtime.connectionState !== 'Online')
+      return { kind: 'parent-offline', cr }
+    if (
+      cs.parentGatewayEndpoint.toLowerCase() !== expected.endpoint.toLowerCase() ||
+      expected.endpoint === ''
+    ) {
+      return problem(
+        'PARENT_ENDPOINT_UNREACHABLE',
+        `Cannot reach the parent gateway endpoint '${cs.parentGatewayEndpoint}': expected '${expected.endpoint || '(none)'}' (${expected.parent ? `login server of parent connected registry '${expected.parent.name}'` : "the registry's dedicated data endpoint"}).`
+      )
+    }
+    if (cs.parentEndpointProtocol !== expected.protocol) {
+      return problem(
+        'PARENT_ENDPOINT_UNREACHABLE',
+        expected.parent
+          ? `ParentEndpointProtocol '${cs.parentEndpointProtocol}' does not match the parent connected registry '${expected.parent.name}', which serves ${expected.protocol}.`
+          : `ParentEndpointProtocol must be 'https' when the parent is the cloud registry, got '${cs.parentEndpointProtocol}'.`
+      )
+    }
+    const missing = this.missingGatewayActions(cr)
+    if (missing) return problem('DENIED', missing)
+    return { kind: 'ok', cr, slot }
+  }
+
+  private findConnectedRegistry(cs: ConnectionString): ConnectedRegistry | undefined {
+    const candidates = [...this.world.connectedRegistries.values()].filter(
+      (c) => c.name.toLowerCase() === cs.connectedRegistryName.toLowerCase()
+    )
+    if (candidates.length <= 1) return candidates[0]
+    return (
+      candidates.find(
+        (c) =>
+          this.expectedParent(c).endpoint.toLowerCase() === cs.parentGatewayEndpoint.toLowerCase()
+      ) ?? candidates[0]
+    )
+  }
+
+  /** The parent gateway endpoint and protocol an instance must use; `parent` for nested registries. */
+  expectedParent(cr: ConnectedRegistry): {
+    endpoint: string
+    protocol: 'http' | 'https'
+    parent?: ConnectedRegistry
+  } {
+    if (!cr.parentId) {
+      const registry = this.world.registries.get(cr.registryKey)
+      return {
+        endpoint: registry?.dataEndpointEnabled ? dataEndpointHost(registry) : '',
+        protocol: 'https'
+      }
+    }
+    const parent = this.world.connectedRegistries.get(key(cr.parentId))
+    if (!parent) return { endpoint: '', protocol: 'https' }
+    const endpoint =
+      parent.runtime.activation === 'Active' ? (parent.runtime.loginServerHost ?? '') : ''
+    return { endpoint, protocol: parent.runtime.tlsEnabled === false ? 'http' : 'https', parent }
+  }
+
+  /** The sync scope maps (own and every ancestor's) must allow the gateway actions of this registry. */
+  private missingGatewayActions(cr: ConnectedRegistry): string | undefined {
+    const needed = gatewayActions(cr.name)
+    let holder: ConnectedRegistry | undefined = cr
+    const seen = new Set<string>()
+    while (holder && !seen.has(holder.id)) {
+      seen.add(holder.id)
+      const token = this.world.tokens.get(key(holder.syncTokenId))
+      const scopeMap = token?.scopeMapId
+        ? this.world.scopeMaps.get(key(token.scopeMapId))
+        : undefined
+      const granted = new Set((scopeMap?.actions ?? []).map((a) => a.toLowerCase()))
+      const lacking = needed.filter((a) => !granted.has(a))
+      if (lacking.length > 0) {
+        const whose =
+          holder === cr
+            ? 'its sync token'
+            : `the sync token of ancestor connected registry '${holder.name}'`
+        return `Insufficient permissions: the scope map '${scopeMap?.name ?? '(none)'}' of ${whose} '${token?.name ?? nameOf(holder.syncTokenId)}' lacks ${lacking.join(', ')}.`
+      }
+      holder = holder.parentId
+        ? this.world.connectedRegistries.get(key(holder.parentId))
+        : undefined
+    }
+    return undefined
+  }
+
+  // ---- reconciliation after every change ---------------------------------------------------
+
+  private reconcile(t: number): void {
+    for (const inst of [...this.world.instances.values()]) {
+      const connected = this.clusterConnected(inst)
+      if (!connected) {
+        if (inst.phase !== 'disconnected') {
+          this.setPhase(inst, 'disconnected', t)
+          const cr = inst.connectedRegistryKey
+            ? this.world.connectedRegistries.get(inst.connectedRegistryKey)
+            : undefined
+          if (cr && cr.runtime.reportedBy === inst.id)
+            this.report(cr, undefined, t, 'Offline', cr.runtime.statusDetails, 'cluster offline')
+        }
+        continue
+      }
+      switch (inst.phase) {
+        case 'disconnected':
+          this.setPhase(inst, 'connecting', t)
+          this.scheduleAttempt(inst, t + this.world.timing.activationMs)
+          break
+        case 'running':
+          this.checkRunning(inst, t)
+          break
+        case 'waiting':
+          this.checkWaiting(inst, t)
+          break
+        case 'failed': {
+          const v = this.validate(inst, t)
+          if (v.kind === 'ok' || v.kind === 'parent-offline') {
+            this.setPhase(inst, 'connecting', t)
+            this.scheduleAttempt(inst, t + this.world.timing.activationMs)
+          } else if (
+            v.kind === 'problem' &&
+            v.cr.runtime.reportedBy === inst.id &&
+            v.cr.runtime.statusDetails[0]?.code !== v.code
+          ) {
+            this.failReported(inst, v.cr, v.code, v.description, t)
+          }
+          break
+        }
+        case 'connecting':
+          break
+      }
+    }
+  }
+
+  private checkRunning(inst: RegistryInstance, t: number): void {
+    const cr = inst.connectedRegistryKey
+      ? this.world.connectedRegistries.get(inst.connectedRegistryKey)
+      : undefined
+    if (!cr) {
+      this.failUnreported(
+        inst,
+        'CONNECTED_REGISTRY_NOT_FOUND',
+        'The connected registry was deleted.',
+        t
+      )
+      return
+    }
+    if (cr.runtime.activationOwner !== inst.id) {
+      if (cr.runtime.activation === 'Active') {
+        inst.waitingFor = 'activation'
+        inst.problem = { code: 'ALREADY_ACTIVATED', description: ALREADY_ACTIVATED }
+        this.setPhase(inst, 'waiting', t)
+        this.report(
+          cr,
+          inst,
+          t,
+          'Unhealthy',
+          [statusDetail('ALREADY_ACTIVATED', ALREADY_ACTIVATED, t)],
+          'activation taken by another instance'
+        )
+      } else {
+        // Deactivated under a running instance: it activates again.
+        this.setPhase(inst, 'connecting', t)
+        this.scheduleAttempt(inst, t + this.world.timing.activationMs)
+      }
+      return
+    }
+    const v = this.validate(inst, t)
+    if (v.kind === 'problem') this.failReported(inst, cr, v.code, v.description, t)
+    else if (v.kind === 'parent-offline') {
+      inst.waitingFor = 'parent'
+      this.setPhase(inst, 'waiting', t)
+      this.report(cr, inst, t, 'Offline', [], 'parent connected registry is not online')
+    } else if (v.kind === 'ok') inst.passwordSlot = v.slot
+  }
+
+  private checkWaiting(inst: RegistryInstance, t: number): void {
+    const cr = inst.connectedRegistryKey
+      ? this.world.connectedRegistries.get(inst.connectedRegistryKey)
+      : undefined
+    if (!cr) return
+    const free =
+      inst.waitingFor === 'activation'
+        ? cr.runtime.activation !== 'Active' || cr.runtime.activationOwner === inst.id
+        : this.expectedParent(cr).parent?.runtime.connectionState === 'Online'
+    if (free) {
+      this.setPhase(inst, 'connecting', t)
+      this.scheduleAttempt(inst, t + this.world.timing.activationMs)
+    }
+  }
+}
+
+export const ALREADY_ACTIVATED =
+  'Failed to activate the connected registry as it is already activated by another instance. Only one instance is supported at any time.'
+
+export function gatewayActions(connectedRegistryName: string): string[] {
+  const n = connectedRegistryName.toLowerCase()
+  return [
+    `gateway/${n}/config/read`,
+    `gateway/${n}/config/write`,
+    `gateway/${n}/message/read`,
+    `gateway/${n}/message/write`
+  ]
+}
+
+function statusDetail(code: string, description: string, t: number): StatusDetail {
+  return {
+    type: 'connectivity',
+    code,
+    description,
+    timestamp: new Date(t).toISOString(),
+    correlationId: randomUUID()
+  }
+}
+
+interface InstanceSettings {
+  connectionString: ConnectionString | { error: string }
+  clusterIP: string
+  tlsEnabled: boolean
+  version: string
+}
+
+function readInstanceSettings(ext: Extension): InstanceSettings {
+  const raw = ext.protectedSettings.connectionString ?? ''
+  return {
+    connectionString: parseConnectionString(raw),
+    clusterIP: (ext.configurationSettings['service.clusterIP'] ?? '').trim(),
+    tlsEnabled: !flag(ext.configurationSettings, 'httpEnabled', false),
+    version: ext.currentVersion ?? DEFAULT_CHART_VERSION
+  }
+}

@@ -1,0 +1,454 @@
+// The emulated Azure world: resources, the simulated clock-driven transitions
+// and the timeline of what happened.
+//
+// Nothing runs on timers. Time-based transitions are queued with the logical
+// time they happen at; `advance(now)` (called on every request and admin read)
+// applies the due ones in time order, so results do not depend on scheduling
+// jitter and every recorded event carries the time it logically happened.
+import {
+  ArmError,
+  resourceGroupNotFound,
+  resourceNotFound,
+  subscriptionNotFound
+} from './errors.js'
+import { CLUSTER_TYPE, REGISTRY_TYPE, clusterId, key, registryId, resourceGroupId } from './ids.js'
+import type { AsyncOperation } from './lro.js'
+import type { RegistryInstance } from './cluster-sim.js'
+
+export interface Timing {
+  /** How long ARM async operations (ACR create/update/delete/actions) stay InProgress. */
+  lroMs: number
+  /** Extension create/update: time until the Helm release is installed (provisioningState settles). */
+  extensionProvisioningMs: number
+  /** Connected registry: instance start → first contact/activation (Offline → Syncing). */
+  activationMs: number
+  /** Connected registry: Syncing → Online. */
+  syncingMs: number
+  /** Lifetime of access tokens issued by the emulated Entra ID. */
+  tokenLifetimeSeconds: number
+  /** Extension delete: time until it is gone. */
+  deletionMs: number
+  /** Lifetime of GitHub OIDC tokens (GitHub: about 5–10 minutes). */
+  oidcTokenLifetimeSeconds: number
+  /** An extension pending on an offline cluster fails after this long (Azure: 48 hours). */
+  pendingTimeoutMs: number
+}
+
+export const DEFAULT_TIMING: Timing = {
+  lroMs: 50,
+  extensionProvisioningMs: 200,
+  activationMs: 200,
+  syncingMs: 200,
+  tokenLifetimeSeconds: 3600,
+  deletionMs: 100,
+  oidcTokenLifetimeSeconds: 300,
+  pendingTimeoutMs: 48 * 3600 * 1000
+}
+
+export interface SystemData {
+  createdBy: string
+  createdByType: string
+  createdAt: string
+  lastModifiedBy: string
+  lastModifiedByType: string
+  lastModifiedAt: string
+}
+
+export interface Subscription {
+  id: string
+  displayName: string
+  tenantId: string
+}
+
+export interface ResourceGroup {
+  subscriptionId: string
+  name: string
+  location: string
+  tags: Record<string, string>
+}
+
+export interface FederatedCredential {
+  name: string
+  issuer: string
+  subject: string
+  audiences: string[]
+}
+
+export interface ServicePrincipal {
+  clientId: string
+  clientSecret: string
+  objectId: string
+  displayName: string
+  federatedCredentials: FederatedCredential[]
+}
+
+/** What the emulated GitHub OIDC provider puts into the tokens it issues. */
+export interface GithubSettings {
+  requestToken: string
+  subject: string
+  repository: string
+  ref: string
+  sha: string
+  workflow: string
+  actor: string
+  runId: string
+  eventName: string
+  environment?: string
+}
+
+export type ProvisioningState =
+  'Creating' | 'Updating' | 'Deleting' | 'Succeeded' | 'Failed' | 'Canceled'
+
+export interface Registry {
+  id: string
+  subscriptionId: string
+  resourceGroup: string
+  name: string
+  location: string
+  tags: Record<string, string>
+  skuName: string
+  provisioningState: ProvisioningState
+  creationDate: string
+  dataEndpointEnabled: boolean
+  identity?: Record<string, unknown>
+  /** Writable properties other than dataEndpointEnabled (policies, networkRuleSet, ...), in wire shape. */
+  properties: Record<string, unknown>
+  systemData: SystemData
+}
+
+export interface ScopeMap {
+  id: string
+  registryKey: string
+  name: string
+  description?: string
+  actions: string[]
+  creationDate: string
+  provisioningState: ProvisioningState
+  systemData: SystemData
+}
+
+export type PasswordName = 'password1' | 'password2'
+
+export interface PasswordSlot {
+  value: string
+  creationTime: string
+  expiry?: string
+}
+
+export interface TokenCertificate {
+  name: string
+  thumbprint?: string
+  expiry?: string
+  encodedPemCertificate?: string
+}
+
+export interface Token {
+  id: string
+  registryKey: string
+  name: string
+  scopeMapId?: string
+  status: 'enabled' | 'disabled'
+  creationDate: string
+  provisioningState: ProvisioningState
+  passwords: Partial<Record<PasswordName, PasswordSlot>>
+  certificates: TokenCertificate[]
+  systemData: SystemData
+}
+
+export type ConnectionState = 'Online' | 'Offline' | 'Syncing' | 'Unhealthy'
+
+export interface StatusDetail {
+  type: string
+  code: string
+  description: string
+  timestamp: string
+  correlationId: string
+}
+
+/** What the registry instance on the device reports to the cloud. */
+export interface ConnectedRegistryRuntime {
+  activation: 'Active' | 'Inactive'
+  /** Instance that holds the activation; 'external' = one the emulator does not run. */
+  activationOwner?: string
+  /** Instance whose reports the cloud currently shows (internal, not rendered). */
+  reportedBy?: string
+  connectionState: ConnectionState
+  statusDetails: StatusDetail[]
+  lastActivityTime?: string
+  lastSyncTime?: string
+  version?: string
+  loginServerHost?: string
+  tlsEnabled?: boolean
+}
+
+export interface ConnectedRegistry {
+  id: string
+  registryKey: string
+  name: string
+  mode: string
+  /** ID of the parent connected registry; undefined = the cloud registry is the parent. */
+  parentId?: string
+  syncTokenId: string
+  schedule?: string
+  syncWindow?: string
+  messageTtl: string
+  clientTokenIds: string[]
+  logging: { logLevel: string; auditLogStatus: string }
+  notificationsList?: string[]
+  garbageCollection?: { enabled?: boolean; schedule?: string }
+  provisioningState: ProvisioningState
+  systemData: SystemData
+  runtime: ConnectedRegistryRuntime
+}
+
+export interface ConnectedCluster {
+  id: string
+  subscriptionId: string
+  resourceGroup: string
+  name: string
+  location: string
+  tags: Record<string, string>
+  connectivityStatus: 'Connected' | 'Offline' | 'Connecting' | 'Expired'
+  /** Kubernetes service CIDR; `service.clusterIP` must fall inside it when set. */
+  serviceCidr?: string
+  distribution: string
+  infrastructure: string
+  kubernetesVersion: string
+  agentVersion: string
+  totalNodeCount: number
+  lastConnectivityTime: string
+  principalId: string
+  systemData: SystemData
+}
+
+export interface ExtensionStatus {
+  code: string
+  displayStatus: string
+  level: 'Error' | 'Warning' | 'Information'
+  message: string
+  time: string
+}
+
+export interface PendingExtensionChange {
+  kind: 'create' | 'update' | 'delete'
+  operationId: string
+  requestedAt: number
+}
+
+export interface Extension {
+  id: string
+  clusterKey: string
+  name: string
+  extensionType: string
+  autoUpgradeMinorVersion: boolean
+  releaseTrain: string
+  version: string | null
+  releaseNamespace: string
+  configurationSettings: Record<string, string>
+  protectedSettings: Record<string, string>
+  currentVersion: string | null
+  provisioningState: ProvisioningState
+  statuses: ExtensionStatus[]
+  errorInfo: { code: string; message: string } | null
+  principalId: string
+  plan?: Record<string, unknown>
+  isSystemExtension: boolean
+  systemData: SystemData
+  pending?: PendingExtensionChange
+  /** Bumped on every change so stale scheduled work can tell it was superseded. */
+  generation: number
+  /** The simulated connected-registry instance installed by this extension. */
+  instanceId?: string
+}
+
+export interface WorldEvent {
+  time: string
+  resource: string
+  /** Which property changed, e.g. 'connectionState', 'activation.status', 'provisioningState'. */
+  property: string
+  from: string | null
+  to: string | null
+  detail: string
+}
+
+interface Scheduled {
+  at: number
+  seq: number
+  label: string
+  run: (t: number) => void
+}
+
+export const LOCATION_DEFAULT = 'eastus'
+
+export function systemData(by: string, t: number): SystemData {
+  const at = new Date(t).toISOString()
+  return {
+    createdBy: by,
+    createdByType: 'Application',
+    createdAt: at,
+    lastModifiedBy: by,
+    lastModifiedByType: 'Application',
+    lastModifiedAt: at
+  }
+}
+
+export function touch(data: SystemData, by: string, t: number): void {
+  data.lastModifiedBy = by
+  data.lastModifiedAt = new Date(t).toISOString()
+}
+
+export class World {
+  tenantId = ''
+  readonly subscriptions = new Map<string, Subscription>()
+  readonly resourceGroups = new Map<string, ResourceGroup>()
+  readonly servicePrincipals = new Map<string, ServicePrincipal>()
+  github!: GithubSettings
+  readonly registries = new Map<string, Registry>()
+  readonly scopeMaps = new Map<string, ScopeMap>()
+  readonly tokens = new Map<string, Token>()
+  readonly connectedRegistries = new Map<string, ConnectedRegistry>()
+  readonly clusters = new Map<string, ConnectedCluster>()
+  readonly extensions = new Map<string, Extension>()
+  readonly instances = new Map<string, RegistryInstance>()
+  readonly operations = new Map<string, AsyncOperation>()
+  timing: Timing = { ...DEFAULT_TIMING }
+  /** Page size of list answers (`nextLink` paging). */
+  pageSize = 100
+  deniedActions: string[] = []
+
+  private queue: Scheduled[] = []
+  private seq = 0
+  private timeline: WorldEvent[] = []
+  private readonly reconcilers: ((t: number) => void)[] = []
+  private advancing = false
+
+  /** Registers a check that runs after every mutation and every applied transition. */
+  onSettle(reconcile: (t: number) => void): void {
+    this.reconcilers.push(reconcile)
+  }
+
+  schedule(at: number, label: string, run: (t: number) => void): void {
+    const item = { at, seq: this.seq++, label, run }
+    // Keep the queue sorted by (at, seq); it stays small.
+    let i = this.queue.length
+    while (
+      i > 0 &&
+      (this.queue[i - 1].at > at ||
+        (this.queue[i - 1].at === at && this.queue[i - 1].seq > item.seq))
+    )
+      i--
+    this.queue.splice(i, 0, item)
+  }
+
+  /** Applies every transition due at or before `now`, in logical-time order. */
+  advance(now: number): void {
+    if (this.advancing) return
+    this.advancing = true
+    try {
+      while (this.queue.length > 0 && this.queue[0].at <= now) {
+        const item = this.queue.shift() as Scheduled
+        item.run(item.at)
+        this.settle(item.at)
+      }
+    } finally {
+      this.advancing = false
+    }
+  }
+
+  /** Runs the reconcilers (credential checks, waiting instances) at logical time t. */
+  settle(t: number): void {
+    for (const reconcile of this.reconcilers) reconcile(t)
+  }
+
+  /** Mutation wrapper: bring the world up to `now`, change it, then reconcile. */
+  mutate<T>(now: number, change: () => T): T {
+    this.advance(now)
+    const result = change()
+    this.settle(now)
+    return result
+  }
+
+  pendingTransitions(): { at: string; label: string }[] {
+    return this.queue.map((q) => ({ at: new Date(q.at).toISOString(), label: q.label }))
+  }
+
+  recordEvent(
+    t: number,
+    resource: string,
+    property: string,
+    from: string | null,
+    to: string | null,
+    detail = ''
+  ): void {
+    this.timeline.push({ time: new Date(t).toISOString(), resource, property, from, to, detail })
+  }
+
+  events(): WorldEvent[] {
+    return this.timeline.map((e) => ({ ...e }))
+  }
+
+  clearEvents(): void {
+    this.timeline = []
+  }
+
+  clearSchedule(): void {
+    this.queue = []
+  }
+
+  // ---- lookups that throw ARM errors -------------------------------------------------
+
+  requireSubscription(subscriptionId: string): Subscription {
+    const sub = this.subscriptions.get(key(subscriptionId))
+    if (!sub) throw subscriptionNotFound(subscriptionId)
+    return sub
+  }
+
+  requireResourceGroup(subscriptionId: string, resourceGroup: string): ResourceGroup {
+    this.requireSubscription(subscriptionId)
+    const rg = this.resourceGroups.get(key(resourceGroupId(subscriptionId, resourceGroup)))
+    if (!rg) throw resourceGroupNotFound(resourceGroup)
+    return rg
+  }
+
+  requireRegistry(subscriptionId: string, resourceGroup: string, name: string): Registry {
+    this.requireResourceGroup(subscriptionId, resourceGroup)
+    const reg = this.registries.get(key(registryId(subscriptionId, resourceGroup, name)))
+    if (!reg) throw resourceNotFound(REGISTRY_TYPE, name, resourceGroup)
+    return reg
+  }
+
+  requireCluster(subscriptionId: string, resourceGroup: string, name: string): ConnectedCluster {
+    this.requireResourceGroup(subscriptionId, resourceGroup)
+    const cluster = this.clusters.get(key(clusterId(subscriptionId, resourceGroup, name)))
+    if (!cluster) throw resourceNotFound(CLUSTER_TYPE, name, resourceGroup)
+    return cluster
+  }
+
+  /** Resources of a registry's child collection, in creation order. */
+  childrenOf<T extends { registryKey: string }>(store: Map<string, T>, registry: Registry): T[] {
+    const k = key(registry.id)
+    return [...store.values()].filter((c) => c.registryKey === k)
+  }
+
+  /** Finds a registry by name alone (seed and admin convenience). */
+  findRegistryByName(name: string): Registry | undefined {
+    return [...this.registries.values()].find((r) => r.name.toLowerCase() === name.toLowerCase())
+  }
+
+  findClusterByName(name: string): ConnectedCluster | undefined {
+    if (name.startsWith('/')) return this.clusters.get(key(name))
+    return [...this.clusters.values()].find((c) => c.name.toLowerCase() === name.toLowerCase())
+  }
+}
+
+/** Thrown for the admin API when a named object does not exist. */
+export class AdminError extends ArmError {
+  constructor(message: string) {
+    super(400, 'InvalidAdminRequest', message)
+  }
+}
+
+/** `<registry>.<region>.data.azurecr.io`, lower-case (dedicated data endpoint host). */
+export function dataEndpointHost(registry: Registry): string {
+  return `${registry.name}.${registry.location.replace(/\s+/g, '')}.data.azurecr.io`.toLowerCase()
+}

@@ -1,0 +1,46 @@
+// The README's first command: starts the emulator with its default seed, runs the bundled
+// action twice as a runner would (a deploy, then an identical re-run), shows the log, the
+// outputs and the job summary, and stops the emulator.
+
+import { startEmulator } from '../emulator/index.js'
+import { runAction, type ActionRun } from '../__fixtures__/action-runner.js'
+import { renderRunnerLog } from './render-log.js'
+
+const DEMO_INPUTS = {
+  'resource-group': 'edge-rg',
+  registry: 'contosoacr',
+  'connected-registry': 'edgeregistry01',
+  cluster: 'edge-cluster-01',
+  'service-cluster-ip': '10.0.0.50',
+  repositories: 'hello-world, app/web',
+  mode: 'ReadOnly',
+  tls: 'cert-manager',
+  'poll-interval': '1s',
+  timeout: '2m'
+}
+
+function show(title: string, run: ActionRun): void {
+  console.log(`\n=================== ${title} (exit code ${run.exitCode}, ${run.durationMs} ms) ===================`)
+  console.log(renderRunnerLog(run.stdout))
+  console.log('\n--- outputs ---')
+  for (const [name, value] of Object.entries(run.outputs)) {
+    console.log(`${name.padEnd(22)} ${name === 'plan' ? `${value.slice(0, 120)}…` : value}`)
+  }
+  console.log('\n--- job summary ---')
+  console.log(run.summary.trim())
+}
+
+const emulator = await startEmulator({ quiet: true })
+try {
+  console.log(`Emulator listening on ${emulator.url}`)
+  const first = await runAction(emulator, { inputs: DEMO_INPUTS })
+  show('Deploy', first)
+  emulator.admin.clearJournal()
+  const second = await runAction(emulator, { inputs: DEMO_INPUTS })
+  show('Identical re-run', second)
+  const writes = emulator.admin.journal().filter((entry) => entry.write)
+  console.log(`\nRe-run: changed=${second.outputs.changed}, ${writes.length} write request(s) in the emulator's journal.`)
+  process.exitCode = first.exitCode || second.exitCode
+} finally {
+  await emulator.stop()
+}

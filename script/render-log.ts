@@ -1,0 +1,24 @@
+// Renders an action's stdout the way the GitHub runner shows it: workflow commands are
+// consumed, `::add-mask::` values are redacted, groups are shown as headings.
+
+export function renderRunnerLog(stdout: string): string {
+  const masks: string[] = []
+  const lines: string[] = []
+  for (const raw of stdout.split('\n')) {
+    const command = /^::([a-z-]+)(?: [^:]*)?::(.*)$/.exec(raw)
+    if (command) {
+      const [, name, value] = command
+      if (name === 'add-mask') masks.push(value)
+      else if (name === 'group') lines.push(`\n▶ ${value}`)
+      else if (name === 'warning') lines.push(`  Warning: ${value}`)
+      else if (name === 'error') lines.push(`  Error: ${value.replace(/%0A/g, '\n')}`)
+      continue
+    }
+    lines.push(raw ? `  ${raw}` : raw)
+  }
+  // Longest first, so a secret that contains another is redacted whole.
+  masks.sort((a, b) => b.length - a.length)
+  return lines
+    .map((line) => masks.reduce((text, secret) => text.split(secret).join('***'), line))
+    .join('\n')
+}

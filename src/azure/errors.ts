@@ -1,0 +1,107 @@
+// Turns whatever the Azure SDKs throw into one actionable sentence: what failed, the Azure
+// error code and request id, and what to do. Only code, message and ids are read from an
+// error: never its request (which may carry a connection string in its body).
+
+export interface AzureErrorInfo {
+  statusCode?: number
+  code?: string
+  message: string
+  requestId?: string
+  correlationId?: string
+}
+
+interface HeaderBag {
+  get(name: string): string | undefined
+}
+
+function headerOf(error: Record<string, unknown>, name: string): string | undefined {
+  const response = error.response as { headers?: HeaderBag } | undefined
+  const value = response?.headers?.get?.(name)
+  return typeof value === 'string' && value ? value : undefined
+}
+
+// "The long-running operation has failed. <code>. <message>" (core-lro) carries the code in the text.
+const LRO_FAILURE = /^The long-running operation has failed\.?\s*(?:([A-Za-z][\w.]*)\.\s*)?(.*)$/s
+
+export function azureErrorInfo(error: unknown): AzureErrorInfo {
+  if (!(error instanceof Error)) return { message: String(error) }
+  const fields = error as unknown as Record<string, unknown>
+  const info: AzureErrorInfo = { message: error.message }
+  if (typeof fields.statusCode === 'number') info.statusCode = fields.statusCode
+  if (typeof fields.code === 'string') info.code = fields.code
+  info.requestId = headerOf(fields, 'x-ms-request-id')
+  info.correlationId = headerOf(fields, 'x-ms-correlation-request-id')
+  const lro = LRO_FAILURE.exec(error.message)
+  if (lro) {
+    info.code ??= lro[1] ?? 'OperationFailed'
+    info.message = lro[2]?.trim() || 'the operation ended with status Failed'
+  }
+  return info
+}
+
+/** What to do about a failure, by Azure error code (or HTTP status when there is no code). */
+export const FIXES: Record<string, string> = {
+  AuthorizationFailed:
+    'Grant the signed-in identity the missing action on that scope (see "Permissions" in the README), then re-run.',
+  AuthenticationFailed:
+    'Check the sign-in: client-id/tenant-id and the federated credential subject, or the client secret.',
+  InvalidAuthenticationToken:
+    'The access token was rejected. Check that arm-endpoint and authority-host belong to the same cloud.',
+  ExpiredAuthenticationToken:
+    'The access token expired during the run. Re-run the step; federated sign-in (client-id/tenant-id) refreshes tokens by itself.',
+  ResourceNotFound: 'Check the resource name, resource group and subscription-id inputs.',
+  ResourceGroupNotFound: 'Check resource-group, cluster-resource-group and subscription-id.',
+  TooManyRequests:
+    'Azure Resource Manager is throttling this identity. Wait a few minutes and re-run; spread fleet deployments over time (matrix max-parallel).',
+  Conflict:
+    'Another operation is still running on this resource (another run of this workflow, or a deletion). Wait for it to finish and re-run; a concurrency group on the workflow avoids overlapping runs.',
+  OperationFailed: 'Azure reported the operation as failed; the message above says why.',
+  ServiceUnavailable: 'Azure was unavailable after several retries. Re-run the step.',
+  InternalServerError: 'Azure failed after several retries. Re-run the step.',
+  REQUEST_SEND_ERROR:
+    'The request could not be sent (network error). Check connectivity to the Azure endpoint and re-run.'
+}
+
+const FIX_BY_STATUS: Record<number, string> = {
+  401: FIXES.AuthenticationFailed,
+  403: FIXES.AuthorizationFailed,
+  404: FIXES.ResourceNotFound,
+  409: FIXES.Conflict,
+  429: FIXES.TooManyRequests,
+  500: FIXES.InternalServerError,
+  503: FIXES.ServiceUnavailable
+}
+
+/** An error whose message is already written for the person reading the log. */
+export class ActionError extends Error {
+  constructor(
+    message: string,
+    readonly azure?: AzureErrorInfo
+  ) {
+    super(message)
+    this.name = 'ActionError'
+  }
+}
+
+/** "<what> failed: <message> (Azure error <code>, HTTP <status>, request id <id>). <fix>" */
+export function explainAzureFailure(what: string, error: unknown, fix?: string): ActionError {
+  if (error instanceof ActionError) return error
+  const info = azureErrorInfo(error)
+  const facts = [
+    info.code && `Azure error ${info.code}`,
+    info.statusCode && `HTTP ${info.statusCode}`,
+    info.requestId && `request id ${info.requestId}`,
+    info.correlationId && `correlation id ${info.correlationId}`
+  ].filter(Boolean)
+  const advice =
+    fix ??
+    (info.code ? FIXES[info.code] : undefined) ??
+    (info.statusCode ? FIX_BY_STATUS[info.statusCode] : undefined) ??
+    ''
+  const text = `${what} failed: ${info.message.trim()}${facts.length ? ` (${facts.join(', ')})` : ''}.${advice ? ` ${advice}` : ''}`
+  return new ActionError(text.replace(/\.\.( |$)/g, '.$1'), info)
+}
+
+export function isNotFound(error: unknown): boolean {
+  return (error as { statusCode?: number } | undefined)?.statusCode === 404
+}

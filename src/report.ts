@@ -1,0 +1,126 @@
+// What a person reads: the plan in the log, the outputs for later steps, the job summary.
+
+import type { ConnectedRegistry } from '@azure/arm-containerregistry'
+import type { Extension } from '@azure/arm-kubernetesconfiguration'
+import type { Plan, PlanStep, StepAction } from './plan.js'
+import type { Operation } from './settings.js'
+
+const SYMBOLS: Record<StepAction, string> = {
+  create: '+',
+  update: '~',
+  unchanged: '=',
+  delete: '-',
+  deactivate: '!',
+  generate: '*',
+  absent: '.',
+  kept: '='
+}
+
+export function formatPlan(plan: Plan): string[] {
+  const lines: string[] = []
+  for (const step of plan.steps) {
+    lines.push(
+      `${SYMBOLS[step.action]} ${step.action.padEnd(10)} ${step.resource}${step.reason ? `  (${step.reason})` : ''}`
+    )
+    for (const change of step.changes) lines.push(`      ${describeChange(change)}`)
+  }
+  const writes = plan.steps.filter((s) => isWrite(s)).length
+  lines.push(writes ? `${writes} change(s) to apply.` : 'No changes: everything is as desired.')
+  return lines
+}
+
+export const isWrite = (step: PlanStep): boolean =>
+  !['unchanged', 'kept', 'absent'].includes(step.action)
+
+function describeChange(change: PlanStep['changes'][number]): string {
+  if (change.from !== undefined && change.to !== undefined) {
+    return `${change.field}: ${change.from} → ${change.to}`
+  }
+  if (change.to !== undefined) return `${change.field}: ${change.to}`
+  return `${change.field}: ${change.from}`
+}
+
+/** The plan as JSON for the `plan` output: no request bodies, sensitive values already hidden. */
+export function planToJson(plan: Plan, operation: Operation): string {
+  return JSON.stringify({
+    operation,
+    changed: plan.changed,
+    steps: plan.steps.map((step) => ({
+      resource: step.resource,
+      action: step.action,
+      ...(step.reason ? { reason: step.reason } : {}),
+      changes: step.changes.map(({ field, from, to }) => ({ field, from, to }))
+    }))
+  })
+}
+
+export interface FinalState {
+  connectedRegistry?: ConnectedRegistry
+  extension?: Extension
+  passwordSlot?: string
+}
+
+export function collectOutputs(
+  plan: Plan,
+  operation: Operation,
+  final: FinalState
+): Record<string, string> {
+  const cr = final.connectedRegistry
+  const lastSync = cr?.parent?.syncProperties?.lastSyncTime
+  return {
+    'connected-registry-id': cr?.id ?? plan.connectedRegistryId,
+    'extension-id': final.extension?.id ?? plan.extensionId,
+    'connection-state': cr?.connectionState ?? '',
+    'activation-status': cr?.activation?.status ?? '',
+    'login-server': cr?.loginServer?.host ?? '',
+    'extension-version': final.extension?.currentVersion ?? final.extension?.version ?? '',
+    'last-sync-time': lastSync ? lastSync.toISOString() : '',
+    'sync-token-id': plan.syncTokenId,
+    'password-slot': final.passwordSlot ?? '',
+    changed: String(plan.changed),
+    plan: planToJson(plan, operation)
+  }
+}
+
+export interface SummaryTable {
+  heading: string
+  rows: string[][]
+}
+
+const escape = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ')
+
+export function summaryTables(plan: Plan, operation: Operation, final: FinalState): SummaryTable[] {
+  const tables: SummaryTable[] = [
+    {
+      heading: operation === 'plan' ? 'Planned changes' : 'Changes',
+      rows: [
+        ['Resource', 'Action', 'Details'],
+        ...plan.steps.map((step) => [
+          escape(step.resource),
+          step.action,
+          escape(
+            [step.reason, ...step.changes.map(describeChange)].filter(Boolean).join('<br>') || '—'
+          )
+        ])
+      ]
+    }
+  ]
+  if (operation !== 'plan' && operation !== 'teardown') {
+    const cr = final.connectedRegistry
+    const outputs = collectOutputs(plan, operation, final)
+    tables.push({
+      heading: 'Connected registry',
+      rows: [
+        ['Property', 'Value'],
+        ['Connection state', outputs['connection-state'] || '—'],
+        ['Activation', outputs['activation-status'] || '—'],
+        ['Login server (in the cluster)', outputs['login-server'] || '—'],
+        ['Mode', cr?.mode ?? '—'],
+        ['Extension version', outputs['extension-version'] || '—'],
+        ['Last sync', outputs['last-sync-time'] || '—'],
+        ['Password slot in use', outputs['password-slot'] || '—']
+      ]
+    })
+  }
+  return tables
+}

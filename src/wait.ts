@@ -1,0 +1,193 @@
+// Polls until the extension is provisioned and the connected registry is Active and Online,
+// and explains clearly why when it is not.
+
+import type { ConnectedRegistry } from '@azure/arm-containerregistry'
+import type { Extension } from '@azure/arm-kubernetesconfiguration'
+import type { AzureClients } from './azure/clients.js'
+import { ActionError } from './azure/errors.js'
+import { readConnectedRegistry, readExtension } from './observe.js'
+import type { Log } from './ports.js'
+import type { Settings } from './settings.js'
+
+export const sleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, ms))
+
+/** What the connected registry's status codes mean, and the documented fix. */
+export const STATUS_FIXES: Record<string, string> = {
+  UNAUTHORIZED:
+    'The instance presents a sync-token password that is wrong or was regenerated. Re-run the step: the action generates a fresh password into the unused slot and updates the extension. Do not regenerate the slot in use by hand.',
+  ALREADY_ACTIVATED:
+    'Another instance activated this connected registry (typically a deleted and recreated extension, or the same connected registry on another cluster). Re-run the step: the action deactivates a registry whose instance no longer runs. Give each cluster its own connected-registry name.',
+  DISKERROR:
+    'The instance cannot write to its volume (permissions, or the disk is full). Check the PVC (kubectl get pvc -n connected-registry) and the storage-class/storage-size inputs; lower log-level to reduce logs.'
+}
+
+const KUBECTL_HINT =
+  'On the cluster: kubectl get pods -n connected-registry; kubectl logs -n connected-registry -l app.kubernetes.io/name=connected-registry; kubectl get events -n connected-registry --sort-by=.lastTimestamp.'
+
+/** Extension failures by what their message mentions (connected-registry.md §6). */
+function extensionFix(message: string): string {
+  const text = message.toLowerCase()
+  if (text.includes('clusterip') || text.includes('service ip') || text.includes('cidr')) {
+    return "Set 'service-cluster-ip' to a free address inside the cluster's service CIDR (kubectl get services -A shows the ones in use)."
+  }
+  if (text.includes('cert-manager')) {
+    return "Check the 'tls' input: 'existing-cert-manager' needs cert-manager already on the cluster; 'cert-manager' installs its own and conflicts with another one."
+  }
+  if (text.includes('tls') || text.includes('certificate') || text.includes('key')) {
+    return "Check 'tls-cert', 'tls-key' and 'tls-ca-cert' (PEM or base64 of PEM; the key must match the certificate), or 'tls-secret'."
+  }
+  if (text.includes('connectionstring') || text.includes('connection string')) {
+    return 'Re-run the step: the action sends a fresh connection string.'
+  }
+  if (text.includes("can't reuse a name") || text.includes('being terminated')) {
+    return 'A previous installation is still being removed. Wait a few minutes and re-run, or use another extension-name.'
+  }
+  if (text.includes('chart') && text.includes('not found')) {
+    return "The 'extension-version' does not exist: use a valid version or leave it empty."
+  }
+  return KUBECTL_HINT
+}
+
+export function describeExtensionFailure(extension: Extension, settings: Settings): ActionError {
+  const error = extension.errorInfo
+  const statuses = (extension.statuses ?? [])
+    .filter((s) => s.message)
+    .map((s) => `${s.level ?? 'Info'} ${s.code ?? ''}: ${s.message}`.trim())
+  const message = error?.message ?? statuses[0] ?? 'no error details were reported'
+  return new ActionError(
+    `Extension '${settings.target.extensionName}' on cluster '${settings.target.cluster}' ended in state ${extension.provisioningState}: ${message}` +
+      `${error?.code ? ` (error code ${error.code})` : ''}.` +
+      `${statuses.length > 1 ? ` Statuses: ${statuses.join(' | ')}.` : ''} ${extensionFix(message)}`
+  )
+}
+
+export function describeRegistryState(cr: ConnectedRegistry | undefined): string {
+  if (!cr) return 'the connected registry was not found'
+  const details = (cr.statusDetails ?? [])
+    .map((d) => `${d.code}${d.description ? ` (${d.description})` : ''}`)
+    .join(', ')
+  return (
+    `connectionState ${cr.connectionState ?? 'unknown'}, activation ${cr.activation?.status ?? 'unknown'}` +
+    (details ? `, statusDetails ${details}` : '') +
+    (cr.lastActivityTime ? `, last activity ${cr.lastActivityTime.toISOString()}` : '')
+  )
+}
+
+function registryFailure(cr: ConnectedRegistry, settings: Settings, prefix: string): ActionError {
+  const codes = (cr.statusDetails ?? []).map((d) => (d.code ?? '').toUpperCase())
+  const fixes = codes.map((code) => STATUS_FIXES[code]).filter(Boolean)
+  return new ActionError(
+    `${prefix} Connected registry '${settings.target.connectedRegistry}': ${describeRegistryState(cr)}. ${fixes.length ? fixes.join(' ') : KUBECTL_HINT}`
+  )
+}
+
+const TERMINAL = new Set(['succeeded', 'failed', 'canceled'])
+
+/** Waits out an operation another run started on the extension (Creating/Updating/Deleting). */
+export async function settleExtension(
+  clients: AzureClients,
+  settings: Settings,
+  log: Log,
+  current: Extension | undefined
+): Promise<Extension | undefined> {
+  let extension = current
+  const deadline = Date.now() + settings.behaviour.timeoutMs
+  let announced = false
+  while (extension && !TERMINAL.has((extension.provisioningState ?? 'succeeded').toLowerCase())) {
+    if (!announced) {
+      log.info(
+        `Extension '${settings.target.extensionName}' is ${extension.provisioningState} (another operation is running on it); waiting for it to finish before planning.`
+      )
+      announced = true
+    }
+    if (Date.now() > deadline) {
+      throw new ActionError(
+        `Extension '${settings.target.extensionName}' stayed ${extension.provisioningState} for longer than the timeout (${settings.behaviour.timeoutMs / 1000}s). Another operation is still running on it; re-run later.`
+      )
+    }
+    await sleep(settings.behaviour.pollIntervalMs)
+    extension = await readExtension(clients, settings)
+  }
+  return extension
+}
+
+export interface WaitResult {
+  extension: Extension
+  connectedRegistry: ConnectedRegistry
+  /** When Online was first seen. */
+  onlineAt: Date
+}
+
+/** How many polls an Unhealthy state with status details may last before the run gives up. */
+const UNHEALTHY_POLLS = 3
+
+export async function waitUntilOnline(
+  clients: AzureClients,
+  settings: Settings,
+  log: Log
+): Promise<WaitResult> {
+  const { timeoutMs, pollIntervalMs } = settings.behaviour
+  const deadline = Date.now() + timeoutMs
+  const timeoutText = `${Math.round(timeoutMs / 1000)}s`
+
+  let extension: Extension | undefined
+  let lastExtensionState = ''
+  for (;;) {
+    extension = await readExtension(clients, settings)
+    if (!extension) {
+      throw new ActionError(
+        `Extension '${settings.target.extensionName}' disappeared while waiting for it (deleted by another run?). Re-run the step.`
+      )
+    }
+    const state = extension.provisioningState ?? 'Unknown'
+    if (state !== lastExtensionState) {
+      log.info(`Extension: ${state}`)
+      lastExtensionState = state
+    }
+    if (state === 'Succeeded') break
+    if (state === 'Failed' || state === 'Canceled') throw describeExtensionFailure(extension, settings)
+    if (Date.now() + pollIntervalMs > deadline) {
+      const pending = (extension.statuses ?? []).map((s) => s.message).filter(Boolean)
+      throw new ActionError(
+        `Extension '${settings.target.extensionName}' was still ${state} after ${timeoutText}` +
+          `${pending.length ? `: ${pending.join(' | ')}` : ''}. If the cluster is offline, the extension stays pending until it reconnects (protected settings are kept for 48 hours). Re-run with a longer 'timeout' once the cluster is Connected. ${KUBECTL_HINT}`
+      )
+    }
+    await sleep(pollIntervalMs)
+  }
+
+  let unhealthyPolls = 0
+  let lastRegistryState = ''
+  for (;;) {
+    const cr = await readConnectedRegistry(clients, settings)
+    const state = describeRegistryState(cr)
+    if (state !== lastRegistryState) {
+      log.info(`Connected registry: ${state}`)
+      lastRegistryState = state
+    }
+    if (
+      cr &&
+      cr.activation?.status === 'Active' &&
+      (cr.connectionState ?? '').toLowerCase() === 'online'
+    ) {
+      return { extension, connectedRegistry: cr, onlineAt: new Date() }
+    }
+    if (cr && (cr.connectionState ?? '').toLowerCase() === 'unhealthy' && cr.statusDetails?.length) {
+      unhealthyPolls += 1
+      if (unhealthyPolls >= UNHEALTHY_POLLS) {
+        throw registryFailure(cr, settings, 'The connected registry reports Unhealthy.')
+      }
+    } else {
+      unhealthyPolls = 0
+    }
+    if (Date.now() + pollIntervalMs > deadline) {
+      throw cr
+        ? registryFailure(cr, settings, `The connected registry did not come Online within ${timeoutText}.`)
+        : new ActionError(
+            `Connected registry '${settings.target.connectedRegistry}' disappeared while waiting for it.`
+          )
+    }
+    await sleep(pollIntervalMs)
+  }
+}
