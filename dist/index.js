@@ -81954,12 +81954,18 @@ async function waitUntilOnline(clients, settings, log) {
 
 
 
+const masked = new Set();
 const actionsLog = {
     info: (message) => info(message),
     warning: (message) => warning(message),
     debug: (message) => debug(message),
     group: (name, fn) => group(name, fn),
-    mask: (secret) => setSecret(secret)
+    mask: (secret) => {
+        if (masked.has(secret))
+            return;
+        masked.add(secret);
+        setSecret(secret);
+    }
 };
 function maskSecretInputs(settings, log) {
     const tls = settings.extension.tls;

@@ -25,7 +25,9 @@ export interface ChartProblem {
 
 /**
  * Returns the first problem the chart would hit, or undefined when it installs.
- * `siblings` are the other extensions on the same cluster (for IP allocation).
+ * `siblings` are the other extensions on the same cluster: when the cluster has
+ * `uniqueServiceIPs`, a service IP another connected-registry release holds is refused
+ * (Kubernetes would; off by default so scenarios can reuse one IP per deploy).
  */
 export function chartProblem(
   ext: Extension,
@@ -58,7 +60,7 @@ export function chartProblem(
       `Service "${ext.name}" is invalid: spec.clusterIPs: Invalid value: []string{"${ip}"}: failed to allocate IP ${ip}: the provided IP (${ip}) is not in the valid range. The range of valid IPs is ${cluster.serviceCidr} (configuration setting 'service.clusterIP')`
     )
   }
-  const holder = siblings.find(
+  const holder = cluster.uniqueServiceIPs && siblings.find(
     (s) =>
       s.id !== ext.id &&
       isConnectedRegistryExtension(s.extensionType) &&

@@ -100,6 +100,8 @@ export interface SeedCluster {
   connectivityStatus?: 'Connected' | 'Offline'
   /** Service CIDR; `service.clusterIP` must be inside it. */
   serviceCidr?: string
+  /** Refuse a service IP another connected-registry extension on the cluster holds (default false). */
+  uniqueServiceIPs?: boolean
   distribution?: string
   infrastructure?: string
   kubernetesVersion?: string
@@ -378,6 +380,7 @@ export function applySeed(
       tags: {},
       connectivityStatus: c.connectivityStatus ?? 'Connected',
       serviceCidr: c.serviceCidr,
+      uniqueServiceIPs: c.uniqueServiceIPs ?? false,
       distribution: c.distribution ?? 'k3s',
       infrastructure: c.infrastructure ?? 'generic',
       kubernetesVersion: c.kubernetesVersion ?? '1.30.4',

@@ -207,7 +207,8 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
       }
     }
   }
-  if (decision) {
+  if (route?.kind === 'arm') {
+    decision ??= deps.throttle.peek(Date.now())
     common['x-ms-ratelimit-remaining-subscription-reads'] = String(decision.remainingReads)
     common['x-ms-ratelimit-remaining-subscription-writes'] = String(decision.remainingWrites)
   }

@@ -44,8 +44,17 @@ export class Throttle {
     return this.config ? { ...this.config } : null
   }
 
+  /** What is left, without counting a request (for answers that never reached the budget check). */
+  peek(now: number): ThrottleDecision {
+    return this.evaluate(false, now, false)
+  }
+
   /** Counts the request if allowed. */
   take(isWrite: boolean, now: number): ThrottleDecision {
+    return this.evaluate(isWrite, now, true)
+  }
+
+  private evaluate(isWrite: boolean, now: number, count: boolean): ThrottleDecision {
     const enforced = this.config !== null
     const windowMs = this.config?.windowMs ?? NOMINAL.windowMs
     if (now - this.windowStart >= windowMs) {
@@ -60,7 +69,7 @@ export class Throttle {
     const used = isWrite ? this.writes : this.reads
     const limit = isWrite ? writeLimit : readLimit
     const allowed = !enforced || used < limit
-    if (allowed) {
+    if (allowed && count) {
       if (isWrite) this.writes++
       else this.reads++
     }

@@ -211,6 +211,8 @@ export interface ConnectedCluster {
   connectivityStatus: 'Connected' | 'Offline' | 'Connecting' | 'Expired'
   /** Kubernetes service CIDR; `service.clusterIP` must fall inside it when set. */
   serviceCidr?: string
+  /** Refuse a `service.clusterIP` already held by another connected-registry extension. */
+  uniqueServiceIPs: boolean
   distribution: string
   infrastructure: string
   kubernetesVersion: string

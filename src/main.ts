@@ -13,12 +13,17 @@ import { maskSecret } from './secrets.js'
 import type { PasswordSlot, Settings } from './settings.js'
 import { settleExtension, waitUntilOnline } from './wait.js'
 
+const masked = new Set<string>()
 const actionsLog: Log = {
   info: (message) => core.info(message),
   warning: (message) => core.warning(message),
   debug: (message) => core.debug(message),
   group: (name, fn) => core.group(name, fn),
-  mask: (secret) => core.setSecret(secret)
+  mask: (secret) => {
+    if (masked.has(secret)) return
+    masked.add(secret)
+    core.setSecret(secret)
+  }
 }
 
 function maskSecretInputs(settings: Settings, log: Log): void {

@@ -15,12 +15,19 @@ beforeAll(async () => {
 })
 afterAll(async () => emu?.stop())
 
+// Every connected registry gets its own service IP, as on a real cluster.
+const serviceIps = new Map<string, string>()
+const serviceIpOf = (name: string): string => {
+  if (!serviceIps.has(name)) serviceIps.set(name, `10.0.1.${serviceIps.size + 10}`)
+  return serviceIps.get(name) as string
+}
+
 const base = (name: string, extra: Record<string, string> = {}): Record<string, string> => ({
   'resource-group': 'edge-rg',
   registry: 'contosoacr',
   'connected-registry': name,
   cluster: 'edge-cluster-01',
-  'service-cluster-ip': '10.0.0.50',
+  'service-cluster-ip': serviceIpOf(name),
   repositories: 'hello-world, app/web',
   'poll-interval': '100ms',
   timeout: '60s',
@@ -57,7 +64,7 @@ describe('a fresh deploy', () => {
     expect(run.outputs).toMatchObject({
       'connection-state': 'Online',
       'activation-status': 'Active',
-      'login-server': '10.0.0.50',
+      'login-server': serviceIpOf('freshdeploy01'),
       'password-slot': 'password1',
       changed: 'true'
     })
@@ -119,18 +126,17 @@ describe('a fresh deploy', () => {
     const run = await deploy(base(name, { tls, ...extra }))
     expect(run.outputs['connection-state']).toBe('Online')
     expect(await extensionSettings(name)).toMatchObject({
-      'service.clusterIP': '10.0.0.50',
+      'service.clusterIP': serviceIpOf(name),
       ...expected
     })
     if (tls === 'none') expect(run.stdout).toMatch(/::warning::.*plain HTTP/i)
   })
 
   it('deploys with a certificate of its own (byoc), sending the key only as a protected setting', async () => {
-    const certificate = await makeCertificate({ ip: '10.0.0.51' })
+    const certificate = await makeCertificate({ ip: serviceIpOf('tlsbyoc01') })
     const run = await deploy(
       base('tlsbyoc01', {
         tls: 'byoc',
-        'service-cluster-ip': '10.0.0.51',
         'tls-cert': certificate.certPem,
         'tls-key': Buffer.from(certificate.keyPem).toString('base64')
       })
@@ -155,11 +161,10 @@ describe('a fresh deploy', () => {
   })
 
   it('deploys a nested registry under a parent and grants it gateway access on the parent', async () => {
-    await deploy(base('parentregistry01', { mode: 'ReadWrite', 'service-cluster-ip': '10.0.0.60' }))
+    await deploy(base('parentregistry01', { mode: 'ReadWrite' }))
     const run = await deploy(
       base('childregistry01', {
         parent: 'parentregistry01',
-        'service-cluster-ip': '10.0.0.61',
         'extension-name': 'child-registry'
       })
     )

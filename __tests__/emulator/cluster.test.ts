@@ -2,7 +2,7 @@
 // provisioning (chart checks), the connected-registry instance and its states.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
 import { generate } from 'selfsigned'
-import { startEmulator, type RunningEmulator } from '../../emulator/index.js'
+import { DEFAULT_SEED_PATH, loadSeedFile, startEmulator, type RunningEmulator } from '../../emulator/index.js'
 import {
   CLUSTER,
   FAST_TIMING,
@@ -372,7 +372,11 @@ describe('chart checks fail the extension with errorInfo', () => {
     expect(ok2.provisioningState).toBe('Succeeded')
   })
 
-  it('rejects a service IP already used by another connected-registry extension on the cluster', async () => {
+  it('rejects a service IP already used by another connected-registry extension (uniqueServiceIPs)', async () => {
+    const seed = loadSeedFile(DEFAULT_SEED_PATH)
+    seed.connectedClusters = seed.connectedClusters?.map((cl) => ({ ...cl, uniqueServiceIPs: true }))
+    emu.admin.reset(seed)
+    emu.admin.setTiming(FAST_TIMING)
     const d1 = await createConnectedRegistry(c, 'edgeipone')
     await installExtension(c, 'edgeipone', SETTINGS, { connectionString: d1.connectionString })
     const d2 = await createConnectedRegistry(c, 'edgeiptwo')
