@@ -112,7 +112,9 @@ export async function runAction(emu: RunningEmulator, options: RunOptions): Prom
   let stderr = ''
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-  const exitCode: number = await new Promise((resolve) => child.on('close', (code) => resolve(code ?? -1)))
+  const exitCode: number = await new Promise((resolve) =>
+    child.on('close', (code) => resolve(code ?? -1))
+  )
   const durationMs = Date.now() - started
 
   const read = (file: string) => fs.readFileSync(file, 'utf8')

@@ -18,7 +18,9 @@ function postForm(url: string, form: Record<string, string>, ca: string): Promis
         let text = ''
         response.on('data', (chunk: Buffer) => (text += chunk.toString()))
         response.on('end', () =>
-          response.statusCode === 200 ? resolve(text) : reject(new Error(`${response.statusCode} ${text}`))
+          response.statusCode === 200
+            ? resolve(text)
+            : reject(new Error(`${response.statusCode} ${text}`))
         )
       }
     )
@@ -48,7 +50,11 @@ export function emulatorCredential(emu: RunningEmulator): TokenCredential {
 
 export function emulatorClients(emu: RunningEmulator) {
   const credential = emulatorCredential(emu)
-  const common = { endpoint: emu.url, tlsOptions: { ca: emu.caPem }, retryOptions: { maxRetries: 0 } }
+  const common = {
+    endpoint: emu.url,
+    tlsOptions: { ca: emu.caPem },
+    retryOptions: { maxRetries: 0 }
+  }
   const acr = new ContainerRegistryManagementClient(credential, emu.env.AZURE_SUBSCRIPTION_ID, {
     ...common,
     credentials: { scopes: [`${emu.url}/.default`] }

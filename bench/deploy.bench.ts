@@ -10,8 +10,7 @@ import { runAction } from '../__fixtures__/action-runner.js'
 
 const POLL_MS = 200
 const TIMING = { lroMs: 0, extensionProvisioningMs: 1500, activationMs: 1500, syncingMs: 1500 }
-const CONFIGURED_DELAY_MS =
-  TIMING.extensionProvisioningMs + TIMING.activationMs + TIMING.syncingMs
+const CONFIGURED_DELAY_MS = TIMING.extensionProvisioningMs + TIMING.activationMs + TIMING.syncingMs
 const RUNS = Number(process.env.BENCH_RUNS ?? 5)
 
 const inputs = (name: string) => ({
@@ -62,7 +61,12 @@ async function main(): Promise<void> {
         .events()
         .find((e) => e.resource.endsWith(`/connectedRegistries/${name}`) && e.to === 'Online')
       const seen = deploy.entries
-        .filter((e) => e.operation === 'ConnectedRegistries_Get' && online && Date.parse(e.time) >= Date.parse(online.time))
+        .filter(
+          (e) =>
+            e.operation === 'ConnectedRegistries_Get' &&
+            online &&
+            Date.parse(e.time) >= Date.parse(online.time)
+        )
         .at(0)
       if (online && seen) detection.push(Date.parse(seen.time) - Date.parse(online.time))
 
@@ -82,7 +86,9 @@ async function main(): Promise<void> {
     console.log(
       `${label.padEnd(40)} median ${String(median(values)).padStart(6)} ${unit.padEnd(8)} min ${String(Math.min(...values)).padStart(6)}  max ${String(Math.max(...values)).padStart(6)}   target ${target}`
     )
-  console.log(`node ${process.version}, ${RUNS} runs, poll-interval ${POLL_MS} ms, emulator delays ${CONFIGURED_DELAY_MS} ms per deploy`)
+  console.log(
+    `node ${process.version}, ${RUNS} runs, poll-interval ${POLL_MS} ms, emulator delays ${CONFIGURED_DELAY_MS} ms per deploy`
+  )
   row('start-up to first request', startup, 'ms', '—')
   row('fresh deploy: requests', fresh, 'requests', '—')
   row('fresh deploy: writes', freshWrites, 'writes', '—')

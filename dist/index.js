@@ -79602,14 +79602,27 @@ function chooseSignIn(cloud, deps) {
     }
     return { ...signIn, credential: maskingCredential(signIn.credential, deps.log) };
 }
-/** Registers every access token as a secret before anything could print it. */
+/**
+ * Registers every access token as a secret before anything could print it, and shares one
+ * token request among the clients that ask at the same moment (MSAL caches it afterwards).
+ */
 function maskingCredential(inner, log) {
+    const pending = new Map();
     return {
-        async getToken(scopes, options) {
-            const token = await inner.getToken(scopes, options);
-            if (token)
-                log.mask(token.token);
-            return token;
+        getToken(scopes, options) {
+            const key = [].concat(scopes).join(' ');
+            let request = pending.get(key);
+            if (!request) {
+                request = inner.getToken(scopes, options).then((token) => {
+                    if (token)
+                        log.mask(token.token);
+                    return token;
+                });
+                pending.set(key, request);
+                const forget = () => pending.delete(key);
+                request.then(forget, forget);
+            }
+            return request;
         }
     };
 }
@@ -80112,11 +80125,14 @@ function planSyncIdentity(settings, observed, tokenName, warnings) {
     }
     // Keep actions that belong to others: gateway actions of descendants (nested registries).
     const current = scopeMap?.actions ?? [];
-    const othersGateway = current.filter((a) => a.toLowerCase().startsWith('gateway/') && !a.toLowerCase().startsWith(`gateway/${name.toLowerCase()}/`));
+    const othersGateway = current.filter((a) => a.toLowerCase().startsWith('gateway/') &&
+        !a.toLowerCase().startsWith(`gateway/${name.toLowerCase()}/`));
     const ownRepositories = repositories.length > 0
         ? repositoryActions(mode, repositories)
         : current.filter((a) => a.toLowerCase().startsWith('repositories/'));
-    const desired = [...new Set([...ownRepositories, ...gatewayActions(name), ...othersGateway])].sort();
+    const desired = [
+        ...new Set([...ownRepositories, ...gatewayActions(name), ...othersGateway])
+    ].sort();
     const added = desired.filter((a) => !current.some((c) => sameText(c, a)));
     const removed = current.filter((c) => !desired.some((a) => sameText(c, a)));
     const steps = [];
@@ -80176,7 +80192,9 @@ function planConnectedRegistry(settings, observed, tokenId) {
     const cr = settings.connectedRegistry;
     const { connectedRegistry: name, registry } = settings.target;
     const clientTokenIds = cr.clientTokens.map((token) => ids(settings).token(token));
-    const parentId = cr.parent ? (observed.ancestors[0]?.connectedRegistry.id ?? ids(settings).parent(cr.parent)) : undefined;
+    const parentId = cr.parent
+        ? (observed.ancestors[0]?.connectedRegistry.id ?? ids(settings).parent(cr.parent))
+        : undefined;
     const existing = observed.connectedRegistry;
     const resource = `Connected registry '${name}'`;
     if (!existing) {
@@ -80238,15 +80256,26 @@ function planConnectedRegistry(settings, observed, tokenId) {
         update.syncProperties = syncUpdate;
     if (!sameText(existing.logging?.logLevel, cr.logLevel)) {
         changes.push({ field: 'logLevel', from: existing.logging?.logLevel, to: cr.logLevel });
-        update.logging = { logLevel: cr.logLevel, auditLogStatus: existing.logging?.auditLogStatus ?? 'Disabled' };
+        update.logging = {
+            logLevel: cr.logLevel,
+            auditLogStatus: existing.logging?.auditLogStatus ?? 'Disabled'
+        };
     }
     if (!sameSet(existing.clientTokenIds, clientTokenIds)) {
         const names = (list) => (list ?? []).map((id) => nameFromId(id, 'tokens') ?? id);
-        changes.push({ field: 'clientTokens', from: show(names(existing.clientTokenIds)), to: show(cr.clientTokens) });
+        changes.push({
+            field: 'clientTokens',
+            from: show(names(existing.clientTokenIds)),
+            to: show(cr.clientTokens)
+        });
         update.clientTokenIds = clientTokenIds;
     }
     if (!sameSet(existing.notificationsList, cr.notifications)) {
-        changes.push({ field: 'notifications', from: show(existing.notificationsList), to: show(cr.notifications) });
+        changes.push({
+            field: 'notifications',
+            from: show(existing.notificationsList),
+            to: show(cr.notifications)
+        });
         update.notificationsList = cr.notifications;
     }
     return {
@@ -80369,7 +80398,9 @@ function planDeploy(settings, observed, options) {
                 { field: 'autoUpgradeMinorVersion', to: String(ext.autoUpgradeMinorVersion) },
                 { field: 'connectionString', to: '(sensitive)', sensitive: true }
             ],
-            reason: extension ? 'the extension is in state Failed; it is installed again with all its settings' : undefined,
+            reason: extension
+                ? 'the extension is in state Failed; it is installed again with all its settings'
+                : undefined,
             detail: { kind: 'extension', create, resendProtectedSettings: true }
         });
     }
@@ -80389,7 +80420,11 @@ function planDeploy(settings, observed, options) {
         if (Object.keys(patchConfig).length)
             patch.configurationSettings = patchConfig;
         if (extension.autoUpgradeMinorVersion !== ext.autoUpgradeMinorVersion) {
-            changes.push({ field: 'autoUpgradeMinorVersion', from: String(extension.autoUpgradeMinorVersion), to: String(ext.autoUpgradeMinorVersion) });
+            changes.push({
+                field: 'autoUpgradeMinorVersion',
+                from: String(extension.autoUpgradeMinorVersion),
+                to: String(ext.autoUpgradeMinorVersion)
+            });
             patch.autoUpgradeMinorVersion = ext.autoUpgradeMinorVersion;
         }
         if (ext.autoUpgradeMinorVersion && !sameText(extension.releaseTrain, ext.releaseTrain)) {
@@ -80397,7 +80432,11 @@ function planDeploy(settings, observed, options) {
             patch.releaseTrain = ext.releaseTrain;
         }
         if (ext.version && ext.version !== extension.version) {
-            changes.push({ field: 'version', from: extension.version ?? extension.currentVersion, to: ext.version });
+            changes.push({
+                field: 'version',
+                from: extension.version ?? extension.currentVersion,
+                to: ext.version
+            });
             patch.version = ext.version;
         }
         if (needsPassword)
@@ -80407,7 +80446,11 @@ function planDeploy(settings, observed, options) {
             resource: extensionResource,
             action: writes ? 'update' : 'unchanged',
             changes,
-            detail: { kind: 'extension', patch: writes ? patch : undefined, resendProtectedSettings: needsPassword }
+            detail: {
+                kind: 'extension',
+                patch: writes ? patch : undefined,
+                resendProtectedSettings: needsPassword
+            }
         });
     }
     return {
@@ -80426,16 +80469,37 @@ function planTeardown(settings, observed) {
     const { connectedRegistry: name, extensionName, cluster } = settings.target;
     const cr = observed.connectedRegistry;
     const steps = [];
-    const gone = (resource, detail) => ({ resource, action: 'absent', changes: [], reason: 'already gone', detail });
+    const gone = (resource, detail) => ({
+        resource,
+        action: 'absent',
+        changes: [],
+        reason: 'already gone',
+        detail
+    });
     const extensionResource = `Extension '${extensionName}' on '${cluster}'`;
     steps.push(observed.extension
-        ? { resource: extensionResource, action: 'delete', changes: [], detail: { kind: 'extension', resendProtectedSettings: false } }
+        ? {
+            resource: extensionResource,
+            action: 'delete',
+            changes: [],
+            detail: { kind: 'extension', resendProtectedSettings: false }
+        }
         : gone(extensionResource, { kind: 'extension', resendProtectedSettings: false }));
     if (cr?.activation?.status === 'Active') {
-        steps.push({ resource: `Activation of '${name}'`, action: 'deactivate', changes: [{ field: 'activation', from: 'Active', to: 'Inactive' }], detail: { kind: 'activation' } });
+        steps.push({
+            resource: `Activation of '${name}'`,
+            action: 'deactivate',
+            changes: [{ field: 'activation', from: 'Active', to: 'Inactive' }],
+            detail: { kind: 'activation' }
+        });
     }
     steps.push(cr
-        ? { resource: `Connected registry '${name}'`, action: 'delete', changes: [], detail: { kind: 'connected-registry' } }
+        ? {
+            resource: `Connected registry '${name}'`,
+            action: 'delete',
+            changes: [],
+            detail: { kind: 'connected-registry' }
+        }
         : gone(`Connected registry '${name}'`, { kind: 'connected-registry' }));
     const { token, scopeMap } = observed.sync;
     const ours = isManagedScopeMap(scopeMap?.description);
@@ -80445,13 +80509,35 @@ function planTeardown(settings, observed) {
     steps.push(!token
         ? gone(`Sync token '${tokenName}'`, { kind: 'sync-token', tokenName, scopeMapId: '' })
         : tokenIsOurs
-            ? { resource: `Sync token '${tokenName}'`, action: 'delete', changes: [], detail: { kind: 'sync-token', tokenName, scopeMapId: token.scopeMapId ?? '' } }
-            : { resource: `Sync token '${tokenName}'`, action: 'kept', changes: [], reason: 'not created by this action', detail: { kind: 'sync-token', tokenName, scopeMapId: token.scopeMapId ?? '' } });
+            ? {
+                resource: `Sync token '${tokenName}'`,
+                action: 'delete',
+                changes: [],
+                detail: { kind: 'sync-token', tokenName, scopeMapId: token.scopeMapId ?? '' }
+            }
+            : {
+                resource: `Sync token '${tokenName}'`,
+                action: 'kept',
+                changes: [],
+                reason: 'not created by this action',
+                detail: { kind: 'sync-token', tokenName, scopeMapId: token.scopeMapId ?? '' }
+            });
     steps.push(!scopeMap
         ? gone(`Scope map '${scopeMapName}'`, { kind: 'scope-map', scopeMapName, actions: [] })
         : ours
-            ? { resource: `Scope map '${scopeMapName}'`, action: 'delete', changes: [], detail: { kind: 'scope-map', scopeMapName, actions: [] } }
-            : { resource: `Scope map '${scopeMapName}'`, action: 'kept', changes: [], reason: 'not created by this action', detail: { kind: 'scope-map', scopeMapName, actions: scopeMap.actions ?? [] } });
+            ? {
+                resource: `Scope map '${scopeMapName}'`,
+                action: 'delete',
+                changes: [],
+                detail: { kind: 'scope-map', scopeMapName, actions: [] }
+            }
+            : {
+                resource: `Scope map '${scopeMapName}'`,
+                action: 'kept',
+                changes: [],
+                reason: 'not created by this action',
+                detail: { kind: 'scope-map', scopeMapName, actions: scopeMap.actions ?? [] }
+            });
     const prefix = `gateway/${name.toLowerCase()}/`;
     for (const ancestor of observed.ancestors) {
         const current = ancestor.scopeMap?.actions ?? [];
@@ -80462,7 +80548,11 @@ function planTeardown(settings, observed) {
             resource: `Scope map '${ancestor.scopeMap.name}' of ancestor '${ancestor.connectedRegistry.name}'`,
             action: removed.length ? 'update' : 'unchanged',
             changes: removed.map((a) => ({ field: 'actions', from: `- ${a}` })),
-            detail: { kind: 'ancestor-scope-map', scopeMapName: ancestor.scopeMap.name, actions: current.filter((a) => !removed.includes(a)) }
+            detail: {
+                kind: 'ancestor-scope-map',
+                scopeMapName: ancestor.scopeMap.name,
+                actions: current.filter((a) => !removed.includes(a))
+            }
         });
     }
     return {
@@ -80588,7 +80678,10 @@ async function applyStep(ctx, step, result) {
                 await acr.scopeMaps.delete(resourceGroup, registry, detail.scopeMapName, lro(ctx));
             }
             else if (step.action === 'create') {
-                await acr.scopeMaps.create(resourceGroup, registry, detail.scopeMapName, { actions: detail.actions, description: 'description' in detail ? detail.description : undefined }, lro(ctx));
+                await acr.scopeMaps.create(resourceGroup, registry, detail.scopeMapName, {
+                    actions: detail.actions,
+                    description: 'description' in detail ? detail.description : undefined
+                }, lro(ctx));
             }
             else {
                 await acr.scopeMaps.update(resourceGroup, registry, detail.scopeMapName, { actions: detail.actions }, lro(ctx));
@@ -81923,7 +82016,9 @@ async function waitUntilOnline(clients, settings, log) {
             (cr.connectionState ?? '').toLowerCase() === 'online') {
             return { extension, connectedRegistry: cr, onlineAt: new Date() };
         }
-        if (cr && (cr.connectionState ?? '').toLowerCase() === 'unhealthy' && cr.statusDetails?.length) {
+        if (cr &&
+            (cr.connectionState ?? '').toLowerCase() === 'unhealthy' &&
+            cr.statusDetails?.length) {
             unhealthyPolls += 1;
             if (unhealthyPolls >= UNHEALTHY_POLLS) {
                 throw registryFailure(cr, settings, 'The connected registry reports Unhealthy.');

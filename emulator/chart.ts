@@ -60,13 +60,15 @@ export function chartProblem(
       `Service "${ext.name}" is invalid: spec.clusterIPs: Invalid value: []string{"${ip}"}: failed to allocate IP ${ip}: the provided IP (${ip}) is not in the valid range. The range of valid IPs is ${cluster.serviceCidr} (configuration setting 'service.clusterIP')`
     )
   }
-  const holder = cluster.uniqueServiceIPs && siblings.find(
-    (s) =>
-      s.id !== ext.id &&
-      isConnectedRegistryExtension(s.extensionType) &&
-      s.provisioningState !== 'Failed' &&
-      s.configurationSettings['service.clusterIP']?.trim() === ip
-  )
+  const holder =
+    cluster.uniqueServiceIPs &&
+    siblings.find(
+      (s) =>
+        s.id !== ext.id &&
+        isConnectedRegistryExtension(s.extensionType) &&
+        s.provisioningState !== 'Failed' &&
+        s.configurationSettings['service.clusterIP']?.trim() === ip
+    )
   if (holder) {
     return fail(
       `Service "${ext.name}" is invalid: spec.clusterIPs: Invalid value: []string{"${ip}"}: failed to allocate IP ${ip}: provided IP is already allocated (service of extension '${holder.name}')`

@@ -1,4 +1,4 @@
-// npm run emulator -- [--port N] [--seed file] [--env-file path] [--quiet]
+// npm run emulator -- [--port N] [--seed file] [--env-file path] [--cert-dir dir] [--quiet]
 // Prints KEY=value lines (also written to --env-file), then `EMULATOR READY`.
 // Requests are logged to stderr; SIGINT/SIGTERM stop it cleanly.
 //
@@ -41,6 +41,9 @@ function parseArgs(argv: string[]): StartOptions & { envFile?: string } {
         options.envFile = value()
         break
       case '--':
+        break
+      case '--cert-dir':
+        options.certDir = value()
         break
       case '--quiet':
         options.quiet = true

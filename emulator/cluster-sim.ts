@@ -264,6 +264,8 @@ export class ClusterSimulator {
   private startOrRestartInstance(ext: Extension, created: boolean, t: number): void {
     const existing = ext.instanceId ? this.world.instances.get(ext.instanceId) : undefined
     const settings = readInstanceSettings(ext)
+    // A (re)started pod starts with a clean slate of pod problems.
+    ext.statuses = ext.statuses.filter((s) => s.displayStatus !== 'CrashLoopBackOff')
     if (existing && !created) {
       this.restartInstance(existing, settings, t)
       return

@@ -20,7 +20,9 @@ const DEMO_INPUTS = {
 }
 
 function show(title: string, run: ActionRun): void {
-  console.log(`\n=================== ${title} (exit code ${run.exitCode}, ${run.durationMs} ms) ===================`)
+  console.log(
+    `\n=================== ${title} (exit code ${run.exitCode}, ${run.durationMs} ms) ===================`
+  )
   console.log(renderRunnerLog(run.stdout))
   console.log('\n--- outputs ---')
   for (const [name, value] of Object.entries(run.outputs)) {
@@ -39,7 +41,9 @@ try {
   const second = await runAction(emulator, { inputs: DEMO_INPUTS })
   show('Identical re-run', second)
   const writes = emulator.admin.journal().filter((entry) => entry.write)
-  console.log(`\nRe-run: changed=${second.outputs.changed}, ${writes.length} write request(s) in the emulator's journal.`)
+  console.log(
+    `\nRe-run: changed=${second.outputs.changed}, ${writes.length} write request(s) in the emulator's journal.`
+  )
   process.exitCode = first.exitCode || second.exitCode
 } finally {
   await emulator.stop()

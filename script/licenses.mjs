@@ -9,7 +9,8 @@ const { sources } = JSON.parse(fs.readFileSync(mapFile, 'utf8'))
 const dirs = new Set()
 for (const source of sources) {
   const match = source.match(/^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//)
-  if (match) dirs.add(path.resolve(path.dirname(mapFile), match[1].replace(/^webpack:\/\/[^/]*\//, '')))
+  if (match)
+    dirs.add(path.resolve(path.dirname(mapFile), match[1].replace(/^webpack:\/\/[^/]*\//, '')))
 }
 const entries = []
 for (const dir of [...dirs].sort()) {

@@ -88,8 +88,14 @@ async function protectedSettings(ctx: Context): Promise<Record<string, string>> 
 }
 
 async function applyStep(ctx: Context, step: PlanStep, result: ExecutionResult): Promise<void> {
-  const { resourceGroup, registry, connectedRegistry, cluster, clusterResourceGroup, extensionName } =
-    ctx.settings.target
+  const {
+    resourceGroup,
+    registry,
+    connectedRegistry,
+    cluster,
+    clusterResourceGroup,
+    extensionName
+  } = ctx.settings.target
   const { acr, extensions } = ctx.clients
   const detail = step.detail
   switch (detail.kind) {
@@ -122,7 +128,10 @@ async function applyStep(ctx: Context, step: PlanStep, result: ExecutionResult):
           resourceGroup,
           registry,
           detail.scopeMapName,
-          { actions: detail.actions, description: 'description' in detail ? detail.description : undefined },
+          {
+            actions: detail.actions,
+            description: 'description' in detail ? detail.description : undefined
+          },
           lro(ctx)
         )
       } else {

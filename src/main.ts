@@ -36,7 +36,11 @@ const isOnline = (observed: ObservedState): boolean =>
   (observed.connectedRegistry.connectionState ?? '').toLowerCase() === 'online' &&
   observed.extension?.provisioningState === 'Succeeded'
 
-async function readState(clients: AzureClients, settings: Settings, log: Log): Promise<ObservedState> {
+async function readState(
+  clients: AzureClients,
+  settings: Settings,
+  log: Log
+): Promise<ObservedState> {
   let observed = await observeState(clients, settings)
   const settled = await settleExtension(clients, settings, log, observed.extension)
   if (settled !== observed.extension) observed = await observeState(clients, settings)
@@ -57,10 +61,17 @@ function makePlan(settings: Settings, observed: ObservedState): Plan {
   return planDeploy(settings, observed, { rotate: rotate || operation === 'rotate-credentials' })
 }
 
-async function writeSummary(title: string, plan: Plan | undefined, settings: Settings | undefined, final: FinalState, failure?: string): Promise<void> {
+async function writeSummary(
+  title: string,
+  plan: Plan | undefined,
+  settings: Settings | undefined,
+  final: FinalState,
+  failure?: string
+): Promise<void> {
   if (!process.env.GITHUB_STEP_SUMMARY) return
   core.summary.addHeading(title, 2)
-  if (failure) core.summary.addRaw(`<p><strong>Failed:</strong> ${failure.replace(/</g, '&lt;')}</p>`, true)
+  if (failure)
+    core.summary.addRaw(`<p><strong>Failed:</strong> ${failure.replace(/</g, '&lt;')}</p>`, true)
   if (plan && settings) {
     for (const table of summaryTables(plan, settings.behaviour.operation, final)) {
       core.summary.addHeading(table.heading, 3)
@@ -164,7 +175,13 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     }
     core.setFailed(message)
     try {
-      await writeSummary(settings ? titleFor(settings) : 'Connected registry', plan, settings, final, message)
+      await writeSummary(
+        settings ? titleFor(settings) : 'Connected registry',
+        plan,
+        settings,
+        final,
+        message
+      )
     } catch {
       // The failure itself is already reported.
     }

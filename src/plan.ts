@@ -8,7 +8,10 @@ import type {
 } from '@azure/arm-containerregistry'
 import type { Extension, PatchExtension } from '@azure/arm-kubernetesconfiguration'
 import { ActionError } from './azure/errors.js'
-import { buildConfigurationSettings, protectedSettingsFingerprint } from './domain/extension-settings.js'
+import {
+  buildConfigurationSettings,
+  protectedSettingsFingerprint
+} from './domain/extension-settings.js'
 import { gatewayActions, repositoryActions } from './domain/scope-map.js'
 import { nameFromId, registryId, type ObservedState, type ObservedSyncIdentity } from './observe.js'
 import type { PasswordSlot, Settings } from './settings.js'
@@ -20,14 +23,7 @@ export const PASSWORD_SLOT_SETTING = 'connectedRegistryAction.passwordSlot'
 export const PROTECTED_HASH_SETTING = 'connectedRegistryAction.protectedSettingsHash'
 
 export type StepAction =
-  | 'create'
-  | 'update'
-  | 'unchanged'
-  | 'delete'
-  | 'deactivate'
-  | 'generate'
-  | 'absent'
-  | 'kept'
+  'create' | 'update' | 'unchanged' | 'delete' | 'deactivate' | 'generate' | 'absent' | 'kept'
 
 export interface FieldChange {
   field: string
@@ -270,13 +266,17 @@ function planSyncIdentity(
   // Keep actions that belong to others: gateway actions of descendants (nested registries).
   const current = scopeMap?.actions ?? []
   const othersGateway = current.filter(
-    (a) => a.toLowerCase().startsWith('gateway/') && !a.toLowerCase().startsWith(`gateway/${name.toLowerCase()}/`)
+    (a) =>
+      a.toLowerCase().startsWith('gateway/') &&
+      !a.toLowerCase().startsWith(`gateway/${name.toLowerCase()}/`)
   )
   const ownRepositories =
     repositories.length > 0
       ? repositoryActions(mode, repositories)
       : current.filter((a) => a.toLowerCase().startsWith('repositories/'))
-  const desired = [...new Set([...ownRepositories, ...gatewayActions(name), ...othersGateway])].sort()
+  const desired = [
+    ...new Set([...ownRepositories, ...gatewayActions(name), ...othersGateway])
+  ].sort()
   const added = desired.filter((a) => !current.some((c) => sameText(c, a)))
   const removed = current.filter((c) => !desired.some((a) => sameText(c, a)))
   const steps: PlanStep[] = []
@@ -343,7 +343,9 @@ function planConnectedRegistry(
   const cr = settings.connectedRegistry
   const { connectedRegistry: name, registry } = settings.target
   const clientTokenIds = cr.clientTokens.map((token) => ids(settings).token(token))
-  const parentId = cr.parent ? (observed.ancestors[0]?.connectedRegistry.id ?? ids(settings).parent(cr.parent)) : undefined
+  const parentId = cr.parent
+    ? (observed.ancestors[0]?.connectedRegistry.id ?? ids(settings).parent(cr.parent))
+    : undefined
   const existing = observed.connectedRegistry
   const resource = `Connected registry '${name}'`
   if (!existing) {
@@ -410,15 +412,27 @@ function planConnectedRegistry(
   if (Object.keys(syncUpdate).length) update.syncProperties = syncUpdate
   if (!sameText(existing.logging?.logLevel, cr.logLevel)) {
     changes.push({ field: 'logLevel', from: existing.logging?.logLevel, to: cr.logLevel })
-    update.logging = { logLevel: cr.logLevel, auditLogStatus: existing.logging?.auditLogStatus ?? 'Disabled' }
+    update.logging = {
+      logLevel: cr.logLevel,
+      auditLogStatus: existing.logging?.auditLogStatus ?? 'Disabled'
+    }
   }
   if (!sameSet(existing.clientTokenIds, clientTokenIds)) {
-    const names = (list: string[] | undefined) => (list ?? []).map((id) => nameFromId(id, 'tokens') ?? id)
-    changes.push({ field: 'clientTokens', from: show(names(existing.clientTokenIds)), to: show(cr.clientTokens) })
+    const names = (list: string[] | undefined) =>
+      (list ?? []).map((id) => nameFromId(id, 'tokens') ?? id)
+    changes.push({
+      field: 'clientTokens',
+      from: show(names(existing.clientTokenIds)),
+      to: show(cr.clientTokens)
+    })
     update.clientTokenIds = clientTokenIds
   }
   if (!sameSet(existing.notificationsList, cr.notifications)) {
-    changes.push({ field: 'notifications', from: show(existing.notificationsList), to: show(cr.notifications) })
+    changes.push({
+      field: 'notifications',
+      from: show(existing.notificationsList),
+      to: show(cr.notifications)
+    })
     update.notificationsList = cr.notifications
   }
   return {
@@ -439,13 +453,19 @@ export interface DeployPlanOptions {
 }
 
 /** The plan of a deploy (also what `operation: plan` prints and `rotate-credentials` applies). */
-export function planDeploy(settings: Settings, observed: ObservedState, options: DeployPlanOptions): Plan {
+export function planDeploy(
+  settings: Settings,
+  observed: ObservedState,
+  options: DeployPlanOptions
+): Plan {
   checkPreflight(settings, observed)
   const warnings: string[] = []
   const resourceIds = ids(settings)
   const name = settings.target.connectedRegistry
-  const tokenName = nameFromId(observed.connectedRegistry?.parent?.syncProperties?.tokenId, 'tokens') ?? name
-  const tokenId = observed.connectedRegistry?.parent?.syncProperties?.tokenId ?? resourceIds.token(tokenName)
+  const tokenName =
+    nameFromId(observed.connectedRegistry?.parent?.syncProperties?.tokenId, 'tokens') ?? name
+  const tokenId =
+    observed.connectedRegistry?.parent?.syncProperties?.tokenId ?? resourceIds.token(tokenName)
 
   const steps: PlanStep[] = [
     planDataEndpoint(observed),
@@ -467,7 +487,8 @@ export function planDeploy(settings: Settings, observed: ObservedState, options:
   }
   const hash = protectedSettingsHash(settings, tokenName, gatewayEndpoint)
   const config = buildConfigurationSettings(ext)
-  const recordedSlot = extension?.configurationSettings?.[PASSWORD_SLOT_SETTING] as PasswordSlot | undefined
+  const recordedSlot = extension?.configurationSettings?.[PASSWORD_SLOT_SETTING] as
+    PasswordSlot | undefined
   const recordedHash = extension?.configurationSettings?.[PROTECTED_HASH_SETTING]
 
   if (extension) {
@@ -487,10 +508,15 @@ export function planDeploy(settings: Settings, observed: ObservedState, options:
   const tokenStep = steps.find((s) => s.detail.kind === 'sync-token')
   const passwordReasons: string[] = []
   if (!extension) passwordReasons.push('the extension is new')
-  else if (extension.provisioningState === 'Failed') passwordReasons.push('the extension is in state Failed')
-  else if (recordedHash !== hash) passwordReasons.push('the protected settings (connection string or TLS) changed')
+  else if (extension.provisioningState === 'Failed')
+    passwordReasons.push('the extension is in state Failed')
+  else if (recordedHash !== hash)
+    passwordReasons.push('the protected settings (connection string or TLS) changed')
   if (tokenStep?.action === 'create' && extension) passwordReasons.push('the sync token is new')
-  if (codes.includes('UNAUTHORIZED')) passwordReasons.push('the registry reports UNAUTHORIZED (its password is wrong or was regenerated)')
+  if (codes.includes('UNAUTHORIZED'))
+    passwordReasons.push(
+      'the registry reports UNAUTHORIZED (its password is wrong or was regenerated)'
+    )
   if (options.rotate) passwordReasons.push('rotation was requested')
 
   const needsPassword = passwordReasons.length > 0
@@ -559,7 +585,9 @@ export function planDeploy(settings: Settings, observed: ObservedState, options:
         { field: 'autoUpgradeMinorVersion', to: String(ext.autoUpgradeMinorVersion) },
         { field: 'connectionString', to: '(sensitive)', sensitive: true }
       ],
-      reason: extension ? 'the extension is in state Failed; it is installed again with all its settings' : undefined,
+      reason: extension
+        ? 'the extension is in state Failed; it is installed again with all its settings'
+        : undefined,
       detail: { kind: 'extension', create, resendProtectedSettings: true }
     })
   } else {
@@ -577,7 +605,11 @@ export function planDeploy(settings: Settings, observed: ObservedState, options:
     }
     if (Object.keys(patchConfig).length) patch.configurationSettings = patchConfig
     if (extension.autoUpgradeMinorVersion !== ext.autoUpgradeMinorVersion) {
-      changes.push({ field: 'autoUpgradeMinorVersion', from: String(extension.autoUpgradeMinorVersion), to: String(ext.autoUpgradeMinorVersion) })
+      changes.push({
+        field: 'autoUpgradeMinorVersion',
+        from: String(extension.autoUpgradeMinorVersion),
+        to: String(ext.autoUpgradeMinorVersion)
+      })
       patch.autoUpgradeMinorVersion = ext.autoUpgradeMinorVersion
     }
     if (ext.autoUpgradeMinorVersion && !sameText(extension.releaseTrain, ext.releaseTrain)) {
@@ -585,22 +617,33 @@ export function planDeploy(settings: Settings, observed: ObservedState, options:
       patch.releaseTrain = ext.releaseTrain
     }
     if (ext.version && ext.version !== extension.version) {
-      changes.push({ field: 'version', from: extension.version ?? extension.currentVersion, to: ext.version })
+      changes.push({
+        field: 'version',
+        from: extension.version ?? extension.currentVersion,
+        to: ext.version
+      })
       patch.version = ext.version
     }
-    if (needsPassword) changes.push({ field: 'connectionString', to: '(sensitive)', sensitive: true })
+    if (needsPassword)
+      changes.push({ field: 'connectionString', to: '(sensitive)', sensitive: true })
     const writes = needsPassword || Object.keys(patch).length > 0
     steps.push({
       resource: extensionResource,
       action: writes ? 'update' : 'unchanged',
       changes,
-      detail: { kind: 'extension', patch: writes ? patch : undefined, resendProtectedSettings: needsPassword }
+      detail: {
+        kind: 'extension',
+        patch: writes ? patch : undefined,
+        resendProtectedSettings: needsPassword
+      }
     })
   }
 
   return {
     steps,
-    changed: steps.some((s) => s.action !== 'unchanged' && s.action !== 'kept' && s.action !== 'absent'),
+    changed: steps.some(
+      (s) => s.action !== 'unchanged' && s.action !== 'kept' && s.action !== 'absent'
+    ),
     warnings,
     passwordSlot: slot,
     syncTokenId: tokenId,
@@ -615,20 +658,41 @@ export function planTeardown(settings: Settings, observed: ObservedState): Plan 
   const { connectedRegistry: name, extensionName, cluster } = settings.target
   const cr = observed.connectedRegistry
   const steps: PlanStep[] = []
-  const gone = (resource: string, detail: StepDetail): PlanStep => ({ resource, action: 'absent', changes: [], reason: 'already gone', detail })
+  const gone = (resource: string, detail: StepDetail): PlanStep => ({
+    resource,
+    action: 'absent',
+    changes: [],
+    reason: 'already gone',
+    detail
+  })
 
   const extensionResource = `Extension '${extensionName}' on '${cluster}'`
   steps.push(
     observed.extension
-      ? { resource: extensionResource, action: 'delete', changes: [], detail: { kind: 'extension', resendProtectedSettings: false } }
+      ? {
+          resource: extensionResource,
+          action: 'delete',
+          changes: [],
+          detail: { kind: 'extension', resendProtectedSettings: false }
+        }
       : gone(extensionResource, { kind: 'extension', resendProtectedSettings: false })
   )
   if (cr?.activation?.status === 'Active') {
-    steps.push({ resource: `Activation of '${name}'`, action: 'deactivate', changes: [{ field: 'activation', from: 'Active', to: 'Inactive' }], detail: { kind: 'activation' } })
+    steps.push({
+      resource: `Activation of '${name}'`,
+      action: 'deactivate',
+      changes: [{ field: 'activation', from: 'Active', to: 'Inactive' }],
+      detail: { kind: 'activation' }
+    })
   }
   steps.push(
     cr
-      ? { resource: `Connected registry '${name}'`, action: 'delete', changes: [], detail: { kind: 'connected-registry' } }
+      ? {
+          resource: `Connected registry '${name}'`,
+          action: 'delete',
+          changes: [],
+          detail: { kind: 'connected-registry' }
+        }
       : gone(`Connected registry '${name}'`, { kind: 'connected-registry' })
   )
   const { token, scopeMap } = observed.sync
@@ -640,15 +704,37 @@ export function planTeardown(settings: Settings, observed: ObservedState): Plan 
     !token
       ? gone(`Sync token '${tokenName}'`, { kind: 'sync-token', tokenName, scopeMapId: '' })
       : tokenIsOurs
-        ? { resource: `Sync token '${tokenName}'`, action: 'delete', changes: [], detail: { kind: 'sync-token', tokenName, scopeMapId: token.scopeMapId ?? '' } }
-        : { resource: `Sync token '${tokenName}'`, action: 'kept', changes: [], reason: 'not created by this action', detail: { kind: 'sync-token', tokenName, scopeMapId: token.scopeMapId ?? '' } }
+        ? {
+            resource: `Sync token '${tokenName}'`,
+            action: 'delete',
+            changes: [],
+            detail: { kind: 'sync-token', tokenName, scopeMapId: token.scopeMapId ?? '' }
+          }
+        : {
+            resource: `Sync token '${tokenName}'`,
+            action: 'kept',
+            changes: [],
+            reason: 'not created by this action',
+            detail: { kind: 'sync-token', tokenName, scopeMapId: token.scopeMapId ?? '' }
+          }
   )
   steps.push(
     !scopeMap
       ? gone(`Scope map '${scopeMapName}'`, { kind: 'scope-map', scopeMapName, actions: [] })
       : ours
-        ? { resource: `Scope map '${scopeMapName}'`, action: 'delete', changes: [], detail: { kind: 'scope-map', scopeMapName, actions: [] } }
-        : { resource: `Scope map '${scopeMapName}'`, action: 'kept', changes: [], reason: 'not created by this action', detail: { kind: 'scope-map', scopeMapName, actions: scopeMap.actions ?? [] } }
+        ? {
+            resource: `Scope map '${scopeMapName}'`,
+            action: 'delete',
+            changes: [],
+            detail: { kind: 'scope-map', scopeMapName, actions: [] }
+          }
+        : {
+            resource: `Scope map '${scopeMapName}'`,
+            action: 'kept',
+            changes: [],
+            reason: 'not created by this action',
+            detail: { kind: 'scope-map', scopeMapName, actions: scopeMap.actions ?? [] }
+          }
   )
   const prefix = `gateway/${name.toLowerCase()}/`
   for (const ancestor of observed.ancestors) {
@@ -659,12 +745,18 @@ export function planTeardown(settings: Settings, observed: ObservedState): Plan 
       resource: `Scope map '${ancestor.scopeMap.name}' of ancestor '${ancestor.connectedRegistry.name}'`,
       action: removed.length ? 'update' : 'unchanged',
       changes: removed.map((a) => ({ field: 'actions', from: `- ${a}` })),
-      detail: { kind: 'ancestor-scope-map', scopeMapName: ancestor.scopeMap.name, actions: current.filter((a) => !removed.includes(a)) }
+      detail: {
+        kind: 'ancestor-scope-map',
+        scopeMapName: ancestor.scopeMap.name,
+        actions: current.filter((a) => !removed.includes(a))
+      }
     })
   }
   return {
     steps,
-    changed: steps.some((s) => s.action !== 'unchanged' && s.action !== 'kept' && s.action !== 'absent'),
+    changed: steps.some(
+      (s) => s.action !== 'unchanged' && s.action !== 'kept' && s.action !== 'absent'
+    ),
     warnings: [],
     syncTokenId: token?.id ?? resourceIds.token(tokenName),
     connectedRegistryId: cr?.id ?? resourceIds.connectedRegistry,

@@ -146,7 +146,8 @@ export async function waitUntilOnline(
       lastExtensionState = state
     }
     if (state === 'Succeeded') break
-    if (state === 'Failed' || state === 'Canceled') throw describeExtensionFailure(extension, settings)
+    if (state === 'Failed' || state === 'Canceled')
+      throw describeExtensionFailure(extension, settings)
     if (Date.now() + pollIntervalMs > deadline) {
       const pending = (extension.statuses ?? []).map((s) => s.message).filter(Boolean)
       throw new ActionError(
@@ -173,7 +174,11 @@ export async function waitUntilOnline(
     ) {
       return { extension, connectedRegistry: cr, onlineAt: new Date() }
     }
-    if (cr && (cr.connectionState ?? '').toLowerCase() === 'unhealthy' && cr.statusDetails?.length) {
+    if (
+      cr &&
+      (cr.connectionState ?? '').toLowerCase() === 'unhealthy' &&
+      cr.statusDetails?.length
+    ) {
       unhealthyPolls += 1
       if (unhealthyPolls >= UNHEALTHY_POLLS) {
         throw registryFailure(cr, settings, 'The connected registry reports Unhealthy.')
@@ -183,7 +188,11 @@ export async function waitUntilOnline(
     }
     if (Date.now() + pollIntervalMs > deadline) {
       throw cr
-        ? registryFailure(cr, settings, `The connected registry did not come Online within ${timeoutText}.`)
+        ? registryFailure(
+            cr,
+            settings,
+            `The connected registry did not come Online within ${timeoutText}.`
+          )
         : new ActionError(
             `Connected registry '${settings.target.connectedRegistry}' disappeared while waiting for it.`
           )

@@ -2,7 +2,12 @@
 // provisioning (chart checks), the connected-registry instance and its states.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
 import { generate } from 'selfsigned'
-import { DEFAULT_SEED_PATH, loadSeedFile, startEmulator, type RunningEmulator } from '../../emulator/index.js'
+import {
+  DEFAULT_SEED_PATH,
+  loadSeedFile,
+  startEmulator,
+  type RunningEmulator
+} from '../../emulator/index.js'
 import {
   CLUSTER,
   FAST_TIMING,
@@ -374,7 +379,10 @@ describe('chart checks fail the extension with errorInfo', () => {
 
   it('rejects a service IP already used by another connected-registry extension (uniqueServiceIPs)', async () => {
     const seed = loadSeedFile(DEFAULT_SEED_PATH)
-    seed.connectedClusters = seed.connectedClusters?.map((cl) => ({ ...cl, uniqueServiceIPs: true }))
+    seed.connectedClusters = seed.connectedClusters?.map((cl) => ({
+      ...cl,
+      uniqueServiceIPs: true
+    }))
     emu.admin.reset(seed)
     emu.admin.setTiming(FAST_TIMING)
     const d1 = await createConnectedRegistry(c, 'edgeipone')

@@ -5,6 +5,7 @@ import {
   ClientAssertionCredential,
   ClientSecretCredential,
   ManagedIdentityCredential,
+  type AccessToken,
   type TokenCredential
 } from '@azure/identity'
 import type { CloudSettings } from '../settings.js'
@@ -90,13 +91,26 @@ export function chooseSignIn(cloud: CloudSettings, deps: SignInDependencies): Si
   return { ...signIn, credential: maskingCredential(signIn.credential, deps.log) }
 }
 
-/** Registers every access token as a secret before anything could print it. */
+/**
+ * Registers every access token as a secret before anything could print it, and shares one
+ * token request among the clients that ask at the same moment (MSAL caches it afterwards).
+ */
 function maskingCredential(inner: TokenCredential, log: Log): TokenCredential {
+  const pending = new Map<string, Promise<AccessToken | null>>()
   return {
-    async getToken(scopes, options) {
-      const token = await inner.getToken(scopes, options)
-      if (token) log.mask(token.token)
-      return token
+    getToken(scopes, options) {
+      const key = ([] as string[]).concat(scopes).join(' ')
+      let request = pending.get(key)
+      if (!request) {
+        request = inner.getToken(scopes, options).then((token) => {
+          if (token) log.mask(token.token)
+          return token
+        })
+        pending.set(key, request)
+        const forget = () => pending.delete(key)
+        request.then(forget, forget)
+      }
+      return request
     }
   }
 }

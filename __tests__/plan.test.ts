@@ -1,0 +1,313 @@
+// The plan is pure: given settings and what Azure has, it decides every write. These tests pin
+// the decisions a user relies on (when a password is generated, which slot, when a registry is
+// deactivated, what is refused) without any request.
+
+import { describe, expect, it } from '@jest/globals'
+import type { ConnectedRegistry } from '@azure/arm-containerregistry'
+import type { Extension } from '@azure/arm-kubernetesconfiguration'
+import { fromRecord } from '../src/inputs/input-reader.js'
+import { parseSettings } from '../src/inputs/parse-settings.js'
+import type { ObservedState } from '../src/observe.js'
+import {
+  PASSWORD_SLOT_SETTING,
+  PROTECTED_HASH_SETTING,
+  expectedGatewayEndpoint,
+  planDeploy,
+  planTeardown,
+  protectedSettingsHash,
+  scopeMapDescription,
+  type Plan
+} from '../src/plan.js'
+import { buildConfigurationSettings } from '../src/domain/extension-settings.js'
+import { syncScopeMapActions } from '../src/domain/scope-map.js'
+import type { Settings } from '../src/settings.js'
+
+const SUB = '0b1f6471-1bf0-4dda-aec3-cb9272f09590'
+const REGISTRY_ID = `/subscriptions/${SUB}/resourceGroups/edge-rg/providers/Microsoft.ContainerRegistry/registries/contosoacr`
+
+function settingsFor(extra: Record<string, string> = {}): Settings {
+  return parseSettings(
+    fromRecord({
+      'subscription-id': SUB,
+      'resource-group': 'edge-rg',
+      registry: 'contosoacr',
+      'connected-registry': 'edge01reg',
+      cluster: 'edge-cluster-01',
+      'service-cluster-ip': '10.0.0.10',
+      repositories: 'hello-world',
+      ...extra
+    }),
+    {}
+  ).settings
+}
+
+const emptyWorld = (): ObservedState => ({
+  registry: {
+    id: REGISTRY_ID,
+    location: 'eastus',
+    sku: 'Premium',
+    dataEndpointEnabled: true,
+    dataEndpointHostNames: ['contosoacr.eastus.data.azurecr.io']
+  },
+  cluster: { id: 'cluster-id', connectivityStatus: 'Connected' },
+  ancestors: [],
+  sync: {}
+})
+
+/** A world where a previous deploy with `settings` converged and the registry is Online. */
+function deployedWorld(settings: Settings, slot = 'password1'): ObservedState {
+  const world = emptyWorld()
+  const name = settings.target.connectedRegistry
+  const connectedRegistry: ConnectedRegistry = {
+    id: `${REGISTRY_ID}/connectedRegistries/${name}`,
+    name,
+    mode: 'ReadOnly',
+    activation: { status: 'Active' },
+    connectionState: 'Online',
+    logging: { logLevel: 'Information', auditLogStatus: 'Disabled' },
+    clientTokenIds: [],
+    notificationsList: [],
+    parent: {
+      syncProperties: {
+        tokenId: `${REGISTRY_ID}/tokens/${name}`,
+        schedule: '* * * * *',
+        messageTtl: 'P2D',
+        gatewayEndpoint: 'contosoacr.eastus.data.azurecr.io'
+      }
+    }
+  }
+  const extension: Extension = {
+    id: 'extension-id',
+    extensionType: 'Microsoft.ContainerRegistry.ConnectedRegistry',
+    provisioningState: 'Succeeded',
+    autoUpgradeMinorVersion: true,
+    releaseTrain: 'Stable',
+    scope: { cluster: { releaseNamespace: 'connected-registry' } },
+    configurationSettings: {
+      ...buildConfigurationSettings(settings.extension),
+      [PASSWORD_SLOT_SETTING]: slot,
+      [PROTECTED_HASH_SETTING]: protectedSettingsHash(
+        settings,
+        name,
+        'contosoacr.eastus.data.azurecr.io'
+      )
+    }
+  }
+  return {
+    ...world,
+    connectedRegistry,
+    extension,
+    sync: {
+      token: {
+        id: `${REGISTRY_ID}/tokens/${name}`,
+        name,
+        scopeMapId: `${REGISTRY_ID}/scopeMaps/${name}`,
+        status: 'enabled'
+      },
+      scopeMap: {
+        id: `${REGISTRY_ID}/scopeMaps/${name}`,
+        name,
+        description: scopeMapDescription(name),
+        actions: syncScopeMapActions('ReadOnly', ['hello-world'], name)
+      }
+    }
+  }
+}
+
+const actions = (plan: Plan) =>
+  Object.fromEntries(plan.steps.map((step) => [step.detail.kind, step.action]))
+const generated = (plan: Plan) => plan.steps.find((s) => s.detail.kind === 'sync-password')
+
+describe('planDeploy', () => {
+  it('creates everything on an empty world and generates password1 for the new extension', () => {
+    const plan = planDeploy(settingsFor(), emptyWorld(), { rotate: false })
+    expect(actions(plan)).toMatchObject({
+      'data-endpoint': 'unchanged',
+      'scope-map': 'create',
+      'sync-token': 'create',
+      'connected-registry': 'create',
+      'sync-password': 'generate',
+      extension: 'create'
+    })
+    expect(plan.passwordSlot).toBe('password1')
+    expect(plan.changed).toBe(true)
+  })
+
+  it('changes nothing and generates no password when everything matches', () => {
+    const settings = settingsFor()
+    const plan = planDeploy(settings, deployedWorld(settings), { rotate: false })
+    expect(plan.changed).toBe(false)
+    expect(generated(plan)).toBeUndefined()
+    expect(plan.passwordSlot).toBe('password1')
+  })
+
+  it.each([
+    ['rotation is requested', { rotate: true }, {}, 'password2'],
+    [
+      'the protected settings changed (TLS to a secret)',
+      { rotate: false },
+      { tls: 'kubernetes-secret', 'tls-secret': 'my-tls' },
+      'password2'
+    ]
+  ])('generates into the unused slot when %s', (_, options, extra, slot) => {
+    const settings = settingsFor(extra)
+    const plan = planDeploy(settings, deployedWorld(settingsFor()), options)
+    expect(generated(plan)?.action).toBe('generate')
+    expect(plan.passwordSlot).toBe(slot)
+  })
+
+  it('alternates back to password1 when password2 is in use', () => {
+    const settings = settingsFor()
+    const plan = planDeploy(settings, deployedWorld(settings, 'password2'), { rotate: true })
+    expect(plan.passwordSlot).toBe('password1')
+  })
+
+  it('repairs a registry that reports UNAUTHORIZED with a fresh password', () => {
+    const settings = settingsFor()
+    const world = deployedWorld(settings)
+    world.connectedRegistry = {
+      ...world.connectedRegistry,
+      connectionState: 'Unhealthy',
+      statusDetails: [{ code: 'UNAUTHORIZED', description: 'Incorrect Password' }]
+    }
+    const plan = planDeploy(settings, world, { rotate: false })
+    expect(generated(plan)?.reason).toContain('UNAUTHORIZED')
+    expect(actions(plan).extension).toBe('update')
+  })
+
+  it('deactivates a registry still Active when its extension no longer exists', () => {
+    const settings = settingsFor()
+    const world = deployedWorld(settings)
+    world.extension = undefined
+    world.connectedRegistry = { ...world.connectedRegistry, connectionState: 'Offline' }
+    const plan = planDeploy(settings, world, { rotate: false })
+    const order = plan.steps.map((s) => s.detail.kind)
+    expect(order.indexOf('activation')).toBeLessThan(order.indexOf('extension'))
+    expect(actions(plan)).toMatchObject({ activation: 'deactivate', extension: 'create' })
+  })
+
+  it('patches only the changed chart setting, without a password', () => {
+    const settings = settingsFor({ 'storage-size': '20Gi' })
+    const plan = planDeploy(settings, deployedWorld(settingsFor()), { rotate: false })
+    const extension = plan.steps.find((s) => s.detail.kind === 'extension')
+    expect(extension?.changes).toEqual([
+      { field: 'pvc.storageRequest', from: '(unset)', to: '20Gi' }
+    ])
+    expect(generated(plan)).toBeUndefined()
+  })
+
+  it.each([
+    ['the mode differs', { mode: 'ReadWrite' }, /mode cannot be changed/],
+    ['the parent differs', { parent: 'otherparent1' }, /parent cannot be changed/]
+  ])('refuses an immutable change when %s', (_, extra, message) => {
+    const settings = settingsFor(extra)
+    expect(() => planDeploy(settings, deployedWorld(settingsFor()), { rotate: false })).toThrow(
+      message
+    )
+  })
+
+  it.each([
+    [
+      'the registry is missing',
+      (w: ObservedState) => ({ ...w, registry: undefined }),
+      /Registry 'contosoacr' was not found/
+    ],
+    [
+      'the registry is not Premium',
+      (w: ObservedState) => ({ ...w, registry: { ...w.registry!, sku: 'Basic' } }),
+      /Premium tier/
+    ],
+    [
+      'the cluster is missing',
+      (w: ObservedState) => ({ ...w, cluster: undefined }),
+      /cluster 'edge-cluster-01' was not found/
+    ],
+    [
+      'the cluster is Offline',
+      (w: ObservedState) => ({ ...w, cluster: { id: 'c', connectivityStatus: 'Offline' } }),
+      /is Offline, not Connected/
+    ]
+  ])('fails the preflight when %s', (_, change, message) => {
+    expect(() => planDeploy(settingsFor(), change(emptyWorld()), { rotate: false })).toThrow(
+      message
+    )
+  })
+
+  it('refuses to take over a scope map it did not create', () => {
+    const world = emptyWorld()
+    world.sync = {
+      scopeMap: {
+        name: 'edge01reg',
+        description: 'team scope map',
+        actions: ['repositories/x/content/read']
+      }
+    }
+    expect(() => planDeploy(settingsFor(), world, { rotate: false })).toThrow(
+      /will not take it over/
+    )
+  })
+
+  it('requires repositories to create a connected registry', () => {
+    expect(() =>
+      planDeploy(settingsFor({ repositories: '' }), emptyWorld(), { rotate: false })
+    ).toThrow(/input 'repositories' is empty/)
+  })
+
+  it('keeps gateway actions of child registries when it updates its own repositories', () => {
+    const settings = settingsFor({ repositories: 'hello-world, app/web' })
+    const world = deployedWorld(settingsFor())
+    world.sync.scopeMap!.actions = [
+      ...world.sync.scopeMap!.actions!,
+      'gateway/child01reg/config/read'
+    ]
+    const plan = planDeploy(settings, world, { rotate: false })
+    const scopeMap = plan.steps.find((s) => s.detail.kind === 'scope-map')
+    expect(scopeMap?.detail.kind === 'scope-map' && scopeMap.detail.actions).toEqual(
+      expect.arrayContaining([
+        'gateway/child01reg/config/read',
+        'repositories/app/web/content/read'
+      ])
+    )
+  })
+})
+
+describe('expectedGatewayEndpoint', () => {
+  it('is the home-region data endpoint for a top-level registry', () => {
+    expect(expectedGatewayEndpoint(settingsFor(), emptyWorld())).toBe(
+      'contosoacr.eastus.data.azurecr.io'
+    )
+  })
+  it('prefers what Azure reports on the connected registry', () => {
+    const settings = settingsFor()
+    const world = deployedWorld(settings)
+    world.connectedRegistry!.parent!.syncProperties.gatewayEndpoint = 'reported.example'
+    expect(expectedGatewayEndpoint(settings, world)).toBe('reported.example')
+  })
+})
+
+describe('planTeardown', () => {
+  it('deletes what the action created, newest first', () => {
+    const settings = settingsFor({ operation: 'teardown' })
+    const plan = planTeardown(settings, deployedWorld(settings))
+    expect(plan.steps.map((s) => [s.detail.kind, s.action])).toEqual([
+      ['extension', 'delete'],
+      ['activation', 'deactivate'],
+      ['connected-registry', 'delete'],
+      ['sync-token', 'delete'],
+      ['scope-map', 'delete']
+    ])
+  })
+
+  it('keeps a token and scope map it did not create, and reports what is already gone', () => {
+    const settings = settingsFor({ operation: 'teardown' })
+    const world = deployedWorld(settings)
+    world.sync.scopeMap!.description = 'made by hand'
+    world.extension = undefined
+    const plan = planTeardown(settings, world)
+    expect(actions(plan)).toMatchObject({
+      extension: 'absent',
+      'sync-token': 'kept',
+      'scope-map': 'kept'
+    })
+  })
+})
