@@ -280,8 +280,18 @@ describe('expectedGatewayEndpoint', () => {
   it('prefers what Azure reports on the connected registry', () => {
     const settings = settingsFor()
     const world = deployedWorld(settings)
-    world.connectedRegistry!.parent!.syncProperties.gatewayEndpoint = 'reported.example'
-    expect(expectedGatewayEndpoint(settings, world)).toBe('reported.example')
+    const parent = world.connectedRegistry!.parent!
+    const reported = {
+      ...world,
+      connectedRegistry: {
+        ...world.connectedRegistry,
+        parent: {
+          ...parent,
+          syncProperties: { ...parent.syncProperties, gatewayEndpoint: 'reported.example' }
+        }
+      }
+    }
+    expect(expectedGatewayEndpoint(settings, reported)).toBe('reported.example')
   })
 })
 

@@ -6,6 +6,7 @@
 // ("not found") when that file does not exist yet; `--env-out <path>` is the
 // same option under a name Node leaves alone (or create the file first).
 import fs from 'node:fs'
+import path from 'node:path'
 import { startEmulator, type StartOptions } from './index.js'
 
 function usage(message?: string): never {
@@ -62,7 +63,10 @@ function parseArgs(argv: string[]): StartOptions & { envFile?: string } {
 const options = parseArgs(process.argv.slice(2))
 const emulator = await startEmulator(options)
 const lines = Object.entries(emulator.env).map(([k, v]) => `${k}=${v}`)
-if (options.envFile) fs.writeFileSync(options.envFile, `${lines.join('\n')}\n`, { mode: 0o600 })
+if (options.envFile) {
+  fs.mkdirSync(path.dirname(path.resolve(options.envFile)), { recursive: true })
+  fs.writeFileSync(options.envFile, `${lines.join('\n')}\n`, { mode: 0o600 })
+}
 process.stdout.write(`${lines.join('\n')}\nEMULATOR READY\n`)
 
 let stopping = false
