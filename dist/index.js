@@ -79590,17 +79590,53 @@ function chooseSignIn(cloud, deps) {
     }
     else if (isOnPath('az', env)) {
         signIn = {
-            credential: new AzureCliCredential({ tenantId: cloud.tenantId }),
+            credential: explainUnavailable(new AzureCliCredential({ tenantId: cloud.tenantId }), 'the Azure CLI is not signed in (no azure/login step ran before this one)', env),
             method: 'Azure CLI session (azure/login)'
         };
     }
+    else if (env.RUNNER_ENVIRONMENT === 'github-hosted') {
+        // GitHub-hosted runners never have a managed identity: trying one only delays the message.
+        throw noCredentials('GitHub-hosted runners have no managed identity to fall back on', env);
+    }
     else {
         signIn = {
-            credential: new ManagedIdentityCredential(env.AZURE_CLIENT_ID ? { clientId: env.AZURE_CLIENT_ID } : {}),
+            credential: explainUnavailable(new ManagedIdentityCredential(env.AZURE_CLIENT_ID ? { clientId: env.AZURE_CLIENT_ID } : {}), 'the runner has no usable managed identity', env),
             method: 'managed identity of the runner'
         };
     }
     return { ...signIn, credential: maskingCredential(signIn.credential, deps.log) };
+}
+/** No sign-in was configured and the fallback found nothing: say what to provide. */
+function noCredentials(reason, env) {
+    const fromPullRequest = env.GITHUB_EVENT_NAME === 'pull_request';
+    return new ActionError(`No Azure credentials to sign in with: ${reason}. Provide one of: the inputs 'client-id' and ` +
+        "'tenant-id' for federated sign-in with the workflow's OIDC token (the job needs " +
+        '`permissions: id-token: write`); the environment variables AZURE_CLIENT_ID, AZURE_TENANT_ID ' +
+        'and AZURE_CLIENT_SECRET; or an azure/login step before this one.' +
+        (fromPullRequest
+            ? ' This run was triggered by a pull request: GitHub gives runs for pull requests from ' +
+                'forks no secrets, no configuration variables and no OIDC token, so they cannot sign in ' +
+                'to Azure. Skip the step for forks (if: github.event.pull_request.head.repo.full_name ' +
+                '== github.repository).'
+            : ''));
+}
+/** The fallback sign-ins are tried only because nothing was configured, so their
+ * "unavailable" means no credentials at all: a message naming what to provide says more than
+ * the credential's own. Other failures (a real sign-in that Azure refuses) pass unchanged. */
+function explainUnavailable(inner, reason, env) {
+    return {
+        async getToken(scopes, options) {
+            try {
+                return await inner.getToken(scopes, options);
+            }
+            catch (error) {
+                if (error instanceof Error && error.name === 'CredentialUnavailableError') {
+                    throw noCredentials(`${reason} (${error.message.trim().replace(/\.$/, '')})`, env);
+                }
+                throw error;
+            }
+        }
+    };
 }
 /**
  * Registers every access token as a secret before anything could print it, and shares one
@@ -79922,6 +79958,9 @@ async function readAncestors(clients, settings, firstAncestor) {
         const name = next;
         const connectedRegistry = await getOrUndefined(`connected registry '${name}'`, () => clients.acr.connectedRegistries.get(resourceGroup, registry, name));
         if (!connectedRegistry) {
+            // A teardown after its ancestor's: a gone ancestor has no scope map left to clean up.
+            if (settings.behaviour.operation === 'teardown')
+                break;
             throw new ActionError(ancestors.length === 0
                 ? `The parent connected registry '${name}' (input 'parent') was not found in registry '${registry}'. Deploy the parent first, or check the name.`
                 : `Connected registry '${name}', an ancestor of '${settings.target.connectedRegistry}', was not found in registry '${registry}'.`);
@@ -80048,6 +80087,11 @@ function protectedSettingsHash(settings, syncTokenName, gatewayEndpoint) {
         protectedSettingsFingerprint(settings.extension.tls)
     ];
     return (0,external_node_crypto_.createHash)('sha256').update(parts.join('\n')).digest('hex').slice(0, 16);
+}
+/** The protected settings a deploy sends, each shown as a sensitive change: Azure never
+ * returns them, so they cannot be compared, only resent. */
+function protectedSettingChanges(settings) {
+    return Object.keys(buildProtectedSettings(settings.extension.tls, 'placeholder')).map((field) => ({ field, to: '(sensitive)', sensitive: true }));
 }
 function checkPreflight(settings, observed) {
     const { target } = settings;
@@ -80396,7 +80440,9 @@ function planDeploy(settings, observed, options) {
                 ...Object.entries(config).map(([field, to]) => ({ field, to })),
                 ...(ext.version ? [{ field: 'version', to: ext.version }] : []),
                 { field: 'autoUpgradeMinorVersion', to: String(ext.autoUpgradeMinorVersion) },
-                { field: 'connectionString', to: '(sensitive)', sensitive: true }
+                ...(ext.autoUpgradeMinorVersion ? [{ field: 'releaseTrain', to: ext.releaseTrain }] : []),
+                { field: 'releaseNamespace', to: ext.releaseNamespace },
+                ...protectedSettingChanges(settings)
             ],
             reason: extension
                 ? 'the extension is in state Failed; it is installed again with all its settings'
@@ -80440,7 +80486,7 @@ function planDeploy(settings, observed, options) {
             patch.version = ext.version;
         }
         if (needsPassword)
-            changes.push({ field: 'connectionString', to: '(sensitive)', sensitive: true });
+            changes.push(...protectedSettingChanges(settings));
         const writes = needsPassword || Object.keys(patch).length > 0;
         steps.push({
             resource: extensionResource,
@@ -80463,34 +80509,139 @@ function planDeploy(settings, observed, options) {
         extensionId: extension?.id ?? resourceIds.extension
     };
 }
-/** The plan of a teardown: everything the deploy made, newest first; what is gone is reported. */
+const isWriting = (step) => step.action !== 'unchanged' && step.action !== 'kept' && step.action !== 'absent';
+/** A step and its (non-secret) changes in one line, for messages. */
+const summarizeStep = (step) => {
+    const fields = step.changes.filter((change) => !change.sensitive);
+    const detail = fields
+        .map((change) => change.from !== undefined && change.to !== undefined
+        ? `${change.field} ${change.from} → ${change.to}`
+        : `${change.field} ${change.to ?? change.from}`)
+        .join(', ');
+    return `${step.resource}: ${step.action}${detail ? ` (${detail})` : ''}`;
+};
+/**
+ * The plan of `rotate-credentials`: a new password in the slot the instance does not use and the
+ * extension's protected settings sent again with it, nothing else. Anything else that differs
+ * from the inputs stops the run before any write: a scheduled rotation whose inputs lag behind
+ * the deploy workflow's must not revert that deploy, and it has only the permissions to rotate.
+ */
+function planRotation(settings, observed) {
+    const { connectedRegistry: name, extensionName, cluster } = settings.target;
+    const deployFirst = "Run the step with 'operation: deploy' first: rotate-credentials only rotates the password of a deployed connected registry.";
+    // The registry and cluster are checked first, so a wrong name is reported as such.
+    checkPreflight(settings, observed);
+    if (!observed.connectedRegistry) {
+        throw new ActionError(`Connected registry '${name}' does not exist. ${deployFirst}`);
+    }
+    const extension = observed.extension;
+    if (!extension) {
+        throw new ActionError(`Extension '${extensionName}' does not exist on cluster '${cluster}'. ${deployFirst}`);
+    }
+    if (extension.provisioningState !== 'Succeeded') {
+        throw new ActionError(`Extension '${extensionName}' on cluster '${cluster}' is in state ${extension.provisioningState}. Run the step with 'operation: deploy' to repair it (a repair sends a new password too).`);
+    }
+    const plan = planDeploy(settings, observed, { rotate: true });
+    const drift = plan.steps
+        .filter((step) => {
+        if (step.detail.kind === 'sync-password')
+            return false;
+        if (step.detail.kind === 'extension')
+            return step.changes.some((c) => !c.sensitive);
+        return isWriting(step);
+    })
+        .map(summarizeStep);
+    // The protected settings other than the password (TLS material, parent endpoint) are resent
+    // from the inputs: when they differ from what the last deploy recorded, they are drift too.
+    const recordedHash = extension.configurationSettings?.[PROTECTED_HASH_SETTING];
+    const tokenName = nameFromId(observed.connectedRegistry.parent?.syncProperties?.tokenId, 'tokens') ?? name;
+    const hash = protectedSettingsHash(settings, tokenName, expectedGatewayEndpoint(settings, observed));
+    if (recordedHash && recordedHash !== hash) {
+        drift.push(`Extension '${extensionName}': the protected settings (TLS material or parent endpoint) differ from the ones the last deploy sent`);
+    }
+    if (drift.length) {
+        throw new ActionError(`rotate-credentials changes only the sync-token password, but the deployment differs from the inputs: ${drift.join('; ')}. Nothing was changed. Run 'operation: deploy' (with 'rotate: true' to rotate in the same run), or give this step the same inputs as the deploy.`);
+    }
+    return plan;
+}
+/**
+ * The plan of a teardown: everything the deploy made, newest first; what is gone is reported.
+ * The ancestors' gateway actions go before the connected registry itself, because only the
+ * registry names its parent: a re-run after a failure further on can still find them.
+ */
 function planTeardown(settings, observed) {
     const resourceIds = ids(settings);
     const { connectedRegistry: name, extensionName, cluster } = settings.target;
     const cr = observed.connectedRegistry;
     const steps = [];
-    const gone = (resource, detail) => ({
+    const warnings = [];
+    const gone = (resource, detail, reason = 'already gone') => ({
         resource,
         action: 'absent',
         changes: [],
-        reason: 'already gone',
+        reason,
         detail
     });
+    // Without the registry nothing can be found, and a typo would report everything as gone.
+    if (!observed.registry) {
+        throw new ActionError(`Registry '${settings.target.registry}' was not found in resource group '${settings.target.resourceGroup}' of subscription '${settings.target.subscriptionId}'. Check the inputs 'registry', 'resource-group' and 'subscription-id'.`);
+    }
     const extensionResource = `Extension '${extensionName}' on '${cluster}'`;
-    steps.push(observed.extension
-        ? {
+    const extensionDetail = { kind: 'extension', resendProtectedSettings: false };
+    const extension = observed.extension;
+    if (!observed.cluster) {
+        warnings.push(`Arc-enabled cluster '${cluster}' was not found in resource group '${settings.target.clusterResourceGroup}': its extension is treated as gone. If the cluster still exists, check the inputs 'cluster' and 'cluster-resource-group'.`);
+        steps.push(gone(extensionResource, extensionDetail, 'its cluster was not found'));
+    }
+    else if (!extension) {
+        steps.push(gone(extensionResource, extensionDetail));
+    }
+    else if (!sameText(extension.extensionType, EXTENSION_TYPE)) {
+        warnings.push(`Extension '${extensionName}' on cluster '${cluster}' is of type '${extension.extensionType}', not ${EXTENSION_TYPE}: it is not deleted. Check 'extension-name'.`);
+        steps.push({
+            resource: extensionResource,
+            action: 'kept',
+            changes: [],
+            reason: `not a connected registry extension (${extension.extensionType})`,
+            detail: extensionDetail
+        });
+    }
+    else {
+        if (!sameText(observed.cluster.connectivityStatus, 'Connected') &&
+            !settings.behaviour.forceDelete) {
+            warnings.push(`Arc-enabled cluster '${cluster}' is ${observed.cluster.connectivityStatus}: Azure deletes the extension only once the cluster reconnects, so this run waits for it up to 'timeout'. With 'force-delete: true' the extension is removed from Azure at once, and its release stays on the cluster until you remove it there.`);
+        }
+        steps.push({
             resource: extensionResource,
             action: 'delete',
             changes: [],
-            detail: { kind: 'extension', resendProtectedSettings: false }
-        }
-        : gone(extensionResource, { kind: 'extension', resendProtectedSettings: false }));
+            reason: settings.behaviour.forceDelete ? 'force-delete' : undefined,
+            detail: extensionDetail
+        });
+    }
     if (cr?.activation?.status === 'Active') {
         steps.push({
             resource: `Activation of '${name}'`,
             action: 'deactivate',
             changes: [{ field: 'activation', from: 'Active', to: 'Inactive' }],
             detail: { kind: 'activation' }
+        });
+    }
+    const prefix = `gateway/${name.toLowerCase()}/`;
+    for (const ancestor of observed.ancestors) {
+        const current = ancestor.scopeMap?.actions ?? [];
+        const removed = current.filter((a) => a.toLowerCase().startsWith(prefix));
+        if (!ancestor.scopeMap?.name)
+            continue;
+        steps.push({
+            resource: `Scope map '${ancestor.scopeMap.name}' of ancestor '${ancestor.connectedRegistry.name}'`,
+            action: removed.length ? 'update' : 'unchanged',
+            changes: removed.map((a) => ({ field: 'actions', from: `- ${a}` })),
+            detail: {
+                kind: 'ancestor-scope-map',
+                scopeMapName: ancestor.scopeMap.name,
+                actions: current.filter((a) => !removed.includes(a))
+            }
         });
     }
     steps.push(cr
@@ -80538,37 +80689,21 @@ function planTeardown(settings, observed) {
                 reason: 'not created by this action',
                 detail: { kind: 'scope-map', scopeMapName, actions: scopeMap.actions ?? [] }
             });
-    const prefix = `gateway/${name.toLowerCase()}/`;
-    for (const ancestor of observed.ancestors) {
-        const current = ancestor.scopeMap?.actions ?? [];
-        const removed = current.filter((a) => a.toLowerCase().startsWith(prefix));
-        if (!ancestor.scopeMap?.name)
-            continue;
-        steps.push({
-            resource: `Scope map '${ancestor.scopeMap.name}' of ancestor '${ancestor.connectedRegistry.name}'`,
-            action: removed.length ? 'update' : 'unchanged',
-            changes: removed.map((a) => ({ field: 'actions', from: `- ${a}` })),
-            detail: {
-                kind: 'ancestor-scope-map',
-                scopeMapName: ancestor.scopeMap.name,
-                actions: current.filter((a) => !removed.includes(a))
-            }
-        });
-    }
     return {
         steps,
-        changed: steps.some((s) => s.action !== 'unchanged' && s.action !== 'kept' && s.action !== 'absent'),
-        warnings: [],
+        changed: steps.some(isWriting),
+        warnings,
         syncTokenId: token?.id ?? resourceIds.token(tokenName),
         connectedRegistryId: cr?.id ?? resourceIds.connectedRegistry,
-        extensionId: observed.extension?.id ?? resourceIds.extension
+        extensionId: extension?.id ?? resourceIds.extension
     };
 }
 
 ;// CONCATENATED MODULE: ./src/secrets.ts
 /**
  * Every form in which a secret could show up in a log: raw, base64 (standard and URL-safe),
- * JSON-escaped, URL-encoded, and each line of a multi-line value (a runner masks line by line).
+ * JSON-escaped, URL-encoded (component and form encoding), and each line of a multi-line value
+ * (a runner masks line by line).
  */
 function secretForms(secret) {
     const forms = new Set();
@@ -80583,18 +80718,58 @@ function secretForms(secret) {
     add(Buffer.from(secret, 'utf8').toString('base64url'));
     add(JSON.stringify(secret).slice(1, -1));
     add(encodeURIComponent(secret));
+    add(new URLSearchParams({ v: secret }).toString().slice(2));
     add(encodeURIComponent(base64));
     for (const line of secret.split(/\r?\n/))
         add(line.trim());
     return [...forms];
 }
+/** Every form masked so far, longest first once sorted: what `redact` replaces. */
+const registered = new Set();
+let longestFirst = (/* unused pure expression or super */ null && ([]));
 /** Masks a secret in all its forms. Call before the value can reach any log, output or error. */
 function maskSecret(log, secret) {
     if (!secret)
         return;
-    for (const form of secretForms(secret))
+    let added = false;
+    for (const form of secretForms(secret)) {
         log.mask(form);
+        if (!registered.has(form)) {
+            registered.add(form);
+            added = true;
+        }
+    }
+    if (added)
+        longestFirst = [...registered].sort((a, b) => b.length - a.length);
 }
+/**
+ * Replaces every form of every masked secret with `***`, as the runner would. The runner only
+ * redacts what reaches the log; text the action writes to files (the job summary) or builds from
+ * an Azure error message goes through this too, so a secret echoed back by a service (a request
+ * body quoted in an error, a connection string inside an exception) is never written out.
+ */
+function redact(text) {
+    let result = text;
+    for (const form of longestFirst) {
+        if (result.includes(form))
+            result = result.split(form).join('***');
+    }
+    return result;
+}
+/**
+ * Masks the TLS material of the settings. The private key is the secret; the certificate and
+ * CA certificate are public in principle, but they are masked too: they identify the registry's
+ * endpoint, and a log line never needs them (the fingerprint names them instead).
+ */
+function maskTlsMaterial(log, tls) {
+    if (tls.strategy !== 'byoc')
+        return;
+    maskSecret(log, tls.privateKeyPem);
+    maskSecret(log, tls.certificatePem);
+    maskSecret(log, tls.caCertificatePem);
+}
+/** Inputs whose raw value (PEM, or base64 of PEM, as the user gave it) is masked before parsing. */
+const SECRET_INPUTS = (/* unused pure expression or super */ null && (['tls-key', 'tls-cert', 'tls-ca-cert']));
 
 ;// CONCATENATED MODULE: ./src/execute.ts
 // Applies a plan through the SDK clients, step by step, in the plan's order. Secrets made
@@ -80719,9 +80894,16 @@ async function applyStep(ctx, step, result) {
         case 'extension': {
             if (step.action === 'delete') {
                 const poller = await extensions.beginDelete(clusterResourceGroup, CLUSTER_RP, CLUSTER_TYPE, cluster, extensionName, { forceDelete: ctx.settings.behaviour.forceDelete || undefined, ...lro(ctx) });
-                await poller.pollUntilDone({
-                    abortSignal: AbortSignal.timeout(ctx.settings.behaviour.timeoutMs)
-                });
+                const deadline = AbortSignal.timeout(ctx.settings.behaviour.timeoutMs);
+                try {
+                    await poller.pollUntilDone({ abortSignal: deadline });
+                }
+                catch (error) {
+                    if (!deadline.aborted)
+                        throw error;
+                    // Azure removes the extension only once the cluster's agents confirm it.
+                    throw new ActionError(`Extension '${extensionName}' on cluster '${cluster}' was still being deleted after ${Math.round(ctx.settings.behaviour.timeoutMs / 1000)}s. Azure waits for the cluster to remove it: check that the cluster is Connected (az connectedk8s show) and re-run, or set 'force-delete: true' to remove the extension from Azure without the cluster (its release then stays on the cluster until you uninstall it there).`);
+                }
                 return;
             }
             if (detail.create) {
@@ -82085,7 +82267,9 @@ function makePlan(settings, observed) {
     const { operation, rotate } = settings.behaviour;
     if (operation === 'teardown')
         return planTeardown(settings, observed);
-    return planDeploy(settings, observed, { rotate: rotate || operation === 'rotate-credentials' });
+    if (operation === 'rotate-credentials')
+        return planRotation(settings, observed);
+    return planDeploy(settings, observed, { rotate });
 }
 async function writeSummary(title, plan, settings, final, failure) {
     if (!process.env.GITHUB_STEP_SUMMARY)
@@ -82137,11 +82321,13 @@ async function run(env = process.env) {
         plan = currentPlan;
         final.connectedRegistry = observed.connectedRegistry;
         final.extension = observed.extension;
-        final.passwordSlot = currentPlan.passwordSlot;
+        // A plan reports the slot in use now; the other operations the one in use after the run.
+        final.passwordSlot =
+            operation === 'plan'
+                ? observed.extension?.configurationSettings?.[PASSWORD_SLOT_SETTING]
+                : currentPlan.passwordSlot;
         if (operation === 'plan') {
-            if (current.behaviour.failOnChanges && currentPlan.changed) {
-                throw new ActionError('The plan has changes and fail-on-changes is true: the deployment has drifted from the inputs. Run the deploy to converge.');
-            }
+            // Read-only: nothing is applied or waited for.
         }
         else if (!currentPlan.changed && operation !== 'teardown' && isOnline(observed)) {
             log.info('Nothing to change: the connected registry is Active and Online.');
@@ -82161,8 +82347,14 @@ async function run(env = process.env) {
                     : undefined;
                 if (current.behaviour.revokeOldPassword && previousSlot) {
                     await log.group('Revoke the old password', async () => {
+                        // A slot that never held a password (a first deploy) has nothing to revoke.
+                        const held = observed.sync.token?.credentials?.passwords?.some((password) => password.name === previousSlot);
+                        if (!held) {
+                            log.info(`The other slot (${previousSlot}) holds no password: nothing to revoke.`);
+                            return;
+                        }
                         await revokePassword(current, currentPlan, clients, log, previousSlot);
-                        log.info(`The old password (${previousSlot}) no longer works.`);
+                        log.info(`The old password (${previousSlot}) no longer works; the registry is Online with ${final.passwordSlot}.`);
                     });
                 }
                 if (current.behaviour.outputConnectionString && applied.connectionString) {
@@ -82177,9 +82369,14 @@ async function run(env = process.env) {
         const outputs = collectOutputs(currentPlan, operation, final);
         for (const [name, value] of Object.entries(outputs))
             setOutput(name, value);
-        log.info(operation === 'plan'
-            ? `Plan: ${currentPlan.changed ? 'changes pending' : 'no changes'}.`
-            : `Done: ${currentPlan.changed ? 'changes applied' : 'nothing changed'}${outputs['connection-state'] ? `, connected registry ${outputs['connection-state']}` : ''}.`);
+        log.info(closingLine(operation, currentPlan, outputs['connection-state']));
+        // After the outputs, so a drift check still hands the plan to later steps.
+        if (operation === 'plan' && current.behaviour.failOnChanges && currentPlan.changed) {
+            throw new ActionError(`The deployment has drifted from the inputs and fail-on-changes is true: ${currentPlan.steps
+                .filter(isWrite)
+                .map(summarizeStep)
+                .join('; ')}. Run the step with 'operation: deploy' to converge.`);
+        }
         await writeSummary(titleFor(current), currentPlan, current, final);
     }
     catch (error) {
@@ -82194,6 +82391,19 @@ async function run(env = process.env) {
         catch {
             // The failure itself is already reported.
         }
+    }
+}
+function closingLine(operation, plan, connectionState) {
+    const writes = plan.steps.filter(isWrite).length;
+    switch (operation) {
+        case 'plan':
+            return plan.changed ? `Plan: ${writes} change(s) pending.` : 'Plan: no changes.';
+        case 'teardown':
+            return plan.changed
+                ? `Teardown done: ${writes} change(s) applied.`
+                : 'Teardown: nothing to delete, everything the action created is already gone.';
+        default:
+            return `Done: ${plan.changed ? 'changes applied' : 'nothing changed'}${connectionState ? `, connected registry ${connectionState}` : ''}.`;
     }
 }
 function titleFor(settings) {

@@ -203,9 +203,16 @@ async function applyStep(ctx: Context, step: PlanStep, result: ExecutionResult):
           extensionName,
           { forceDelete: ctx.settings.behaviour.forceDelete || undefined, ...lro(ctx) }
         )
-        await poller.pollUntilDone({
-          abortSignal: AbortSignal.timeout(ctx.settings.behaviour.timeoutMs)
-        })
+        const deadline = AbortSignal.timeout(ctx.settings.behaviour.timeoutMs)
+        try {
+          await poller.pollUntilDone({ abortSignal: deadline })
+        } catch (error) {
+          if (!deadline.aborted) throw error
+          // Azure removes the extension only once the cluster's agents confirm it.
+          throw new ActionError(
+            `Extension '${extensionName}' on cluster '${cluster}' was still being deleted after ${Math.round(ctx.settings.behaviour.timeoutMs / 1000)}s. Azure waits for the cluster to remove it: check that the cluster is Connected (az connectedk8s show) and re-run, or set 'force-delete: true' to remove the extension from Azure without the cluster (its release then stays on the cluster until you uninstall it there).`
+          )
+        }
         return
       }
       if (detail.create) {

@@ -6,11 +6,19 @@ import { applyPlan, revokePassword } from './execute.js'
 import { fromEnvironment } from './inputs/input-reader.js'
 import { parseSettings } from './inputs/parse-settings.js'
 import { observeState, type ObservedState } from './observe.js'
-import { otherSlot, planDeploy, planTeardown, type Plan } from './plan.js'
+import {
+  otherSlot,
+  PASSWORD_SLOT_SETTING,
+  planDeploy,
+  planRotation,
+  planTeardown,
+  summarizeStep,
+  type Plan
+} from './plan.js'
 import type { Log } from './ports.js'
-import { collectOutputs, formatPlan, summaryTables, type FinalState } from './report.js'
+import { collectOutputs, formatPlan, isWrite, summaryTables, type FinalState } from './report.js'
 import { maskSecret } from './secrets.js'
-import type { PasswordSlot, Settings } from './settings.js'
+import type { Operation, PasswordSlot, Settings } from './settings.js'
 import { settleExtension, waitUntilOnline } from './wait.js'
 
 const masked = new Set<string>()
@@ -58,7 +66,8 @@ async function readState(
 function makePlan(settings: Settings, observed: ObservedState): Plan {
   const { operation, rotate } = settings.behaviour
   if (operation === 'teardown') return planTeardown(settings, observed)
-  return planDeploy(settings, observed, { rotate: rotate || operation === 'rotate-credentials' })
+  if (operation === 'rotate-credentials') return planRotation(settings, observed)
+  return planDeploy(settings, observed, { rotate })
 }
 
 async function writeSummary(
@@ -121,14 +130,14 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     plan = currentPlan
     final.connectedRegistry = observed.connectedRegistry
     final.extension = observed.extension
-    final.passwordSlot = currentPlan.passwordSlot
+    // A plan reports the slot in use now; the other operations the one in use after the run.
+    final.passwordSlot =
+      operation === 'plan'
+        ? observed.extension?.configurationSettings?.[PASSWORD_SLOT_SETTING]
+        : currentPlan.passwordSlot
 
     if (operation === 'plan') {
-      if (current.behaviour.failOnChanges && currentPlan.changed) {
-        throw new ActionError(
-          'The plan has changes and fail-on-changes is true: the deployment has drifted from the inputs. Run the deploy to converge.'
-        )
-      }
+      // Read-only: nothing is applied or waited for.
     } else if (!currentPlan.changed && operation !== 'teardown' && isOnline(observed)) {
       log.info('Nothing to change: the connected registry is Active and Online.')
     } else if (currentPlan.changed || operation !== 'teardown') {
@@ -147,8 +156,18 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
           : undefined
         if (current.behaviour.revokeOldPassword && previousSlot) {
           await log.group('Revoke the old password', async () => {
+            // A slot that never held a password (a first deploy) has nothing to revoke.
+            const held = observed.sync.token?.credentials?.passwords?.some(
+              (password) => password.name === previousSlot
+            )
+            if (!held) {
+              log.info(`The other slot (${previousSlot}) holds no password: nothing to revoke.`)
+              return
+            }
             await revokePassword(current, currentPlan, clients, log, previousSlot)
-            log.info(`The old password (${previousSlot}) no longer works.`)
+            log.info(
+              `The old password (${previousSlot}) no longer works; the registry is Online with ${final.passwordSlot}.`
+            )
           })
         }
         if (current.behaviour.outputConnectionString && applied.connectionString) {
@@ -162,11 +181,16 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
 
     const outputs = collectOutputs(currentPlan, operation, final)
     for (const [name, value] of Object.entries(outputs)) core.setOutput(name, value)
-    log.info(
-      operation === 'plan'
-        ? `Plan: ${currentPlan.changed ? 'changes pending' : 'no changes'}.`
-        : `Done: ${currentPlan.changed ? 'changes applied' : 'nothing changed'}${outputs['connection-state'] ? `, connected registry ${outputs['connection-state']}` : ''}.`
-    )
+    log.info(closingLine(operation, currentPlan, outputs['connection-state']))
+    // After the outputs, so a drift check still hands the plan to later steps.
+    if (operation === 'plan' && current.behaviour.failOnChanges && currentPlan.changed) {
+      throw new ActionError(
+        `The deployment has drifted from the inputs and fail-on-changes is true: ${currentPlan.steps
+          .filter(isWrite)
+          .map(summarizeStep)
+          .join('; ')}. Run the step with 'operation: deploy' to converge.`
+      )
+    }
     await writeSummary(titleFor(current), currentPlan, current, final)
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error)
@@ -185,6 +209,20 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     } catch {
       // The failure itself is already reported.
     }
+  }
+}
+
+function closingLine(operation: Operation, plan: Plan, connectionState: string): string {
+  const writes = plan.steps.filter(isWrite).length
+  switch (operation) {
+    case 'plan':
+      return plan.changed ? `Plan: ${writes} change(s) pending.` : 'Plan: no changes.'
+    case 'teardown':
+      return plan.changed
+        ? `Teardown done: ${writes} change(s) applied.`
+        : 'Teardown: nothing to delete, everything the action created is already gone.'
+    default:
+      return `Done: ${plan.changed ? 'changes applied' : 'nothing changed'}${connectionState ? `, connected registry ${connectionState}` : ''}.`
   }
 }
 

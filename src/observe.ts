@@ -108,6 +108,8 @@ async function readAncestors(
       clients.acr.connectedRegistries.get(resourceGroup, registry, name)
     )
     if (!connectedRegistry) {
+      // A teardown after its ancestor's: a gone ancestor has no scope map left to clean up.
+      if (settings.behaviour.operation === 'teardown') break
       throw new ActionError(
         ancestors.length === 0
           ? `The parent connected registry '${name}' (input 'parent') was not found in registry '${registry}'. Deploy the parent first, or check the name.`

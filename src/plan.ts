@@ -10,6 +10,7 @@ import type { Extension, PatchExtension } from '@azure/arm-kubernetesconfigurati
 import { ActionError } from './azure/errors.js'
 import {
   buildConfigurationSettings,
+  buildProtectedSettings,
   protectedSettingsFingerprint
 } from './domain/extension-settings.js'
 import { gatewayActions, repositoryActions } from './domain/scope-map.js'
@@ -159,6 +160,14 @@ export function protectedSettingsHash(
     protectedSettingsFingerprint(settings.extension.tls)
   ]
   return createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 16)
+}
+
+/** The protected settings a deploy sends, each shown as a sensitive change: Azure never
+ * returns them, so they cannot be compared, only resent. */
+function protectedSettingChanges(settings: Settings): FieldChange[] {
+  return Object.keys(buildProtectedSettings(settings.extension.tls, 'placeholder')).map(
+    (field) => ({ field, to: '(sensitive)', sensitive: true })
+  )
 }
 
 function checkPreflight(settings: Settings, observed: ObservedState): void {
@@ -583,7 +592,9 @@ export function planDeploy(
         ...Object.entries(config).map(([field, to]) => ({ field, to })),
         ...(ext.version ? [{ field: 'version', to: ext.version }] : []),
         { field: 'autoUpgradeMinorVersion', to: String(ext.autoUpgradeMinorVersion) },
-        { field: 'connectionString', to: '(sensitive)', sensitive: true }
+        ...(ext.autoUpgradeMinorVersion ? [{ field: 'releaseTrain', to: ext.releaseTrain }] : []),
+        { field: 'releaseNamespace', to: ext.releaseNamespace },
+        ...protectedSettingChanges(settings)
       ],
       reason: extension
         ? 'the extension is in state Failed; it is installed again with all its settings'
@@ -624,8 +635,7 @@ export function planDeploy(
       })
       patch.version = ext.version
     }
-    if (needsPassword)
-      changes.push({ field: 'connectionString', to: '(sensitive)', sensitive: true })
+    if (needsPassword) changes.push(...protectedSettingChanges(settings))
     const writes = needsPassword || Object.keys(patch).length > 0
     steps.push({
       resource: extensionResource,
@@ -652,37 +662,166 @@ export function planDeploy(
   }
 }
 
-/** The plan of a teardown: everything the deploy made, newest first; what is gone is reported. */
+const isWriting = (step: PlanStep): boolean =>
+  step.action !== 'unchanged' && step.action !== 'kept' && step.action !== 'absent'
+
+/** A step and its (non-secret) changes in one line, for messages. */
+export const summarizeStep = (step: PlanStep): string => {
+  const fields = step.changes.filter((change) => !change.sensitive)
+  const detail = fields
+    .map((change) =>
+      change.from !== undefined && change.to !== undefined
+        ? `${change.field} ${change.from} → ${change.to}`
+        : `${change.field} ${change.to ?? change.from}`
+    )
+    .join(', ')
+  return `${step.resource}: ${step.action}${detail ? ` (${detail})` : ''}`
+}
+
+/**
+ * The plan of `rotate-credentials`: a new password in the slot the instance does not use and the
+ * extension's protected settings sent again with it, nothing else. Anything else that differs
+ * from the inputs stops the run before any write: a scheduled rotation whose inputs lag behind
+ * the deploy workflow's must not revert that deploy, and it has only the permissions to rotate.
+ */
+export function planRotation(settings: Settings, observed: ObservedState): Plan {
+  const { connectedRegistry: name, extensionName, cluster } = settings.target
+  const deployFirst =
+    "Run the step with 'operation: deploy' first: rotate-credentials only rotates the password of a deployed connected registry."
+  // The registry and cluster are checked first, so a wrong name is reported as such.
+  checkPreflight(settings, observed)
+  if (!observed.connectedRegistry) {
+    throw new ActionError(`Connected registry '${name}' does not exist. ${deployFirst}`)
+  }
+  const extension = observed.extension
+  if (!extension) {
+    throw new ActionError(
+      `Extension '${extensionName}' does not exist on cluster '${cluster}'. ${deployFirst}`
+    )
+  }
+  if (extension.provisioningState !== 'Succeeded') {
+    throw new ActionError(
+      `Extension '${extensionName}' on cluster '${cluster}' is in state ${extension.provisioningState}. Run the step with 'operation: deploy' to repair it (a repair sends a new password too).`
+    )
+  }
+
+  const plan = planDeploy(settings, observed, { rotate: true })
+  const drift = plan.steps
+    .filter((step) => {
+      if (step.detail.kind === 'sync-password') return false
+      if (step.detail.kind === 'extension') return step.changes.some((c) => !c.sensitive)
+      return isWriting(step)
+    })
+    .map(summarizeStep)
+  // The protected settings other than the password (TLS material, parent endpoint) are resent
+  // from the inputs: when they differ from what the last deploy recorded, they are drift too.
+  const recordedHash = extension.configurationSettings?.[PROTECTED_HASH_SETTING]
+  const tokenName =
+    nameFromId(observed.connectedRegistry.parent?.syncProperties?.tokenId, 'tokens') ?? name
+  const hash = protectedSettingsHash(
+    settings,
+    tokenName,
+    expectedGatewayEndpoint(settings, observed)
+  )
+  if (recordedHash && recordedHash !== hash) {
+    drift.push(
+      `Extension '${extensionName}': the protected settings (TLS material or parent endpoint) differ from the ones the last deploy sent`
+    )
+  }
+  if (drift.length) {
+    throw new ActionError(
+      `rotate-credentials changes only the sync-token password, but the deployment differs from the inputs: ${drift.join('; ')}. Nothing was changed. Run 'operation: deploy' (with 'rotate: true' to rotate in the same run), or give this step the same inputs as the deploy.`
+    )
+  }
+  return plan
+}
+
+/**
+ * The plan of a teardown: everything the deploy made, newest first; what is gone is reported.
+ * The ancestors' gateway actions go before the connected registry itself, because only the
+ * registry names its parent: a re-run after a failure further on can still find them.
+ */
 export function planTeardown(settings: Settings, observed: ObservedState): Plan {
   const resourceIds = ids(settings)
   const { connectedRegistry: name, extensionName, cluster } = settings.target
   const cr = observed.connectedRegistry
   const steps: PlanStep[] = []
-  const gone = (resource: string, detail: StepDetail): PlanStep => ({
+  const warnings: string[] = []
+  const gone = (resource: string, detail: StepDetail, reason = 'already gone'): PlanStep => ({
     resource,
     action: 'absent',
     changes: [],
-    reason: 'already gone',
+    reason,
     detail
   })
 
+  // Without the registry nothing can be found, and a typo would report everything as gone.
+  if (!observed.registry) {
+    throw new ActionError(
+      `Registry '${settings.target.registry}' was not found in resource group '${settings.target.resourceGroup}' of subscription '${settings.target.subscriptionId}'. Check the inputs 'registry', 'resource-group' and 'subscription-id'.`
+    )
+  }
+
   const extensionResource = `Extension '${extensionName}' on '${cluster}'`
-  steps.push(
-    observed.extension
-      ? {
-          resource: extensionResource,
-          action: 'delete',
-          changes: [],
-          detail: { kind: 'extension', resendProtectedSettings: false }
-        }
-      : gone(extensionResource, { kind: 'extension', resendProtectedSettings: false })
-  )
+  const extensionDetail: StepDetail = { kind: 'extension', resendProtectedSettings: false }
+  const extension = observed.extension
+  if (!observed.cluster) {
+    warnings.push(
+      `Arc-enabled cluster '${cluster}' was not found in resource group '${settings.target.clusterResourceGroup}': its extension is treated as gone. If the cluster still exists, check the inputs 'cluster' and 'cluster-resource-group'.`
+    )
+    steps.push(gone(extensionResource, extensionDetail, 'its cluster was not found'))
+  } else if (!extension) {
+    steps.push(gone(extensionResource, extensionDetail))
+  } else if (!sameText(extension.extensionType, EXTENSION_TYPE)) {
+    warnings.push(
+      `Extension '${extensionName}' on cluster '${cluster}' is of type '${extension.extensionType}', not ${EXTENSION_TYPE}: it is not deleted. Check 'extension-name'.`
+    )
+    steps.push({
+      resource: extensionResource,
+      action: 'kept',
+      changes: [],
+      reason: `not a connected registry extension (${extension.extensionType})`,
+      detail: extensionDetail
+    })
+  } else {
+    if (
+      !sameText(observed.cluster.connectivityStatus, 'Connected') &&
+      !settings.behaviour.forceDelete
+    ) {
+      warnings.push(
+        `Arc-enabled cluster '${cluster}' is ${observed.cluster.connectivityStatus}: Azure deletes the extension only once the cluster reconnects, so this run waits for it up to 'timeout'. With 'force-delete: true' the extension is removed from Azure at once, and its release stays on the cluster until you remove it there.`
+      )
+    }
+    steps.push({
+      resource: extensionResource,
+      action: 'delete',
+      changes: [],
+      reason: settings.behaviour.forceDelete ? 'force-delete' : undefined,
+      detail: extensionDetail
+    })
+  }
   if (cr?.activation?.status === 'Active') {
     steps.push({
       resource: `Activation of '${name}'`,
       action: 'deactivate',
       changes: [{ field: 'activation', from: 'Active', to: 'Inactive' }],
       detail: { kind: 'activation' }
+    })
+  }
+  const prefix = `gateway/${name.toLowerCase()}/`
+  for (const ancestor of observed.ancestors) {
+    const current = ancestor.scopeMap?.actions ?? []
+    const removed = current.filter((a) => a.toLowerCase().startsWith(prefix))
+    if (!ancestor.scopeMap?.name) continue
+    steps.push({
+      resource: `Scope map '${ancestor.scopeMap.name}' of ancestor '${ancestor.connectedRegistry.name}'`,
+      action: removed.length ? 'update' : 'unchanged',
+      changes: removed.map((a) => ({ field: 'actions', from: `- ${a}` })),
+      detail: {
+        kind: 'ancestor-scope-map',
+        scopeMapName: ancestor.scopeMap.name,
+        actions: current.filter((a) => !removed.includes(a))
+      }
     })
   }
   steps.push(
@@ -736,30 +875,12 @@ export function planTeardown(settings: Settings, observed: ObservedState): Plan 
             detail: { kind: 'scope-map', scopeMapName, actions: scopeMap.actions ?? [] }
           }
   )
-  const prefix = `gateway/${name.toLowerCase()}/`
-  for (const ancestor of observed.ancestors) {
-    const current = ancestor.scopeMap?.actions ?? []
-    const removed = current.filter((a) => a.toLowerCase().startsWith(prefix))
-    if (!ancestor.scopeMap?.name) continue
-    steps.push({
-      resource: `Scope map '${ancestor.scopeMap.name}' of ancestor '${ancestor.connectedRegistry.name}'`,
-      action: removed.length ? 'update' : 'unchanged',
-      changes: removed.map((a) => ({ field: 'actions', from: `- ${a}` })),
-      detail: {
-        kind: 'ancestor-scope-map',
-        scopeMapName: ancestor.scopeMap.name,
-        actions: current.filter((a) => !removed.includes(a))
-      }
-    })
-  }
   return {
     steps,
-    changed: steps.some(
-      (s) => s.action !== 'unchanged' && s.action !== 'kept' && s.action !== 'absent'
-    ),
-    warnings: [],
+    changed: steps.some(isWriting),
+    warnings,
     syncTokenId: token?.id ?? resourceIds.token(tokenName),
     connectedRegistryId: cr?.id ?? resourceIds.connectedRegistry,
-    extensionId: observed.extension?.id ?? resourceIds.extension
+    extensionId: extension?.id ?? resourceIds.extension
   }
 }

@@ -77,18 +77,68 @@ export function chooseSignIn(cloud: CloudSettings, deps: SignInDependencies): Si
     }
   } else if (isOnPath('az', env)) {
     signIn = {
-      credential: new AzureCliCredential({ tenantId: cloud.tenantId }),
+      credential: explainUnavailable(
+        new AzureCliCredential({ tenantId: cloud.tenantId }),
+        'the Azure CLI is not signed in (no azure/login step ran before this one)',
+        env
+      ),
       method: 'Azure CLI session (azure/login)'
     }
+  } else if (env.RUNNER_ENVIRONMENT === 'github-hosted') {
+    // GitHub-hosted runners never have a managed identity: trying one only delays the message.
+    throw noCredentials('GitHub-hosted runners have no managed identity to fall back on', env)
   } else {
     signIn = {
-      credential: new ManagedIdentityCredential(
-        env.AZURE_CLIENT_ID ? { clientId: env.AZURE_CLIENT_ID } : {}
+      credential: explainUnavailable(
+        new ManagedIdentityCredential(
+          env.AZURE_CLIENT_ID ? { clientId: env.AZURE_CLIENT_ID } : {}
+        ),
+        'the runner has no usable managed identity',
+        env
       ),
       method: 'managed identity of the runner'
     }
   }
   return { ...signIn, credential: maskingCredential(signIn.credential, deps.log) }
+}
+
+/** No sign-in was configured and the fallback found nothing: say what to provide. */
+function noCredentials(reason: string, env: NodeJS.ProcessEnv): ActionError {
+  const fromPullRequest = env.GITHUB_EVENT_NAME === 'pull_request'
+  return new ActionError(
+    `No Azure credentials to sign in with: ${reason}. Provide one of: the inputs 'client-id' and ` +
+      "'tenant-id' for federated sign-in with the workflow's OIDC token (the job needs " +
+      '`permissions: id-token: write`); the environment variables AZURE_CLIENT_ID, AZURE_TENANT_ID ' +
+      'and AZURE_CLIENT_SECRET; or an azure/login step before this one.' +
+      (fromPullRequest
+        ? ' This run was triggered by a pull request: GitHub gives runs for pull requests from ' +
+          'forks no secrets, no configuration variables and no OIDC token, so they cannot sign in ' +
+          'to Azure. Skip the step for forks (if: github.event.pull_request.head.repo.full_name ' +
+          '== github.repository).'
+        : '')
+  )
+}
+
+/** The fallback sign-ins are tried only because nothing was configured, so their
+ * "unavailable" means no credentials at all: a message naming what to provide says more than
+ * the credential's own. Other failures (a real sign-in that Azure refuses) pass unchanged. */
+function explainUnavailable(
+  inner: TokenCredential,
+  reason: string,
+  env: NodeJS.ProcessEnv
+): TokenCredential {
+  return {
+    async getToken(scopes, options) {
+      try {
+        return await inner.getToken(scopes, options)
+      } catch (error) {
+        if (error instanceof Error && error.name === 'CredentialUnavailableError') {
+          throw noCredentials(`${reason} (${error.message.trim().replace(/\.$/, '')})`, env)
+        }
+        throw error
+      }
+    }
+  }
 }
 
 /**

@@ -8,6 +8,8 @@ export interface AzureErrorInfo {
   message: string
   requestId?: string
   correlationId?: string
+  /** A long-running operation that ended Failed (its code is Azure's, not an HTTP one). */
+  operationFailed?: boolean
 }
 
 interface HeaderBag {
@@ -23,6 +25,14 @@ function headerOf(error: Record<string, unknown>, name: string): string | undefi
 // "The long-running operation has failed. <code>. <message>" (core-lro) carries the code in the text.
 const LRO_FAILURE = /^The long-running operation has failed\.?\s*(?:([A-Za-z][\w.]*)\.\s*)?(.*)$/s
 
+/**
+ * What the pipeline saw last (see clients.ts): an error without a response of its own, such as
+ * core-lro's "The long-running operation has failed", is reported with the request id of the
+ * last answer (the status poll that reported the failure, as steps run one at a time) and the
+ * correlation id every request of this run carries.
+ */
+export const requestTrail: { correlationId?: string; lastRequestId?: string } = {}
+
 export function azureErrorInfo(error: unknown): AzureErrorInfo {
   if (!(error instanceof Error)) return { message: String(error) }
   const fields = error as unknown as Record<string, unknown>
@@ -35,7 +45,10 @@ export function azureErrorInfo(error: unknown): AzureErrorInfo {
   if (lro) {
     info.code ??= lro[1] ?? 'OperationFailed'
     info.message = lro[2]?.trim() || 'the operation ended with status Failed'
+    info.requestId ??= requestTrail.lastRequestId
+    info.operationFailed = true
   }
+  if (!fields.response) info.correlationId ??= requestTrail.correlationId
   return info
 }
 
@@ -48,18 +61,27 @@ export const FIXES: Record<string, string> = {
   InvalidAuthenticationToken:
     'The access token was rejected. Check that arm-endpoint and authority-host belong to the same cloud.',
   ExpiredAuthenticationToken:
-    'The access token expired during the run. Re-run the step; federated sign-in (client-id/tenant-id) refreshes tokens by itself.',
+    'The access token expired during the run and a fresh one was rejected too. Check the clock of the runner and re-run the step.',
+  InvalidAuthenticationTokenAudience:
+    'The access token is for another cloud or resource. Check that arm-endpoint, authority-host and environment belong to the same cloud.',
   ResourceNotFound: 'Check the resource name, resource group and subscription-id inputs.',
   ResourceGroupNotFound: 'Check resource-group, cluster-resource-group and subscription-id.',
   TooManyRequests:
     'Azure Resource Manager is throttling this identity. Wait a few minutes and re-run; spread fleet deployments over time (matrix max-parallel).',
   Conflict:
-    'Another operation is still running on this resource (another run of this workflow, or a deletion). Wait for it to finish and re-run; a concurrency group on the workflow avoids overlapping runs.',
-  OperationFailed: 'Azure reported the operation as failed; the message above says why.',
+    'Another operation was still running on this resource (another run of this workflow, or a deletion) for longer than the timeout. Wait for it to finish and re-run; a concurrency group on the workflow avoids overlapping runs.',
+  RetryAfterTooLong:
+    'Azure asked to wait longer than the action waits between retries. Re-run the step later; spread fleet deployments over time (matrix max-parallel).',
+  OperationFailed:
+    'Azure reported the operation as failed; the message above says why. Correct the cause and re-run: the action continues from what already exists.',
   ServiceUnavailable: 'Azure was unavailable after several retries. Re-run the step.',
   InternalServerError: 'Azure failed after several retries. Re-run the step.',
   REQUEST_SEND_ERROR:
     'The request could not be sent (network error). Check connectivity to the Azure endpoint and re-run.'
+}
+// Connections dropped or refused after every retry: the same advice as a send error.
+for (const code of ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']) {
+  FIXES[code] = FIXES.REQUEST_SEND_ERROR
 }
 
 const FIX_BY_STATUS: Record<number, string> = {
@@ -69,7 +91,9 @@ const FIX_BY_STATUS: Record<number, string> = {
   409: FIXES.Conflict,
   429: FIXES.TooManyRequests,
   500: FIXES.InternalServerError,
-  503: FIXES.ServiceUnavailable
+  502: FIXES.ServiceUnavailable,
+  503: FIXES.ServiceUnavailable,
+  504: FIXES.ServiceUnavailable
 }
 
 /** An error whose message is already written for the person reading the log. */
@@ -97,7 +121,7 @@ export function explainAzureFailure(what: string, error: unknown, fix?: string):
     fix ??
     (info.code ? FIXES[info.code] : undefined) ??
     (info.statusCode ? FIX_BY_STATUS[info.statusCode] : undefined) ??
-    ''
+    (info.operationFailed ? FIXES.OperationFailed : '')
   const text = `${what} failed: ${info.message.trim()}${facts.length ? ` (${facts.join(', ')})` : ''}.${advice ? ` ${advice}` : ''}`
   return new ActionError(text.replace(/\.\.( |$)/g, '.$1'), info)
 }
