@@ -271,6 +271,28 @@ export class ClusterSimulator {
       return
     }
     if (existing) this.stopInstance(existing.id, t)
+    const inst = this.newInstance(ext, settings, t, 'started')
+    this.scheduleAttempt(inst, t + this.world.timing.activationMs)
+  }
+
+  /** A seeded, already-installed extension: its instance is up from the start (Online when valid). */
+  startSeededInstance(ext: Extension, t: number): void {
+    const inst = this.newInstance(ext, readInstanceSettings(ext), t, 'seeded')
+    this.attempt(inst, t)
+    const cr = this.registryOf(inst)
+    if (inst.phase === 'running' && cr) {
+      cr.runtime.lastSyncTime = new Date(t).toISOString()
+      this.report(cr, inst, t, 'Online', [], 'seeded online')
+    }
+  }
+
+  /** A new instance (pod) of the extension, about to connect. */
+  private newInstance(
+    ext: Extension,
+    settings: InstanceSettings,
+    t: number,
+    how: 'started' | 'seeded'
+  ): RegistryInstance {
     const inst: RegistryInstance = {
       id: randomUUID(),
       extensionId: ext.id,
@@ -282,32 +304,15 @@ export class ClusterSimulator {
     }
     this.world.instances.set(inst.id, inst)
     ext.instanceId = inst.id
-    this.world.recordEvent(t, ext.id, 'instance', null, 'connecting', `instance ${inst.id} started`)
-    this.scheduleAttempt(inst, t + this.world.timing.activationMs)
+    this.world.recordEvent(t, ext.id, 'instance', null, 'connecting', `instance ${inst.id} ${how}`)
+    return inst
   }
 
-  /** A seeded, already-installed extension: its instance is up from the start (Online when valid). */
-  startSeededInstance(ext: Extension, t: number): void {
-    const inst: RegistryInstance = {
-      id: randomUUID(),
-      extensionId: ext.id,
-      clusterKey: ext.clusterKey,
-      startedAt: t,
-      phase: 'connecting',
-      ...readInstanceSettings(ext),
-      generation: 0
-    }
-    this.world.instances.set(inst.id, inst)
-    ext.instanceId = inst.id
-    this.world.recordEvent(t, ext.id, 'instance', null, 'connecting', `instance ${inst.id} seeded`)
-    this.attempt(inst, t)
-    const cr = inst.connectedRegistryKey
+  /** The connected registry the instance reports to, while it exists. */
+  private registryOf(inst: RegistryInstance): ConnectedRegistry | undefined {
+    return inst.connectedRegistryKey
       ? this.world.connectedRegistries.get(inst.connectedRegistryKey)
       : undefined
-    if (inst.phase === 'running' && cr) {
-      cr.runtime.lastSyncTime = new Date(t).toISOString()
-      this.report(cr, inst, t, 'Online', [], 'seeded online')
-    }
   }
 
   /** `helm upgrade`: the same instance picks up new settings. */
@@ -339,25 +344,19 @@ export class ClusterSimulator {
     }
     const ownsActivation =
       cr?.runtime.activation === 'Active' && cr.runtime.activationOwner === inst.id
-    if (validation.kind === 'ok' && ownsActivation && inst.phase === 'running') {
-      // Zero-downtime reload: no Offline/Unhealthy in between.
-      inst.passwordSlot = validation.slot
-      inst.connectedRegistryKey = key(validation.cr.id)
-      this.applyInstanceRuntime(validation.cr, inst, t)
-      if (validation.cr.runtime.connectionState !== 'Online') this.goSyncing(inst, validation.cr, t)
-      return
-    }
     if (validation.kind === 'ok' && ownsActivation) {
-      // It held the activation but was unhealthy (e.g. a rotated password): re-sync now.
       inst.passwordSlot = validation.slot
       inst.connectedRegistryKey = key(validation.cr.id)
+      // Running: a zero-downtime reload, no Offline/Unhealthy in between. Otherwise it held
+      // the activation but was unhealthy (e.g. a rotated password): re-sync now.
+      const reload = inst.phase === 'running'
       this.setPhase(inst, 'running', t)
       this.applyInstanceRuntime(validation.cr, inst, t)
-      this.goSyncing(inst, validation.cr, t)
+      if (!reload || validation.cr.runtime.connectionState !== 'Online')
+        this.goSyncing(inst, validation.cr, t)
       return
     }
-    this.setPhase(inst, 'connecting', t)
-    this.scheduleAttempt(inst, t + this.world.timing.activationMs)
+    this.reconnect(inst, t)
   }
 
   private stopInstance(instanceId: string, t: number): void {
@@ -373,13 +372,17 @@ export class ClusterSimulator {
       null,
       `instance ${inst.id} removed`
     )
-    const cr = inst.connectedRegistryKey
-      ? this.world.connectedRegistries.get(inst.connectedRegistryKey)
-      : undefined
+    const cr = this.registryOf(inst)
     // Activation stays Active (as in Azure); the registry just stops reporting.
     if (cr && (cr.runtime.activationOwner === inst.id || cr.runtime.reportedBy === inst.id)) {
       this.report(cr, undefined, t, 'Offline', cr.runtime.statusDetails, 'instance removed')
     }
+  }
+
+  /** Back to 'connecting': the next activation attempt comes after `activationMs`. */
+  private reconnect(inst: RegistryInstance, t: number): void {
+    this.setPhase(inst, 'connecting', t)
+    this.scheduleAttempt(inst, t + this.world.timing.activationMs)
   }
 
   private scheduleAttempt(inst: RegistryInstance, at: number): void {
@@ -398,12 +401,12 @@ export class ClusterSimulator {
     }
     const v = this.validate(inst, t)
     if (v.kind === 'not-reportable') {
-      this.failUnreported(inst, v.code, v.description, t)
+      this.fail(inst, v.code, v.description, t)
       return
     }
     inst.connectedRegistryKey = key(v.cr.id)
     if (v.kind === 'problem') {
-      this.failReported(inst, v.cr, v.code, v.description, t)
+      this.fail(inst, v.code, v.description, t, v.cr)
       return
     }
     if (v.kind === 'parent-offline') {
@@ -414,17 +417,7 @@ export class ClusterSimulator {
     inst.passwordSlot = v.slot
     const cr = v.cr
     if (cr.runtime.activation === 'Active' && cr.runtime.activationOwner !== inst.id) {
-      inst.waitingFor = 'activation'
-      inst.problem = { code: 'ALREADY_ACTIVATED', description: ALREADY_ACTIVATED }
-      this.setPhase(inst, 'waiting', t)
-      this.report(
-        cr,
-        inst,
-        t,
-        'Unhealthy',
-        [statusDetail('ALREADY_ACTIVATED', ALREADY_ACTIVATED, t)],
-        'activation refused'
-      )
+      this.waitForActivation(inst, cr, t, 'activation refused')
       return
     }
     if (cr.runtime.activation !== 'Active')
@@ -434,6 +427,26 @@ export class ClusterSimulator {
     this.setPhase(inst, 'running', t)
     this.applyInstanceRuntime(cr, inst, t)
     this.goSyncing(inst, cr, t)
+  }
+
+  /** Another instance holds the activation: Unhealthy with ALREADY_ACTIVATED until it is free. */
+  private waitForActivation(
+    inst: RegistryInstance,
+    cr: ConnectedRegistry,
+    t: number,
+    detail: string
+  ): void {
+    inst.waitingFor = 'activation'
+    inst.problem = { code: 'ALREADY_ACTIVATED', description: ALREADY_ACTIVATED }
+    this.setPhase(inst, 'waiting', t)
+    this.report(
+      cr,
+      inst,
+      t,
+      'Unhealthy',
+      [statusDetail('ALREADY_ACTIVATED', ALREADY_ACTIVATED, t)],
+      detail
+    )
   }
 
   private goSyncing(inst: RegistryInstance, cr: ConnectedRegistry, t: number): void {
@@ -460,34 +473,25 @@ export class ClusterSimulator {
     cr.runtime.lastActivityTime = new Date(t).toISOString()
   }
 
-  private failReported(
-    inst: RegistryInstance,
-    cr: ConnectedRegistry,
-    code: string,
-    description: string,
-    t: number
-  ): void {
-    inst.problem = { code, description }
-    this.setPhase(inst, 'failed', t)
-    this.report(
-      cr,
-      inst,
-      t,
-      'Unhealthy',
-      [statusDetail(code, description, t)],
-      `${code}: ${description}`
-    )
-  }
-
-  /** Problems the cloud never hears about (it cannot tell which registry): visible on the extension only. */
-  private failUnreported(
+  /**
+   * The instance failed. When it can tell which connected registry it serves (`reportTo`),
+   * the cloud shows the problem there (Unhealthy + statusDetails); otherwise the cloud never
+   * hears of it and it is visible on the extension only (a CrashLoopBackOff status).
+   */
+  private fail(
     inst: RegistryInstance,
     code: string,
     description: string,
-    t: number
+    t: number,
+    reportTo?: ConnectedRegistry
   ): void {
     inst.problem = { code, description }
     this.setPhase(inst, 'failed', t)
+    if (reportTo) {
+      const details = [statusDetail(code, description, t)]
+      this.report(reportTo, inst, t, 'Unhealthy', details, `${code}: ${description}`)
+      return
+    }
     const ext = this.world.extensions.get(key(inst.extensionId))
     if (!ext) return
     ext.statuses = [
@@ -550,12 +554,7 @@ export class ClusterSimulator {
   /** POST deactivate landed: frees the activation so a waiting instance can take it. */
   deactivate(cr: ConnectedRegistry, t: number): void {
     this.setActivation(cr, 'Inactive', undefined, t, 'deactivated')
-    const from = cr.runtime.connectionState
-    cr.runtime.connectionState = 'Offline'
-    cr.runtime.statusDetails = []
-    cr.runtime.reportedBy = undefined
-    if (from !== 'Offline')
-      this.world.recordEvent(t, cr.id, 'connectionState', from, 'Offline', 'deactivated')
+    this.report(cr, undefined, t, 'Offline', [], 'deactivated')
   }
 
   /** Admin: pretend an instance the emulator does not run holds (or released) the activation. */
@@ -713,9 +712,7 @@ export class ClusterSimulator {
       if (!connected) {
         if (inst.phase !== 'disconnected') {
           this.setPhase(inst, 'disconnected', t)
-          const cr = inst.connectedRegistryKey
-            ? this.world.connectedRegistries.get(inst.connectedRegistryKey)
-            : undefined
+          const cr = this.registryOf(inst)
           if (cr && cr.runtime.reportedBy === inst.id)
             this.report(cr, undefined, t, 'Offline', cr.runtime.statusDetails, 'cluster offline')
         }
@@ -723,8 +720,7 @@ export class ClusterSimulator {
       }
       switch (inst.phase) {
         case 'disconnected':
-          this.setPhase(inst, 'connecting', t)
-          this.scheduleAttempt(inst, t + this.world.timing.activationMs)
+          this.reconnect(inst, t)
           break
         case 'running':
           this.checkRunning(inst, t)
@@ -735,14 +731,13 @@ export class ClusterSimulator {
         case 'failed': {
           const v = this.validate(inst, t)
           if (v.kind === 'ok' || v.kind === 'parent-offline') {
-            this.setPhase(inst, 'connecting', t)
-            this.scheduleAttempt(inst, t + this.world.timing.activationMs)
+            this.reconnect(inst, t)
           } else if (
             v.kind === 'problem' &&
             v.cr.runtime.reportedBy === inst.id &&
             v.cr.runtime.statusDetails[0]?.code !== v.code
           ) {
-            this.failReported(inst, v.cr, v.code, v.description, t)
+            this.fail(inst, v.code, v.description, t, v.cr)
           }
           break
         }
@@ -753,40 +748,20 @@ export class ClusterSimulator {
   }
 
   private checkRunning(inst: RegistryInstance, t: number): void {
-    const cr = inst.connectedRegistryKey
-      ? this.world.connectedRegistries.get(inst.connectedRegistryKey)
-      : undefined
+    const cr = this.registryOf(inst)
     if (!cr) {
-      this.failUnreported(
-        inst,
-        'CONNECTED_REGISTRY_NOT_FOUND',
-        'The connected registry was deleted.',
-        t
-      )
+      this.fail(inst, 'CONNECTED_REGISTRY_NOT_FOUND', 'The connected registry was deleted.', t)
       return
     }
     if (cr.runtime.activationOwner !== inst.id) {
-      if (cr.runtime.activation === 'Active') {
-        inst.waitingFor = 'activation'
-        inst.problem = { code: 'ALREADY_ACTIVATED', description: ALREADY_ACTIVATED }
-        this.setPhase(inst, 'waiting', t)
-        this.report(
-          cr,
-          inst,
-          t,
-          'Unhealthy',
-          [statusDetail('ALREADY_ACTIVATED', ALREADY_ACTIVATED, t)],
-          'activation taken by another instance'
-        )
-      } else {
-        // Deactivated under a running instance: it activates again.
-        this.setPhase(inst, 'connecting', t)
-        this.scheduleAttempt(inst, t + this.world.timing.activationMs)
-      }
+      // Taken by another instance; or deactivated under this one, which then activates again.
+      if (cr.runtime.activation === 'Active')
+        this.waitForActivation(inst, cr, t, 'activation taken by another instance')
+      else this.reconnect(inst, t)
       return
     }
     const v = this.validate(inst, t)
-    if (v.kind === 'problem') this.failReported(inst, cr, v.code, v.description, t)
+    if (v.kind === 'problem') this.fail(inst, v.code, v.description, t, cr)
     else if (v.kind === 'parent-offline') {
       inst.waitingFor = 'parent'
       this.setPhase(inst, 'waiting', t)
@@ -795,18 +770,13 @@ export class ClusterSimulator {
   }
 
   private checkWaiting(inst: RegistryInstance, t: number): void {
-    const cr = inst.connectedRegistryKey
-      ? this.world.connectedRegistries.get(inst.connectedRegistryKey)
-      : undefined
+    const cr = this.registryOf(inst)
     if (!cr) return
     const free =
       inst.waitingFor === 'activation'
         ? cr.runtime.activation !== 'Active' || cr.runtime.activationOwner === inst.id
         : this.expectedParent(cr).parent?.runtime.connectionState === 'Online'
-    if (free) {
-      this.setPhase(inst, 'connecting', t)
-      this.scheduleAttempt(inst, t + this.world.timing.activationMs)
-    }
+    if (free) this.reconnect(inst, t)
   }
 }
 

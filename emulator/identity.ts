@@ -215,14 +215,8 @@ export class TokenService {
       return aadError(400, 'invalid_client', 50027, 'JWT token is invalid or malformed.')
     const iss = String(decoded.payload.iss ?? '')
     const issued = this.oidcTokens.get(String(decoded.payload.jti ?? ''))
-    if (!verifySignature(decoded, this.githubKey) || !issued) {
-      return aadError(
-        400,
-        'invalid_client',
-        700211,
-        `No matching federated identity record found for presented assertion issuer '${iss}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. https://learn.microsoft.com/entra/workload-id/workload-identity-federation`
-      )
-    }
+    if (!verifySignature(decoded, this.githubKey) || !issued)
+      return noFederatedMatch(700211, 'issuer', iss)
     const nbf = Number(decoded.payload.nbf ?? 0) * 1000
     const exp = Number(decoded.payload.exp ?? 0) * 1000
     if (exp <= now || nbf > now + 300_000) {
@@ -234,34 +228,14 @@ export class TokenService {
       )
     }
     const byIssuer = sp.federatedCredentials.filter((f) => f.issuer === iss)
-    if (byIssuer.length === 0) {
-      return aadError(
-        400,
-        'invalid_client',
-        700211,
-        `No matching federated identity record found for presented assertion issuer '${iss}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. https://learn.microsoft.com/entra/workload-id/workload-identity-federation`
-      )
-    }
+    if (byIssuer.length === 0) return noFederatedMatch(700211, 'issuer', iss)
     const sub = String(decoded.payload.sub ?? '')
     const bySubject = byIssuer.filter((f) => f.subject === sub)
-    if (bySubject.length === 0) {
-      return aadError(
-        400,
-        'invalid_client',
-        700213,
-        `No matching federated identity record found for presented assertion subject '${sub}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. https://learn.microsoft.com/entra/workload-id/workload-identity-federation`
-      )
-    }
+    if (bySubject.length === 0) return noFederatedMatch(700213, 'subject', sub)
     const aud = decoded.payload.aud
     const audiences = Array.isArray(aud) ? aud.map(String) : [String(aud ?? '')]
-    if (!bySubject.some((f) => f.audiences.some((a) => audiences.includes(a)))) {
-      return aadError(
-        400,
-        'invalid_client',
-        700212,
-        `No matching federated identity record found for presented assertion audience '${audiences.join(',')}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. https://learn.microsoft.com/entra/workload-id/workload-identity-federation`
-      )
-    }
+    if (!bySubject.some((f) => f.audiences.some((a) => audiences.includes(a))))
+      return noFederatedMatch(700212, 'audience', audiences.join(','))
     return undefined
   }
 }
@@ -275,6 +249,20 @@ export interface AadError {
 
 function aadError(status: number, error: string, code: number, description: string): AadError {
   return { status, error, code, description }
+}
+
+/** AADSTS700211/700213/700212: no federated credential matches the assertion's issuer, subject or audience. */
+function noFederatedMatch(
+  code: number,
+  claim: 'issuer' | 'subject' | 'audience',
+  value: string
+): AadError {
+  return aadError(
+    400,
+    'invalid_client',
+    code,
+    `No matching federated identity record found for presented assertion ${claim} '${value}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. https://learn.microsoft.com/entra/workload-id/workload-identity-federation`
+  )
 }
 
 function aadReply(e: AadError, ctx: RequestContext): Reply {

@@ -4,6 +4,8 @@ import { createHash, randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { parse as parseYaml } from 'yaml'
+import { canonical } from './arm/common.js'
+import { CONNECTED_REGISTRY_MODES } from './arm/connectedregistries.js'
 import { defaultRegistryProperties, SKUS } from './arm/registries.js'
 import { isConnectedRegistryExtension } from './chart.js'
 import type { ClusterSimulator } from './cluster-sim.js'
@@ -260,7 +262,7 @@ export function applySeed(
   for (const r of seed.registries ?? []) {
     const sub = r.subscriptionId ?? defaultSub
     const rg = rgOf(sub, r.resourceGroup, `registry '${r.name}'`)
-    const sku = SKUS.find((s) => s.toLowerCase() === (r.sku ?? 'Premium').toLowerCase())
+    const sku = canonical(r.sku ?? 'Premium', SKUS)
     if (!sku) throw new SeedError(`registry '${r.name}' has unknown sku '${r.sku}'`)
     const id = registryId(sub, rg.name, r.name)
     const reg: Registry = {
@@ -339,9 +341,7 @@ export function applySeed(
       }
     }
     const id = childId(reg.id, 'connectedRegistries', c.name)
-    const mode = ['ReadWrite', 'ReadOnly', 'Registry', 'Mirror'].find(
-      (m) => m.toLowerCase() === (c.mode ?? 'ReadWrite').toLowerCase()
-    )
+    const mode = canonical(c.mode ?? 'ReadWrite', CONNECTED_REGISTRY_MODES)
     if (!mode) throw new SeedError(`connected registry '${c.name}' has unknown mode '${c.mode}'`)
     const cr: ConnectedRegistry = {
       id,

@@ -99,13 +99,17 @@ export interface GithubSettings {
 export type ProvisioningState =
   'Creating' | 'Updating' | 'Deleting' | 'Succeeded' | 'Failed' | 'Canceled'
 
-export interface Registry {
+/** What every top-level (tracked) ARM resource has: registries and connected clusters. */
+export interface TrackedResource {
   id: string
   subscriptionId: string
   resourceGroup: string
   name: string
   location: string
   tags: Record<string, string>
+}
+
+export interface Registry extends TrackedResource {
   skuName: string
   provisioningState: ProvisioningState
   creationDate: string
@@ -201,13 +205,7 @@ export interface ConnectedRegistry {
   runtime: ConnectedRegistryRuntime
 }
 
-export interface ConnectedCluster {
-  id: string
-  subscriptionId: string
-  resourceGroup: string
-  name: string
-  location: string
-  tags: Record<string, string>
+export interface ConnectedCluster extends TrackedResource {
   connectivityStatus: 'Connected' | 'Offline' | 'Connecting' | 'Expired'
   /** Kubernetes service CIDR; `service.clusterIP` must fall inside it when set. */
   serviceCidr?: string

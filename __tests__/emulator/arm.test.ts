@@ -1,53 +1,30 @@
 // ARM rules the action relies on, through the real SDK clients: validation
 // errors, conflicts, PATCH semantics, write-only secrets, paging and filters.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
-import type { RestError } from '@azure/core-rest-pipeline'
-import { startEmulator, type RunningEmulator } from '../../emulator/index.js'
+import { describe, expect, it } from '@jest/globals'
+import type { RunningEmulator } from '../../emulator/index.js'
 import {
   CLUSTER,
-  FAST_TIMING,
+  K8S,
   POLL,
   REGISTRY,
   RG,
+  armGet,
+  clusterArgs,
+  collect,
   createConnectedRegistry,
   extensionBody,
+  generateCredentials,
   installExtension,
-  rawRequest,
   registryId,
+  rejection,
   sdkClients,
+  useEmulator,
   type Clients
 } from './helpers.js'
 
 let emu: RunningEmulator
 let c: Clients
-
-beforeAll(async () => {
-  emu = await startEmulator({ quiet: true })
-})
-afterAll(async () => {
-  await emu.stop()
-})
-beforeEach(() => {
-  emu.admin.reset()
-  emu.admin.setTiming(FAST_TIMING)
-  c = sdkClients(emu, { maxRetries: 0 })
-})
-
-async function rejection(promise: Promise<unknown>): Promise<RestError & Error> {
-  try {
-    await promise
-  } catch (e) {
-    return e as RestError & Error
-  }
-  throw new Error('expected the call to fail')
-}
-
-const collect = async <T>(it: AsyncIterable<T>): Promise<T[]> => {
-  const out: T[] = []
-  for await (const x of it) out.push(x)
-  return out
-}
-const K8S = [RG, 'Microsoft.Kubernetes', 'connectedClusters', CLUSTER] as const
+useEmulator((suite) => ({ emu, c } = suite), { clients: { maxRetries: 0 } })
 
 describe('registries', () => {
   it('404s read like ARM', async () => {
@@ -80,13 +57,9 @@ describe('registries', () => {
     expect(all.map((r) => r.name)).toEqual(['contosoacr', 'contosobasic'])
     const pages = await collect(c.acr.registries.listByResourceGroup(RG).byPage())
     expect(pages).toHaveLength(2)
-    const page1 = await rawRequest(
+    const page1 = await armGet(
       emu,
-      'GET',
-      `/subscriptions/${c.subscriptionId}/providers/Microsoft.ContainerRegistry/registries?api-version=2025-11-01`,
-      {
-        headers: { authorization: `Bearer ${emu.admin.issueAccessToken().token}` }
-      }
+      `/subscriptions/${c.subscriptionId}/providers/Microsoft.ContainerRegistry/registries?api-version=2025-11-01`
     )
     expect((page1.body as { nextLink: string }).nextLink).toMatch(
       /^https:\/\/127\.0\.0\.1:\d+\/subscriptions\/.*%24skipToken=1/
@@ -94,13 +67,9 @@ describe('registries', () => {
   })
 
   it('accepts any api-version and records it', async () => {
-    await rawRequest(
+    await armGet(
       emu,
-      'GET',
-      `/subscriptions/${c.subscriptionId}/resourcegroups/EDGE-RG?api-version=2099-01-01-preview`,
-      {
-        headers: { authorization: `Bearer ${emu.admin.issueAccessToken().token}` }
-      }
+      `/subscriptions/${c.subscriptionId}/resourcegroups/EDGE-RG?api-version=2099-01-01-preview`
     ).then((r) => expect(r.body).toMatchObject({ name: 'edge-rg', location: 'eastus' }))
     expect(emu.admin.journal().at(-1)).toMatchObject({
       operation: 'ResourceGroups_Get',
@@ -311,12 +280,7 @@ describe('tokens, scope maps and credentials', () => {
     expect(d.password).toMatch(/\+/)
     expect(d.password).toMatch(/\//)
     expect(d.password).toMatch(/=/)
-    const both = await c.acr.registries.generateCredentials(
-      RG,
-      REGISTRY,
-      { tokenId: d.tokenId },
-      POLL
-    )
+    const both = await generateCredentials(c, d.tokenId)
     expect(both.username).toBe('edgecreds')
     expect(both.passwords?.map((p) => p.name)).toEqual(['password1', 'password2'])
     const only2 = await c.acr.registries.generateCredentials(
@@ -403,9 +367,7 @@ describe('extensions', () => {
       )
     ).rejects.toThrow(/connectionString' is required/)
     expect(state()?.protectedSettingKeys).toEqual(['tls.secret'])
-    const raw = await rawRequest(emu, 'GET', `${K8sPath('edgepatchext')}?api-version=2023-05-01`, {
-      headers: { authorization: `Bearer ${emu.admin.issueAccessToken().token}` }
-    })
+    const raw = await armGet(emu, `${K8sPath('edgepatchext')}?api-version=2023-05-01`)
     expect(raw.text).not.toContain('configurationProtectedSettings')
     expect(raw.text).not.toContain(d.password)
   })
@@ -456,9 +418,7 @@ describe('extensions', () => {
     expect(emu.admin.journal().map((e) => `${e.operation} ${e.status}`)).toEqual([
       'Extensions_Delete 200'
     ])
-    const noCluster = await rejection(
-      c.k8s.extensions.get(RG, 'Microsoft.Kubernetes', 'connectedClusters', 'nosuchcluster', 'x')
-    )
+    const noCluster = await rejection(c.k8s.extensions.get(...clusterArgs('nosuchcluster'), 'x'))
     expect(noCluster.statusCode).toBe(404)
     expect(noCluster.message).toMatch(
       /^The Resource 'Microsoft\.Kubernetes\/connectedClusters\/nosuchcluster' under resource group 'edge-rg' was not found/
@@ -498,11 +458,7 @@ describe('extensions', () => {
 
 describe('clusters and resource groups', () => {
   it('shows connectivity of the seeded clusters', async () => {
-    const token = emu.admin.issueAccessToken().token
-    const get = (p: string) =>
-      rawRequest(emu, 'GET', `${p}?api-version=2024-01-01`, {
-        headers: { authorization: `Bearer ${token}` }
-      })
+    const get = (p: string) => armGet(emu, `${p}?api-version=2024-01-01`)
     const sub = `/subscriptions/${c.subscriptionId}`
     const list = await get(
       `${sub}/resourceGroups/${RG}/providers/Microsoft.Kubernetes/connectedClusters`

@@ -1,29 +1,27 @@
 // The simulated cluster side, driven only through the real SDK clients: extension
 // provisioning (chart checks), the connected-registry instance and its states.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
+import { beforeAll, describe, expect, it } from '@jest/globals'
 import { generate } from 'selfsigned'
-import {
-  DEFAULT_SEED_PATH,
-  loadSeedFile,
-  startEmulator,
-  type RunningEmulator
-} from '../../emulator/index.js'
+import { DEFAULT_SEED_PATH, loadSeedFile, type RunningEmulator } from '../../emulator/index.js'
 import {
   CLUSTER,
   FAST_TIMING,
+  K8S,
   OFFLINE_CLUSTER,
   POLL,
   REGISTRY,
   RG,
+  clusterArgs,
   connectionStates,
   connectionString,
   createConnectedRegistry,
   extensionBody,
   gatewayActions,
+  generateCredentials,
   getConnectedRegistry,
   installExtension,
   registryId,
-  sdkClients,
+  useEmulator,
   waitFor,
   waitForConnectionState,
   type Clients
@@ -31,35 +29,14 @@ import {
 
 let emu: RunningEmulator
 let c: Clients
-
-beforeAll(async () => {
-  emu = await startEmulator({ quiet: true })
-  c = sdkClients(emu)
-})
-afterAll(async () => {
-  await emu.stop()
-})
-beforeEach(() => {
-  emu.admin.reset()
-  emu.admin.setTiming(FAST_TIMING)
-})
+useEmulator((suite) => ({ emu, c } = suite))
 
 const SETTINGS = { 'service.clusterIP': '10.0.0.50' }
-const ext = (name: string) =>
-  c.k8s.extensions.get(RG, 'Microsoft.Kubernetes', 'connectedClusters', CLUSTER, name)
+const ext = (name: string) => c.k8s.extensions.get(...K8S, name)
 const patchExtension = (
   name: string,
   body: Parameters<Clients['k8s']['extensions']['beginUpdateAndWait']>[5]
-) =>
-  c.k8s.extensions.beginUpdateAndWait(
-    RG,
-    'Microsoft.Kubernetes',
-    'connectedClusters',
-    CLUSTER,
-    name,
-    body,
-    POLL
-  )
+) => c.k8s.extensions.beginUpdateAndWait(...K8S, name, body, POLL)
 
 describe('happy path', () => {
   it('goes Offline → Syncing → Online after activation, reporting the instance details', async () => {
@@ -155,12 +132,7 @@ describe('credentials', () => {
     await installExtension(c, 'edgerotate', SETTINGS, { connectionString: d.connectionString })
     await waitForConnectionState(c, 'edgerotate', 'Online')
 
-    const regenerated = await c.acr.registries.generateCredentials(
-      RG,
-      REGISTRY,
-      { tokenId: d.tokenId, name: 'password1' },
-      POLL
-    )
+    const regenerated = await generateCredentials(c, d.tokenId, 'password1')
     const newPassword = regenerated.passwords?.[0].value ?? ''
     expect(newPassword).not.toBe(d.password)
     const broken = await getConnectedRegistry(c, 'edgerotate')
@@ -192,12 +164,7 @@ describe('credentials', () => {
     await waitForConnectionState(c, 'edgezero', 'Online')
     const onlineSince = new Date().toISOString()
 
-    const second = await c.acr.registries.generateCredentials(
-      RG,
-      REGISTRY,
-      { tokenId: d.tokenId, name: 'password2' },
-      POLL
-    )
+    const second = await generateCredentials(c, d.tokenId, 'password2')
     expect(second.passwords?.map((p) => p.name)).toEqual(['password2'])
     expect((await getConnectedRegistry(c, 'edgezero')).connectionState).toBe('Online')
     await patchExtension('edgezero', {
@@ -211,12 +178,7 @@ describe('credentials', () => {
       }
     })
     // Retire the first slot: the instance no longer uses it.
-    await c.acr.registries.generateCredentials(
-      RG,
-      REGISTRY,
-      { tokenId: d.tokenId, name: 'password1' },
-      POLL
-    )
+    await generateCredentials(c, d.tokenId, 'password1')
     expect((await getConnectedRegistry(c, 'edgezero')).connectionState).toBe('Online')
     expect(connectionStates(emu, 'edgezero', onlineSince)).toEqual([])
     const instance = emu.admin.state().instances as { passwordSlot: string; phase: string }[]
@@ -232,14 +194,7 @@ describe('activation', () => {
     await installExtension(c, 'edgereinstall', SETTINGS, { connectionString: d.connectionString })
     await waitForConnectionState(c, 'edgereinstall', 'Online')
 
-    await c.k8s.extensions.beginDeleteAndWait(
-      RG,
-      'Microsoft.Kubernetes',
-      'connectedClusters',
-      CLUSTER,
-      'edgereinstall',
-      POLL
-    )
+    await c.k8s.extensions.beginDeleteAndWait(...K8S, 'edgereinstall', POLL)
     const orphaned = await getConnectedRegistry(c, 'edgereinstall')
     expect(orphaned).toMatchObject({ connectionState: 'Offline', activation: { status: 'Active' } })
 
@@ -409,22 +364,13 @@ describe('cluster connectivity', () => {
   it('an offline cluster keeps the extension Creating until it reconnects', async () => {
     const d = await createConnectedRegistry(c, 'edgeoffline')
     const poller = await c.k8s.extensions.beginCreate(
-      RG,
-      'Microsoft.Kubernetes',
-      'connectedClusters',
-      OFFLINE_CLUSTER,
+      ...clusterArgs(OFFLINE_CLUSTER),
       'edgeoffline',
       extensionBody(SETTINGS, { connectionString: d.connectionString }),
       POLL
     )
     await new Promise((resolve) => setTimeout(resolve, 150))
-    const pending = await c.k8s.extensions.get(
-      RG,
-      'Microsoft.Kubernetes',
-      'connectedClusters',
-      OFFLINE_CLUSTER,
-      'edgeoffline'
-    )
+    const pending = await c.k8s.extensions.get(...clusterArgs(OFFLINE_CLUSTER), 'edgeoffline')
     expect(pending.provisioningState).toBe('Creating')
     expect(pending.statuses?.[0]).toMatchObject({ code: 'ClusterNotConnected', level: 'Warning' })
     expect(pending.statuses?.[0].message).toMatch(/is not connected to Azure/)

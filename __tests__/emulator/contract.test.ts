@@ -4,9 +4,17 @@
 // the example's response bodies (presence and JSON type; values are volatile).
 import fs from 'node:fs'
 import path from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { startEmulator, type RunningEmulator, type Seed } from '../../emulator/index.js'
-import { POLL, sdkClients, wireRecorder, type Clients, type RecordedResponse } from './helpers.js'
+import { describe, expect, it } from '@jest/globals'
+import type { RunningEmulator, Seed } from '../../emulator/index.js'
+import {
+  POLL,
+  collect,
+  sdkClients,
+  useEmulator,
+  wireRecorder,
+  type Clients,
+  type RecordedResponse
+} from './helpers.js'
 
 const EXAMPLES_DIR = path.resolve('../shared/reference/arm-examples')
 
@@ -275,12 +283,6 @@ function extensionSeed(operationId: string): Seed {
 
 // ---- the SDK call for each operation ------------------------------------------------
 
-async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = []
-  for await (const item of iterable) out.push(item)
-  return out
-}
-
 async function replay(
   c: Clients,
   operationId: string,
@@ -374,12 +376,8 @@ async function replay(
 }
 
 let emu: RunningEmulator
-beforeAll(async () => {
-  emu = await startEmulator({ quiet: true })
-})
-afterAll(async () => {
-  await emu.stop()
-})
+// Every example resets the emulator to its own seed.
+useEmulator((suite) => ({ emu } = suite), { resetEachTest: false })
 
 const examples = listExamples()
 

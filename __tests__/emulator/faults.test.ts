@@ -6,49 +6,32 @@ import fs from 'node:fs'
 import https from 'node:https'
 import os from 'node:os'
 import path from 'node:path'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
-import { RestError } from '@azure/core-rest-pipeline'
+import { describe, expect, it } from '@jest/globals'
 import { ClientAssertionCredential, ClientSecretCredential } from '@azure/identity'
-import { startEmulator, type RunningEmulator } from '../../emulator/index.js'
+import type { RunningEmulator } from '../../emulator/index.js'
 import {
   CLUSTER,
-  FAST_TIMING,
+  K8S,
   POLL,
   REGISTRY,
   RG,
+  armGet,
   createConnectedRegistry,
   fixedCredential,
+  generateCredentials,
   installExtension,
   rawRequest,
   registryId,
+  rejection,
   sdkClients,
+  useEmulator,
   type Clients
 } from './helpers.js'
 
 let emu: RunningEmulator
 let c: Clients
-
-beforeAll(async () => {
-  emu = await startEmulator({ quiet: true })
-})
-afterAll(async () => {
-  await emu.stop()
-})
-beforeEach(() => {
-  emu.admin.reset()
-  emu.admin.setTiming(FAST_TIMING)
-  // Fresh clients: a test that expires tokens must not poison the next one's token cache.
-  c = sdkClients(emu)
-})
-
-async function rejection(promise: Promise<unknown>): Promise<RestError & Error> {
-  try {
-    await promise
-  } catch (e) {
-    return e as RestError & Error
-  }
-  throw new Error('expected the call to fail')
-}
+// Fresh clients for every test: one that expires tokens must not poison the next one's cache.
+useEmulator((suite) => ({ emu, c } = suite))
 
 const journalOf = (operation: string) =>
   emu.admin.journal().filter((e) => e.operation === operation)
@@ -79,7 +62,8 @@ describe('fault injection through the SDK', () => {
     expect((await c.acr.registries.get(RG, REGISTRY)).name).toBe(REGISTRY)
     expect(journalOf('Registries_Get').map((e) => e.status)).toEqual([503, 503, 200])
     // The injected answer is an ARM error body.
-    const injected = await rawRequestWithToken(
+    const injected = await armGet(
+      emu,
       `/subscriptions/${c.subscriptionId}/resourceGroups/${RG}/providers/Microsoft.Kubernetes/connectedClusters/${CLUSTER}?api-version=2024-01-01`
     )
     expect(injected.status).toBe(500)
@@ -198,14 +182,7 @@ describe('fault injection through the SDK', () => {
       message: 'no luck',
       times: 1
     })
-    const error = await rejection(
-      c.acr.registries.generateCredentials(
-        RG,
-        REGISTRY,
-        { tokenId: d.tokenId, name: 'password1' },
-        POLL
-      )
-    )
+    const error = await rejection(generateCredentials(c, d.tokenId, 'password1'))
     expect(error.statusCode).toBe(400)
     expect(error.code).toBe('TokenPasswordGenerationFailed')
     const slot = emu.admin
@@ -217,7 +194,8 @@ describe('fault injection through the SDK', () => {
 
 describe('throttling', () => {
   it('enforces the read budget with 429 TooManyRequests + Retry-After and reports what is left', async () => {
-    const ok = await rawRequestWithToken(
+    const ok = await armGet(
+      emu,
       `/subscriptions/${c.subscriptionId}/resourcegroups/${RG}?api-version=2021-04-01`
     )
     expect(Number(ok.headers['x-ms-ratelimit-remaining-subscription-reads'])).toBeGreaterThan(1000)
@@ -265,14 +243,7 @@ describe('authorization and authentication', () => {
   it('a denied action answers 403 AuthorizationFailed in the ARM wording', async () => {
     const d = await createConnectedRegistry(c, 'edgerbac')
     emu.admin.denyActions(['Microsoft.ContainerRegistry/registries/generateCredentials/action'])
-    const error = await rejection(
-      c.acr.registries.generateCredentials(
-        RG,
-        REGISTRY,
-        { tokenId: d.tokenId, name: 'password2' },
-        POLL
-      )
-    )
+    const error = await rejection(generateCredentials(c, d.tokenId, 'password2'))
     expect(error.statusCode).toBe(403)
     expect(error.code).toBe('AuthorizationFailed')
     const sp = emu.admin.state().servicePrincipals[0]
@@ -284,9 +255,7 @@ describe('authorization and authentication', () => {
 
   it('wildcards deny a whole provider', async () => {
     emu.admin.denyActions(['Microsoft.KubernetesConfiguration/*'])
-    const error = await rejection(
-      c.k8s.extensions.get(RG, 'Microsoft.Kubernetes', 'connectedClusters', CLUSTER, 'x')
-    )
+    const error = await rejection(c.k8s.extensions.get(...K8S, 'x'))
     expect(error.code).toBe('AuthorizationFailed')
     expect(error.message).toMatch(/'Microsoft\.KubernetesConfiguration\/extensions\/read'/)
   })
@@ -315,7 +284,7 @@ describe('authorization and authentication', () => {
       headers: { authorization: 'Bearer aaa.bbb.ccc' }
     })
     expect(forged.body).toMatchObject({ error: { code: 'InvalidAuthenticationToken' } })
-    const noVersion = await rawRequestWithToken(armPath.split('?')[0])
+    const noVersion = await armGet(emu, armPath.split('?')[0])
     expect(noVersion.body).toMatchObject({ error: { code: 'MissingApiVersionParameter' } })
   })
 })
@@ -437,7 +406,8 @@ describe('HTTP admin endpoint', () => {
     const cluster = await c.acr.registries
       .get(RG, REGISTRY)
       .then(() =>
-        rawRequestWithToken(
+        armGet(
+          emu,
           `/subscriptions/${c.subscriptionId}/resourceGroups/${RG}/providers/Microsoft.Kubernetes/connectedClusters/edge-cluster-offline?api-version=2024-01-01`
         )
       )
@@ -664,12 +634,6 @@ describe('CLI', () => {
 })
 
 // ---- local helpers -------------------------------------------------------------------
-
-function rawRequestWithToken(pathAndQuery: string) {
-  return rawRequest(emu, 'GET', pathAndQuery, {
-    headers: { authorization: `Bearer ${emu.admin.issueAccessToken().token}` }
-  })
-}
 
 function runNode(
   script: string,

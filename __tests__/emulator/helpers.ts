@@ -1,7 +1,8 @@
-// Shared helpers for the emulator tests: real SDK clients that trust the
-// emulator's CA in-process, a wire recorder, polling, and a scripted
-// "what the action would do" to get a connected registry deployed.
+// Shared helpers for the emulator tests: the per-file emulator set-up, real SDK
+// clients that trust the emulator's CA in-process, a wire recorder, polling, and
+// a scripted "what the action would do" to get a connected registry deployed.
 import https from 'node:https'
+import { afterAll, beforeAll, beforeEach } from '@jest/globals'
 import {
   ContainerRegistryManagementClient,
   type ConnectedRegistry
@@ -11,8 +12,8 @@ import {
   type Extension
 } from '@azure/arm-kubernetesconfiguration'
 import type { AccessToken, TokenCredential } from '@azure/identity'
-import type { PipelinePolicy } from '@azure/core-rest-pipeline'
-import type { RunningEmulator } from '../../emulator/index.js'
+import type { PipelinePolicy, RestError } from '@azure/core-rest-pipeline'
+import { startEmulator, type RunningEmulator } from '../../emulator/index.js'
 
 export const RG = 'edge-rg'
 export const REGISTRY = 'contosoacr'
@@ -29,6 +30,11 @@ export const FAST_TIMING = {
   deletionMs: 20
 }
 export const POLL = { updateIntervalInMs: 10 }
+/** Resource group, provider, type and name of a cluster: the leading arguments of every extension call. */
+export function clusterArgs(cluster = CLUSTER) {
+  return [RG, 'Microsoft.Kubernetes', 'connectedClusters', cluster] as const
+}
+export const K8S = clusterArgs()
 
 /** A credential that mints tokens in-process (no token endpoint round trip). */
 export function testCredential(emu: RunningEmulator): TokenCredential {
@@ -124,6 +130,56 @@ export function sdkClients(emu: RunningEmulator, options: ClientOptions = {}) {
 
 export type Clients = ReturnType<typeof sdkClients>
 
+/** What a test file works with: the running emulator and SDK clients for it. */
+export interface EmulatorSuite {
+  emu: RunningEmulator
+  c: Clients
+}
+
+/**
+ * One emulator for the test file: started before the first test, stopped after the last.
+ * `use` gets it, with SDK clients made with `options.clients`, once it has started and, unless
+ * `resetEachTest` is false, again before every test after a reset to the starting seed with
+ * FAST_TIMING: fresh clients, so a test that expires tokens cannot poison the next one's cache.
+ */
+export function useEmulator(
+  use: (suite: EmulatorSuite) => void,
+  options: { clients?: ClientOptions; resetEachTest?: boolean } = {}
+): void {
+  let emu: RunningEmulator | undefined
+  beforeAll(async () => {
+    emu = await startEmulator({ quiet: true })
+    use({ emu, c: sdkClients(emu, options.clients) })
+  })
+  afterAll(async () => {
+    await emu?.stop()
+  })
+  if (options.resetEachTest === false) return
+  beforeEach(() => {
+    if (!emu) throw new Error('the emulator did not start')
+    emu.admin.reset()
+    emu.admin.setTiming(FAST_TIMING)
+    use({ emu, c: sdkClients(emu, options.clients) })
+  })
+}
+
+/** The error a call fails with (the test fails when it succeeds). */
+export async function rejection(promise: Promise<unknown>): Promise<RestError & Error> {
+  try {
+    await promise
+  } catch (e) {
+    return e as RestError & Error
+  }
+  throw new Error('expected the call to fail')
+}
+
+/** Every item of a paged list (or every page of `byPage()`). */
+export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = []
+  for await (const x of iterable) out.push(x)
+  return out
+}
+
 export async function waitFor<T>(
   what: string,
   read: () => Promise<T>,
@@ -208,12 +264,7 @@ export async function createConnectedRegistry(
     },
     POLL
   )
-  const creds = await c.acr.registries.generateCredentials(
-    RG,
-    REGISTRY,
-    { tokenId, name: 'password1' },
-    POLL
-  )
+  const creds = await generateCredentials(c, tokenId, 'password1')
   const password = creds.passwords?.find((p) => p.name === 'password1')?.value ?? ''
   const gatewayEndpoint = cr.parent?.syncProperties.gatewayEndpoint ?? ''
   return {
@@ -224,6 +275,20 @@ export async function createConnectedRegistry(
     password,
     connectionString: connectionString(name, name, password, gatewayEndpoint)
   }
+}
+
+/** New password(s) of a token: the named slot, or both without a name. */
+export function generateCredentials(
+  c: Clients,
+  tokenId: string,
+  name?: 'password1' | 'password2'
+): ReturnType<Clients['acr']['registries']['generateCredentials']> {
+  return c.acr.registries.generateCredentials(
+    RG,
+    REGISTRY,
+    name ? { tokenId, name } : { tokenId },
+    POLL
+  )
 }
 
 export function extensionBody(
@@ -249,10 +314,7 @@ export async function installExtension(
   cluster = CLUSTER
 ): Promise<Extension> {
   return c.k8s.extensions.beginCreateAndWait(
-    RG,
-    'Microsoft.Kubernetes',
-    'connectedClusters',
-    cluster,
+    ...clusterArgs(cluster),
     name,
     extensionBody(settings, protectedSettings),
     POLL
@@ -317,6 +379,13 @@ export function rawRequest(
     )
     req.on('error', reject)
     req.end(payload)
+  })
+}
+
+/** GET with a freshly issued bearer token (raw ARM checks). */
+export function armGet(emu: RunningEmulator, pathAndQuery: string) {
+  return rawRequest(emu, 'GET', pathAndQuery, {
+    headers: { authorization: `Bearer ${emu.admin.issueAccessToken().token}` }
   })
 }
 

@@ -1,7 +1,8 @@
 // How ACR runs its writes: PUT/PATCH answer 201 + Azure-AsyncOperation and the
 // resource shows Creating/Updating until the operation lands; DELETE and POST
 // actions answer 202 + Location, polled until the final result.
-import type { RequestContext } from '../http.js'
+import type { Reply, RequestContext } from '../http.js'
+import { key } from '../ids.js'
 import type { ProvisioningState } from '../world.js'
 import type { ArmEnv } from './common.js'
 
@@ -77,4 +78,27 @@ export function startAcrAction(
     ops.succeed(op, t, result.status, result.body)
   })
   return ops.headers(op, ctx)
+}
+
+/**
+ * Starts the DELETE of a resource kept in `store`: it shows Deleting at once and is
+ * gone when the operation lands (the Location poll then answers 204). Answers 202.
+ */
+export function startAcrDelete<T extends Provisioned>(
+  env: ArmEnv,
+  ctx: RequestContext,
+  store: Map<string, T>,
+  resource: T,
+  idPrefix: string
+): Reply {
+  const { world } = env
+  const from = resource.provisioningState
+  resource.provisioningState = 'Deleting'
+  world.recordEvent(ctx.now, resource.id, 'provisioningState', from, 'Deleting', ctx.operation)
+  const headers = startAcrAction(env, ctx, resource.id, idPrefix, (t) => {
+    store.delete(key(resource.id))
+    world.recordEvent(t, resource.id, 'provisioningState', 'Deleting', null, 'deleted')
+    return { status: 204 }
+  })
+  return { status: 202, headers }
 }

@@ -1,9 +1,9 @@
 // Microsoft.Kubernetes/connectedClusters (Arc clusters), resource groups and
 // subscriptions: read-only views of what the seed declared.
-import { CLUSTER_TYPE, key, resourceGroupId } from '../ids.js'
-import type { RequestContext, Route } from '../http.js'
+import { CLUSTER_TYPE, resourceGroupId } from '../ids.js'
+import type { Route } from '../http.js'
 import type { ConnectedCluster, ResourceGroup } from '../world.js'
-import { pagedList, type ArmEnv } from './common.js'
+import { inResourceGroup, inSubscription, pagedList, type ArmEnv } from './common.js'
 
 export function renderCluster(env: ArmEnv, c: ConnectedCluster): Record<string, unknown> {
   return {
@@ -42,8 +42,7 @@ export function renderResourceGroup(rg: ResourceGroup): Record<string, unknown> 
 
 export function clusterRoutes(env: ArmEnv): Route[] {
   const { world } = env
-  const inSubscription = (ctx: RequestContext, id: string) =>
-    key(id).startsWith(`/subscriptions/${ctx.params.subscriptionId}/`.toLowerCase())
+  const render = (c: ConnectedCluster) => renderCluster(env, c)
   const read = `${CLUSTER_TYPE}/read`
   return [
     {
@@ -106,13 +105,7 @@ export function clusterRoutes(env: ArmEnv): Route[] {
       operation: 'ConnectedCluster_ListBySubscription',
       kind: 'arm',
       action: read,
-      handle: (ctx) => {
-        world.requireSubscription(ctx.params.subscriptionId)
-        const items = [...world.clusters.values()]
-          .filter((c) => inSubscription(ctx, c.id))
-          .map((c) => renderCluster(env, c))
-        return pagedList(ctx, world, items)
-      }
+      handle: (ctx) => pagedList(ctx, world, inSubscription(world, ctx, world.clusters).map(render))
     },
     {
       method: 'GET',
@@ -120,17 +113,8 @@ export function clusterRoutes(env: ArmEnv): Route[] {
       operation: 'ConnectedCluster_ListByResourceGroup',
       kind: 'arm',
       action: read,
-      handle: (ctx) => {
-        const rg = world.requireResourceGroup(
-          ctx.params.subscriptionId,
-          ctx.params.resourceGroupName
-        )
-        const prefix = `${resourceGroupId(rg.subscriptionId, rg.name)}/`.toLowerCase()
-        const items = [...world.clusters.values()]
-          .filter((c) => key(c.id).startsWith(prefix))
-          .map((c) => renderCluster(env, c))
-        return pagedList(ctx, world, items)
-      }
+      handle: (ctx) =>
+        pagedList(ctx, world, inResourceGroup(world, ctx, world.clusters).map(render))
     },
     {
       method: 'GET',

@@ -2,41 +2,38 @@
 // get, create (PUT), update (PATCH), delete and deactivate. The runtime fields
 // (connectionState, activation, loginServer, statusDetails, ...) are what the
 // simulated instance reported (see cluster-sim.ts).
-import { ArmError, badRequest, conflict, invalidParameter, resourceNotFound } from '../errors.js'
-import {
-  ACR,
-  CONNECTED_REGISTRY_TYPE,
-  REGISTRY_TYPE,
-  childId,
-  key,
-  nameOf,
-  parseRegistryChildId
-} from '../ids.js'
+import { ArmError, badRequest, conflict, invalidParameter } from '../errors.js'
+import { CONNECTED_REGISTRY_TYPE, REGISTRY_TYPE, childId, key, nameOf } from '../ids.js'
 import type { RequestContext, Route } from '../http.js'
 import { systemData, touch, type ConnectedRegistry, type Registry } from '../world.js'
-import { startAcrAction, startAcrWrite } from './acr-lro.js'
+import { startAcrAction, startAcrDelete, startAcrWrite } from './acr-lro.js'
 import {
   actor,
+  assertNotBusy,
   booleanField,
   checkCron,
   checkDuration,
   checkName,
+  childById,
+  childNamed,
   enumValue,
   jsonBody,
   objectField,
   pagedList,
+  requireChild,
+  resourceRoutes,
+  routeRegistry,
   stringArrayField,
   stringField,
   type ArmEnv
 } from './common.js'
 
 const B = `/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/${REGISTRY_TYPE}/{registryName}`
-const MODES = ['ReadWrite', 'ReadOnly', 'Registry', 'Mirror'] as const
+export const CONNECTED_REGISTRY_MODES = ['ReadWrite', 'ReadOnly', 'Registry', 'Mirror'] as const
 const LOG_LEVELS = ['Debug', 'Information', 'Warning', 'Error', 'None'] as const
 const AUDIT = ['Enabled', 'Disabled'] as const
 const MAX_CONNECTED_REGISTRIES = 50
 const DAY = 86_400_000
-const BUSY = ['Creating', 'Updating', 'Deleting']
 
 export function renderConnectedRegistry(
   env: ArmEnv,
@@ -115,14 +112,8 @@ function filterPredicate(filter: string | null): (cr: ConnectedRegistry) => bool
 }
 
 function tokenIn(env: ArmEnv, reg: Registry, tokenId: string, path: string): string {
-  const parsed = parseRegistryChildId(tokenId)
-  const token = env.world.tokens.get(key(tokenId))
-  if (
-    !parsed ||
-    parsed.collection.toLowerCase() !== 'tokens' ||
-    !token ||
-    token.registryKey !== key(reg.id)
-  ) {
+  const token = childById(env.world.tokens, reg, 'tokens', tokenId)
+  if (!token) {
     throw invalidParameter(`The token '${tokenId}' was not found in registry '${reg.name}'.`, path)
   }
   return token.id
@@ -185,25 +176,14 @@ function readMutable(env: ArmEnv, reg: Registry, props: Record<string, unknown>)
 
 export function connectedRegistryRoutes(env: ArmEnv): Route[] {
   const { world, sim } = env
-  const registry = (ctx: RequestContext): Registry =>
-    world.requireRegistry(
-      ctx.params.subscriptionId,
-      ctx.params.resourceGroupName,
-      ctx.params.registryName
+  const registry = (ctx: RequestContext): Registry => routeRegistry(world, ctx)
+  const find = (ctx: RequestContext): ConnectedRegistry =>
+    requireChild(
+      world.connectedRegistries,
+      registry(ctx),
+      'connectedRegistries',
+      ctx.params.connectedRegistryName
     )
-  const find = (ctx: RequestContext): ConnectedRegistry => {
-    const reg = registry(ctx)
-    const cr = world.connectedRegistries.get(
-      key(childId(reg.id, 'connectedRegistries', ctx.params.connectedRegistryName))
-    )
-    if (!cr)
-      throw resourceNotFound(
-        `${REGISTRY_TYPE}/${reg.name}/connectedRegistries`,
-        ctx.params.connectedRegistryName,
-        reg.resourceGroup
-      )
-    return cr
-  }
   const render = (cr: ConnectedRegistry) => renderConnectedRegistry(env, cr)
 
   const create = (ctx: RequestContext) => {
@@ -216,7 +196,7 @@ export function connectedRegistryRoutes(env: ArmEnv): Route[] {
     const modeText = stringField(props, 'mode', 'properties.mode')
     if (!modeText)
       throw invalidParameter("The property 'properties.mode' is required.", 'properties.mode')
-    const mode = enumValue(modeText, MODES, 'properties.mode')
+    const mode = enumValue(modeText, CONNECTED_REGISTRY_MODES, 'properties.mode')
     const parent = objectField(props, 'parent', 'properties.parent')
     if (!parent)
       throw invalidParameter("The property 'properties.parent' is required.", 'properties.parent')
@@ -239,11 +219,7 @@ export function connectedRegistryRoutes(env: ArmEnv): Route[] {
 
     if (existing) {
       // PUT over an existing one: mutable fields only; mode, parent and sync token are fixed.
-      if (BUSY.includes(existing.provisioningState)) {
-        throw conflict(
-          `The connected registry '${existing.name}' is in provisioning state '${existing.provisioningState}'; another operation is in progress.`
-        )
-      }
+      assertNotBusy('connected registry', existing)
       const immutable: [string, string, string][] = [
         ['mode', existing.mode, mode],
         ['parent.id', existing.parentId ?? '', parentIdText ?? ''],
@@ -300,14 +276,13 @@ export function connectedRegistryRoutes(env: ArmEnv): Route[] {
     }
     let parentId: string | undefined
     if (parentIdText) {
-      const parentCr = world.connectedRegistries.get(key(parentIdText))
-      const parsed = parseRegistryChildId(parentIdText)
-      if (
-        !parentCr ||
-        !parsed ||
-        parsed.collection.toLowerCase() !== 'connectedregistries' ||
-        parentCr.registryKey !== key(reg.id)
-      ) {
+      const parentCr = childById(
+        world.connectedRegistries,
+        reg,
+        'connectedRegistries',
+        parentIdText
+      )
+      if (!parentCr) {
         throw invalidParameter(
           `The parent connected registry '${parentIdText}' could not be found in registry '${reg.name}'.`,
           'properties.parent.id'
@@ -348,11 +323,7 @@ export function connectedRegistryRoutes(env: ArmEnv): Route[] {
   const update = (ctx: RequestContext) => {
     const reg = registry(ctx)
     const cr = find(ctx)
-    if (BUSY.includes(cr.provisioningState)) {
-      throw conflict(
-        `The connected registry '${cr.name}' is in provisioning state '${cr.provisioningState}'; another operation is in progress.`
-      )
-    }
+    assertNotBusy('connected registry', cr)
     const props = objectField(jsonBody(ctx), 'properties', 'properties') ?? {}
     for (const fixed of ['mode', 'parent']) {
       if (props[fixed] !== undefined) {
@@ -385,24 +356,15 @@ export function connectedRegistryRoutes(env: ArmEnv): Route[] {
 
   const remove = (ctx: RequestContext) => {
     const reg = registry(ctx)
-    const cr = world.connectedRegistries.get(
-      key(childId(reg.id, 'connectedRegistries', ctx.params.connectedRegistryName))
+    const cr = childNamed(
+      world.connectedRegistries,
+      reg,
+      'connectedRegistries',
+      ctx.params.connectedRegistryName
     )
     if (!cr) return { status: 204 }
-    if (BUSY.includes(cr.provisioningState)) {
-      throw conflict(
-        `The connected registry '${cr.name}' is in provisioning state '${cr.provisioningState}'; another operation is in progress.`
-      )
-    }
-    const from = cr.provisioningState
-    cr.provisioningState = 'Deleting'
-    world.recordEvent(ctx.now, cr.id, 'provisioningState', from, 'Deleting', ctx.operation)
-    const headers = startAcrAction(env, ctx, cr.id, 'connectedregistries', (t) => {
-      world.connectedRegistries.delete(key(cr.id))
-      world.recordEvent(t, cr.id, 'provisioningState', 'Deleting', null, 'deleted')
-      return { status: 204 }
-    })
-    return { status: 202, headers }
+    assertNotBusy('connected registry', cr)
+    return startAcrDelete(env, ctx, world.connectedRegistries, cr, 'connectedregistries')
   }
 
   const deactivate = (ctx: RequestContext) => {
@@ -427,65 +389,32 @@ export function connectedRegistryRoutes(env: ArmEnv): Route[] {
   }
 
   const path = `${B}/connectedRegistries/{connectedRegistryName}`
-  const ns = `${ACR}/registries/connectedRegistries`
   return [
-    {
-      method: 'GET',
-      pattern: `${B}/connectedRegistries`,
-      operation: 'ConnectedRegistries_List',
-      kind: 'arm',
-      action: `${ns}/read`,
-      handle: (ctx) => {
+    ...resourceRoutes({
+      operation: 'ConnectedRegistries',
+      collection: `${B}/connectedRegistries`,
+      item: path,
+      actionType: CONNECTED_REGISTRY_TYPE,
+      list: (ctx) => {
         const keep = filterPredicate(ctx.query.get('$filter'))
         return pagedList(
           ctx,
           world,
           world.childrenOf(world.connectedRegistries, registry(ctx)).filter(keep).map(render)
         )
-      }
-    },
-    {
-      method: 'GET',
-      pattern: path,
-      operation: 'ConnectedRegistries_Get',
-      kind: 'arm',
-      action: `${ns}/read`,
-      handle: (ctx) => ({ status: 200, body: render(find(ctx)) })
-    },
-    {
-      method: 'PUT',
-      pattern: path,
-      operation: 'ConnectedRegistries_Create',
-      kind: 'arm',
-      write: true,
-      action: `${ns}/write`,
-      handle: create
-    },
-    {
-      method: 'PATCH',
-      pattern: path,
-      operation: 'ConnectedRegistries_Update',
-      kind: 'arm',
-      write: true,
-      action: `${ns}/write`,
-      handle: update
-    },
-    {
-      method: 'DELETE',
-      pattern: path,
-      operation: 'ConnectedRegistries_Delete',
-      kind: 'arm',
-      write: true,
-      action: `${ns}/delete`,
-      handle: remove
-    },
+      },
+      get: (ctx) => ({ status: 200, body: render(find(ctx)) }),
+      create,
+      update,
+      remove
+    }),
     {
       method: 'POST',
       pattern: `${path}/deactivate`,
       operation: 'ConnectedRegistries_Deactivate',
       kind: 'arm',
       write: true,
-      action: `${ns}/deactivate/action`,
+      action: `${CONNECTED_REGISTRY_TYPE}/deactivate/action`,
       handle: deactivate
     }
   ]

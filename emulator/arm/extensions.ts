@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto'
 import { ArmError, conflict, invalidParameter, resourceNotFound } from '../errors.js'
 import { EXTENSION_TYPE, extensionId, key } from '../ids.js'
-import type { RequestContext, Route } from '../http.js'
+import type { Reply, RequestContext, Route } from '../http.js'
 import { isConnectedRegistryExtension } from '../chart.js'
 import { systemData, touch, type ConnectedCluster, type Extension } from '../world.js'
 import {
@@ -14,6 +14,7 @@ import {
   jsonBody,
   objectField,
   pagedList,
+  resourceRoutes,
   stringField,
   type ArmEnv
 } from './common.js'
@@ -110,6 +111,21 @@ export function extensionRoutes(env: ArmEnv): Route[] {
       resourceId: ext.id,
       statusParent: `${ext.id}/operations`
     })
+  /** Starts the Helm install/upgrade the cluster side lands later; answers `status` with the extension. */
+  const startInstall = (
+    ctx: RequestContext,
+    ext: Extension,
+    kind: 'create' | 'update',
+    status: number
+  ): Reply => {
+    const op = startOperation(ctx, ext)
+    sim.requestInstall(ext, op, kind, ctx.now)
+    return {
+      status,
+      body: renderExtension(env, ext),
+      headers: { ...ops.headers(op, ctx), 'x-ms-async-operation-timeout': 'PT48H' }
+    }
+  }
 
   const create = (ctx: RequestContext) => {
     const c = cluster(ctx)
@@ -202,14 +218,8 @@ export function extensionRoutes(env: ArmEnv): Route[] {
     if (plan) ext.plan = plan
     touch(ext.systemData, actor(ctx), ctx.now)
     world.extensions.set(key(id), ext)
-    const op = startOperation(ctx, ext)
     // A PUT over an existing extension re-installs it in place (same release, same instance).
-    sim.requestInstall(ext, op, existing ? 'update' : 'create', ctx.now)
-    return {
-      status: existing ? 200 : 201,
-      body: renderExtension(env, ext),
-      headers: { ...ops.headers(op, ctx), 'x-ms-async-operation-timeout': 'PT48H' }
-    }
+    return existing ? startInstall(ctx, ext, 'update', 200) : startInstall(ctx, ext, 'create', 201)
   }
 
   const update = (ctx: RequestContext) => {
@@ -262,13 +272,7 @@ export function extensionRoutes(env: ArmEnv): Route[] {
     // Protected settings are all-or-nothing: when present they replace every protected key.
     if (protectedSettings) ext.protectedSettings = dropNulls(protectedSettings)
     touch(ext.systemData, actor(ctx), ctx.now)
-    const op = startOperation(ctx, ext)
-    sim.requestInstall(ext, op, 'update', ctx.now)
-    return {
-      status: 202,
-      body: renderExtension(env, ext),
-      headers: { ...ops.headers(op, ctx), 'x-ms-async-operation-timeout': 'PT48H' }
-    }
+    return startInstall(ctx, ext, 'update', 202)
   }
 
   const remove = (ctx: RequestContext) => {
@@ -306,57 +310,24 @@ export function extensionRoutes(env: ArmEnv): Route[] {
     return ops.render(op, ctx)
   }
 
-  const ns = 'Microsoft.KubernetesConfiguration/extensions'
   return [
-    {
-      method: 'GET',
-      pattern: `${CLUSTER_BASE}/providers/${EXTENSION_TYPE}`,
-      operation: 'Extensions_List',
-      kind: 'arm',
-      action: `${ns}/read`,
-      handle: (ctx) => {
+    ...resourceRoutes({
+      operation: 'Extensions',
+      collection: `${CLUSTER_BASE}/providers/${EXTENSION_TYPE}`,
+      item: E,
+      actionType: EXTENSION_TYPE,
+      list: (ctx) => {
         const k = key(cluster(ctx).id)
         const items = [...world.extensions.values()]
           .filter((e) => e.clusterKey === k)
           .map((e) => renderExtension(env, e))
         return pagedList(ctx, world, items, { nullNextLink: true })
-      }
-    },
-    {
-      method: 'GET',
-      pattern: E,
-      operation: 'Extensions_Get',
-      kind: 'arm',
-      action: `${ns}/read`,
-      handle: (ctx) => ({ status: 200, body: renderExtension(env, find(ctx)) })
-    },
-    {
-      method: 'PUT',
-      pattern: E,
-      operation: 'Extensions_Create',
-      kind: 'arm',
-      write: true,
-      action: `${ns}/write`,
-      handle: create
-    },
-    {
-      method: 'PATCH',
-      pattern: E,
-      operation: 'Extensions_Update',
-      kind: 'arm',
-      write: true,
-      action: `${ns}/write`,
-      handle: update
-    },
-    {
-      method: 'DELETE',
-      pattern: E,
-      operation: 'Extensions_Delete',
-      kind: 'arm',
-      write: true,
-      action: `${ns}/delete`,
-      handle: remove
-    },
+      },
+      get: (ctx) => ({ status: 200, body: renderExtension(env, find(ctx)) }),
+      create,
+      update,
+      remove
+    }),
     {
       method: 'GET',
       pattern: `${E}/operations/{operationId}`,

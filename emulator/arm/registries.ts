@@ -1,16 +1,20 @@
 // Microsoft.ContainerRegistry/registries: get, list, update (PATCH) and the
 // operationStatuses URLs of every ACR asynchronous operation.
 import { ArmError, badRequest } from '../errors.js'
-import { ACR, REGISTRY_TYPE, key } from '../ids.js'
+import { ACR, REGISTRY_TYPE } from '../ids.js'
 import type { RequestContext, Route } from '../http.js'
 import { dataEndpointHost, touch, type Registry } from '../world.js'
 import {
   actor,
+  assertNotBusy,
   booleanField,
   enumValue,
+  inResourceGroup,
+  inSubscription,
   jsonBody,
   objectField,
   pagedList,
+  routeRegistry,
   stringField,
   type ArmEnv
 } from './common.js'
@@ -82,25 +86,11 @@ export function renderRegistry(reg: Registry): Record<string, unknown> {
   return body
 }
 
-function getRegistry(env: ArmEnv, ctx: RequestContext): Registry {
-  return env.world.requireRegistry(
-    ctx.params.subscriptionId,
-    ctx.params.resourceGroupName,
-    ctx.params.registryName
-  )
-}
-
 function updateRegistry(env: ArmEnv, ctx: RequestContext) {
   const { world } = env
-  const reg = getRegistry(env, ctx)
+  const reg = routeRegistry(world, ctx)
   const body = jsonBody(ctx)
-  if (['Creating', 'Updating', 'Deleting'].includes(reg.provisioningState)) {
-    throw new ArmError(
-      409,
-      'Conflict',
-      `The registry '${reg.name}' is in provisioning state '${reg.provisioningState}'; another operation is in progress. Retry after it completes.`
-    )
-  }
+  assertNotBusy('registry', reg, '; another operation is in progress. Retry after it completes.')
   const sku = objectField(body, 'sku', 'sku')
   const skuName = sku && stringField(sku, 'name', 'sku.name')
   const newSku = skuName ? enumValue(skuName, SKUS, 'sku.name') : reg.skuName
@@ -169,14 +159,8 @@ export function registryRoutes(env: ArmEnv): Route[] {
       operation: 'Registries_List',
       kind: 'arm',
       action: read,
-      handle: (ctx) => {
-        world.requireSubscription(ctx.params.subscriptionId)
-        const prefix = `/subscriptions/${ctx.params.subscriptionId}/`.toLowerCase()
-        const items = [...world.registries.values()]
-          .filter((r) => key(r.id).startsWith(prefix))
-          .map(renderRegistry)
-        return pagedList(ctx, world, items)
-      }
+      handle: (ctx) =>
+        pagedList(ctx, world, inSubscription(world, ctx, world.registries).map(renderRegistry))
     },
     {
       method: 'GET',
@@ -184,20 +168,8 @@ export function registryRoutes(env: ArmEnv): Route[] {
       operation: 'Registries_ListByResourceGroup',
       kind: 'arm',
       action: read,
-      handle: (ctx) => {
-        const rg = world.requireResourceGroup(
-          ctx.params.subscriptionId,
-          ctx.params.resourceGroupName
-        )
-        const items = [...world.registries.values()]
-          .filter(
-            (r) =>
-              r.subscriptionId.toLowerCase() === rg.subscriptionId.toLowerCase() &&
-              r.resourceGroup.toLowerCase() === rg.name.toLowerCase()
-          )
-          .map(renderRegistry)
-        return pagedList(ctx, world, items)
-      }
+      handle: (ctx) =>
+        pagedList(ctx, world, inResourceGroup(world, ctx, world.registries).map(renderRegistry))
     },
     {
       method: 'GET',
@@ -205,7 +177,7 @@ export function registryRoutes(env: ArmEnv): Route[] {
       operation: 'Registries_Get',
       kind: 'arm',
       action: read,
-      handle: (ctx) => ({ status: 200, body: renderRegistry(getRegistry(env, ctx)) })
+      handle: (ctx) => ({ status: 200, body: renderRegistry(routeRegistry(world, ctx)) })
     },
     {
       method: 'PATCH',

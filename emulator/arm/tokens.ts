@@ -23,14 +23,20 @@ import {
   type Token,
   type TokenCertificate
 } from '../world.js'
-import { startAcrAction, startAcrWrite } from './acr-lro.js'
+import { startAcrAction, startAcrDelete, startAcrWrite } from './acr-lro.js'
 import {
   actor,
+  assertNotBusy,
   checkName,
+  childById,
+  childNamed,
   enumValue,
   jsonBody,
   objectField,
   pagedList,
+  requireChild,
+  resourceRoutes,
+  routeRegistry,
   stringArrayField,
   stringField,
   type ArmEnv
@@ -38,7 +44,7 @@ import {
 
 const B = `/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/${ACR}/registries/{registryName}`
 const MAX_REPOSITORY_ACTIONS = 500
-const BUSY = ['Creating', 'Updating', 'Deleting']
+const TOKEN_STATUSES = ['enabled', 'disabled']
 
 /**
  * A fresh password: 48 base64 characters that always contain `+`, `/` and `=`
@@ -123,14 +129,8 @@ function checkActions(actions: string[]): void {
 
 /** Resolves a scope map ID of the same registry, or a 400. */
 function scopeMapIn(env: ArmEnv, reg: Registry, scopeMapId: string): ScopeMap {
-  const parsed = parseRegistryChildId(scopeMapId)
-  const sm = env.world.scopeMaps.get(key(scopeMapId))
-  if (
-    !parsed ||
-    parsed.collection.toLowerCase() !== 'scopemaps' ||
-    !sm ||
-    sm.registryKey !== key(reg.id)
-  ) {
+  const sm = childById(env.world.scopeMaps, reg, 'scopeMaps', scopeMapId)
+  if (!sm) {
     throw invalidParameter(
       `The scope map '${scopeMapId}' was not found in registry '${reg.name}'.`,
       'properties.scopeMapId'
@@ -178,35 +178,11 @@ function parseCertificates(value: unknown): TokenCertificate[] {
 
 export function tokenRoutes(env: ArmEnv): Route[] {
   const { world } = env
-  const registry = (ctx: RequestContext): Registry =>
-    world.requireRegistry(
-      ctx.params.subscriptionId,
-      ctx.params.resourceGroupName,
-      ctx.params.registryName
-    )
-
-  const findScopeMap = (ctx: RequestContext): ScopeMap => {
-    const reg = registry(ctx)
-    const sm = world.scopeMaps.get(key(childId(reg.id, 'scopeMaps', ctx.params.scopeMapName)))
-    if (!sm)
-      throw resourceNotFound(
-        `${REGISTRY_TYPE}/${reg.name}/scopeMaps`,
-        ctx.params.scopeMapName,
-        reg.resourceGroup
-      )
-    return sm
-  }
-  const findToken = (ctx: RequestContext): Token => {
-    const reg = registry(ctx)
-    const token = world.tokens.get(key(childId(reg.id, 'tokens', ctx.params.tokenName)))
-    if (!token)
-      throw resourceNotFound(
-        `${REGISTRY_TYPE}/${reg.name}/tokens`,
-        ctx.params.tokenName,
-        reg.resourceGroup
-      )
-    return token
-  }
+  const registry = (ctx: RequestContext): Registry => routeRegistry(world, ctx)
+  const findScopeMap = (ctx: RequestContext): ScopeMap =>
+    requireChild(world.scopeMaps, registry(ctx), 'scopeMaps', ctx.params.scopeMapName)
+  const findToken = (ctx: RequestContext): Token =>
+    requireChild(world.tokens, registry(ctx), 'tokens', ctx.params.tokenName)
 
   // ---- scope maps ----
   const putScopeMap = (ctx: RequestContext) => {
@@ -228,11 +204,7 @@ export function tokenRoutes(env: ArmEnv): Route[] {
     const description = stringField(props, 'description', 'properties.description')
     const id = childId(reg.id, 'scopeMaps', name)
     const existing = world.scopeMaps.get(key(id))
-    if (existing && BUSY.includes(existing.provisioningState)) {
-      throw conflict(
-        `The scope map '${existing.name}' is in provisioning state '${existing.provisioningState}'; another operation is in progress.`
-      )
-    }
+    if (existing) assertNotBusy('scope map', existing)
     const sm: ScopeMap = existing ?? {
       id,
       registryKey: key(reg.id),
@@ -252,10 +224,7 @@ export function tokenRoutes(env: ArmEnv): Route[] {
 
   const patchScopeMap = (ctx: RequestContext) => {
     const sm = findScopeMap(ctx)
-    if (BUSY.includes(sm.provisioningState))
-      throw conflict(
-        `The scope map '${sm.name}' is in provisioning state '${sm.provisioningState}'; another operation is in progress.`
-      )
+    assertNotBusy('scope map', sm)
     const props = objectField(jsonBody(ctx), 'properties', 'properties') ?? {}
     const actions = stringArrayField(props, 'actions', 'properties.actions')
     if (actions) {
@@ -271,7 +240,7 @@ export function tokenRoutes(env: ArmEnv): Route[] {
 
   const deleteScopeMap = (ctx: RequestContext) => {
     const reg = registry(ctx)
-    const sm = world.scopeMaps.get(key(childId(reg.id, 'scopeMaps', ctx.params.scopeMapName)))
+    const sm = childNamed(world.scopeMaps, reg, 'scopeMaps', ctx.params.scopeMapName)
     if (!sm) return { status: 204 }
     const users = world
       .childrenOf(world.tokens, reg)
@@ -281,19 +250,8 @@ export function tokenRoutes(env: ArmEnv): Route[] {
         `The scope map '${sm.name}' is used by token(s) ${users.map((u) => `'${u.name}'`).join(', ')}; delete or re-point them first.`
       )
     }
-    if (BUSY.includes(sm.provisioningState))
-      throw conflict(
-        `The scope map '${sm.name}' is in provisioning state '${sm.provisioningState}'.`
-      )
-    const from = sm.provisioningState
-    sm.provisioningState = 'Deleting'
-    world.recordEvent(ctx.now, sm.id, 'provisioningState', from, 'Deleting', ctx.operation)
-    const headers = startAcrAction(env, ctx, sm.id, 'scopemaps', (t) => {
-      world.scopeMaps.delete(key(sm.id))
-      world.recordEvent(t, sm.id, 'provisioningState', 'Deleting', null, 'deleted')
-      return { status: 204 }
-    })
-    return { status: 202, headers }
+    assertNotBusy('scope map', sm, '.')
+    return startAcrDelete(env, ctx, world.scopeMaps, sm, 'scopemaps')
   }
 
   // ---- tokens ----
@@ -314,11 +272,7 @@ export function tokenRoutes(env: ArmEnv): Route[] {
     const credentials = objectField(props, 'credentials', 'properties.credentials')
     const id = childId(reg.id, 'tokens', name)
     const existing = world.tokens.get(key(id))
-    if (existing && BUSY.includes(existing.provisioningState)) {
-      throw conflict(
-        `The token '${existing.name}' is in provisioning state '${existing.provisioningState}'; another operation is in progress.`
-      )
-    }
+    if (existing) assertNotBusy('token', existing)
     const token: Token = existing ?? {
       id,
       registryKey: key(reg.id),
@@ -332,11 +286,7 @@ export function tokenRoutes(env: ArmEnv): Route[] {
     }
     token.scopeMapId = sm.id
     if (statusText)
-      token.status = enumValue(
-        statusText,
-        ['enabled', 'disabled'],
-        'properties.status'
-      ) as Token['status']
+      token.status = enumValue(statusText, TOKEN_STATUSES, 'properties.status') as Token['status']
     if (credentials?.certificates !== undefined)
       token.certificates = parseCertificates(credentials.certificates)
     touch(token.systemData, actor(ctx), ctx.now)
@@ -348,20 +298,13 @@ export function tokenRoutes(env: ArmEnv): Route[] {
   const patchToken = (ctx: RequestContext) => {
     const reg = registry(ctx)
     const token = findToken(ctx)
-    if (BUSY.includes(token.provisioningState))
-      throw conflict(
-        `The token '${token.name}' is in provisioning state '${token.provisioningState}'; another operation is in progress.`
-      )
+    assertNotBusy('token', token)
     const props = objectField(jsonBody(ctx), 'properties', 'properties') ?? {}
     const scopeMapId = stringField(props, 'scopeMapId', 'properties.scopeMapId')
     if (scopeMapId) token.scopeMapId = scopeMapIn(env, reg, scopeMapId).id
     const statusText = stringField(props, 'status', 'properties.status')
     if (statusText)
-      token.status = enumValue(
-        statusText,
-        ['enabled', 'disabled'],
-        'properties.status'
-      ) as Token['status']
+      token.status = enumValue(statusText, TOKEN_STATUSES, 'properties.status') as Token['status']
     const credentials = objectField(props, 'credentials', 'properties.credentials')
     if (credentials?.certificates !== undefined)
       token.certificates = parseCertificates(credentials.certificates)
@@ -372,7 +315,7 @@ export function tokenRoutes(env: ArmEnv): Route[] {
 
   const deleteToken = (ctx: RequestContext) => {
     const reg = registry(ctx)
-    const token = world.tokens.get(key(childId(reg.id, 'tokens', ctx.params.tokenName)))
+    const token = childNamed(world.tokens, reg, 'tokens', ctx.params.tokenName)
     if (!token) return { status: 204 }
     const syncOf = world
       .childrenOf(world.connectedRegistries, reg)
@@ -382,19 +325,8 @@ export function tokenRoutes(env: ArmEnv): Route[] {
         `The token '${token.name}' is the sync token of connected registry '${syncOf.name}' and cannot be deleted until the connected registry is deleted. To disable the connected registry, set the token status to 'disabled'.`
       )
     }
-    if (BUSY.includes(token.provisioningState))
-      throw conflict(
-        `The token '${token.name}' is in provisioning state '${token.provisioningState}'.`
-      )
-    const from = token.provisioningState
-    token.provisioningState = 'Deleting'
-    world.recordEvent(ctx.now, token.id, 'provisioningState', from, 'Deleting', ctx.operation)
-    const headers = startAcrAction(env, ctx, token.id, 'tokens', (t) => {
-      world.tokens.delete(key(token.id))
-      world.recordEvent(t, token.id, 'provisioningState', 'Deleting', null, 'deleted')
-      return { status: 204 }
-    })
-    return { status: 202, headers }
+    assertNotBusy('token', token, '.')
+    return startAcrDelete(env, ctx, world.tokens, token, 'tokens')
   }
 
   // ---- generateCredentials ----
@@ -403,17 +335,11 @@ export function tokenRoutes(env: ArmEnv): Route[] {
     const body = jsonBody(ctx)
     const tokenId = stringField(body, 'tokenId', 'tokenId')
     if (!tokenId) throw invalidParameter("The property 'tokenId' is required.", 'tokenId')
-    const parsed = parseRegistryChildId(tokenId)
-    const token = world.tokens.get(key(tokenId))
-    if (
-      !parsed ||
-      parsed.collection.toLowerCase() !== 'tokens' ||
-      !token ||
-      token.registryKey !== key(reg.id)
-    ) {
+    const token = childById(world.tokens, reg, 'tokens', tokenId)
+    if (!token) {
       throw resourceNotFound(
         `${REGISTRY_TYPE}/${reg.name}/tokens`,
-        parsed?.name ?? nameOf(tokenId),
+        parseRegistryChildId(tokenId)?.name ?? nameOf(tokenId),
         reg.resourceGroup
       )
     }
@@ -467,99 +393,31 @@ export function tokenRoutes(env: ArmEnv): Route[] {
     return { status: 202, headers }
   }
 
-  const scopeMapPath = `${B}/scopeMaps/{scopeMapName}`
-  const tokenPath = `${B}/tokens/{tokenName}`
-  const sm = `${ACR}/registries/scopeMaps`
-  const tk = `${ACR}/registries/tokens`
   return [
-    {
-      method: 'GET',
-      pattern: `${B}/scopeMaps`,
-      operation: 'ScopeMaps_List',
-      kind: 'arm',
-      action: `${sm}/read`,
-      handle: (ctx) =>
-        pagedList(ctx, world, world.childrenOf(world.scopeMaps, registry(ctx)).map(renderScopeMap))
-    },
-    {
-      method: 'GET',
-      pattern: scopeMapPath,
-      operation: 'ScopeMaps_Get',
-      kind: 'arm',
-      action: `${sm}/read`,
-      handle: (ctx) => ({ status: 200, body: renderScopeMap(findScopeMap(ctx)) })
-    },
-    {
-      method: 'PUT',
-      pattern: scopeMapPath,
-      operation: 'ScopeMaps_Create',
-      kind: 'arm',
-      write: true,
-      action: `${sm}/write`,
-      handle: putScopeMap
-    },
-    {
-      method: 'PATCH',
-      pattern: scopeMapPath,
-      operation: 'ScopeMaps_Update',
-      kind: 'arm',
-      write: true,
-      action: `${sm}/write`,
-      handle: patchScopeMap
-    },
-    {
-      method: 'DELETE',
-      pattern: scopeMapPath,
-      operation: 'ScopeMaps_Delete',
-      kind: 'arm',
-      write: true,
-      action: `${sm}/delete`,
-      handle: deleteScopeMap
-    },
-    {
-      method: 'GET',
-      pattern: `${B}/tokens`,
-      operation: 'Tokens_List',
-      kind: 'arm',
-      action: `${tk}/read`,
-      handle: (ctx) =>
-        pagedList(ctx, world, world.childrenOf(world.tokens, registry(ctx)).map(renderToken))
-    },
-    {
-      method: 'GET',
-      pattern: tokenPath,
-      operation: 'Tokens_Get',
-      kind: 'arm',
-      action: `${tk}/read`,
-      handle: (ctx) => ({ status: 200, body: renderToken(findToken(ctx)) })
-    },
-    {
-      method: 'PUT',
-      pattern: tokenPath,
-      operation: 'Tokens_Create',
-      kind: 'arm',
-      write: true,
-      action: `${tk}/write`,
-      handle: putToken
-    },
-    {
-      method: 'PATCH',
-      pattern: tokenPath,
-      operation: 'Tokens_Update',
-      kind: 'arm',
-      write: true,
-      action: `${tk}/write`,
-      handle: patchToken
-    },
-    {
-      method: 'DELETE',
-      pattern: tokenPath,
-      operation: 'Tokens_Delete',
-      kind: 'arm',
-      write: true,
-      action: `${tk}/delete`,
-      handle: deleteToken
-    },
+    ...resourceRoutes({
+      operation: 'ScopeMaps',
+      collection: `${B}/scopeMaps`,
+      item: `${B}/scopeMaps/{scopeMapName}`,
+      actionType: SCOPE_MAP_TYPE,
+      list: (ctx) =>
+        pagedList(ctx, world, world.childrenOf(world.scopeMaps, registry(ctx)).map(renderScopeMap)),
+      get: (ctx) => ({ status: 200, body: renderScopeMap(findScopeMap(ctx)) }),
+      create: putScopeMap,
+      update: patchScopeMap,
+      remove: deleteScopeMap
+    }),
+    ...resourceRoutes({
+      operation: 'Tokens',
+      collection: `${B}/tokens`,
+      item: `${B}/tokens/{tokenName}`,
+      actionType: TOKEN_TYPE,
+      list: (ctx) =>
+        pagedList(ctx, world, world.childrenOf(world.tokens, registry(ctx)).map(renderToken)),
+      get: (ctx) => ({ status: 200, body: renderToken(findToken(ctx)) }),
+      create: putToken,
+      update: patchToken,
+      remove: deleteToken
+    }),
     {
       method: 'POST',
       pattern: `${B}/generateCredentials`,
