@@ -15,6 +15,8 @@ export interface ActionRun {
   exitCode: number
   stdout: string
   stderr: string
+  /** stdout and stderr interleaved in the order they arrived, as a runner's log shows them. */
+  log: string
   outputs: Record<string, string>
   summary: string
   /** Every file the runner gave the action (output, summary, state, env), by name. */
@@ -114,8 +116,15 @@ export async function runAction(emu: RunningEmulator, options: RunOptions): Prom
   const child = spawn(options.node ?? process.execPath, [DIST_ENTRY], { cwd: workspace, env })
   let stdout = ''
   let stderr = ''
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  let log = ''
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString()
+    log += chunk.toString()
+  })
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString()
+    log += chunk.toString()
+  })
   const exitCode: number = await new Promise((resolve) =>
     child.on('close', (code) => resolve(code ?? -1))
   )
@@ -131,6 +140,7 @@ export async function runAction(emu: RunningEmulator, options: RunOptions): Prom
     exitCode,
     stdout,
     stderr,
+    log,
     outputs: parseOutputFile(read(files.GITHUB_OUTPUT)),
     summary: read(files.GITHUB_STEP_SUMMARY),
     files: Object.fromEntries(Object.entries(files).map(([name, file]) => [name, read(file)])),

@@ -44926,6 +44926,8 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./node_modules/@azure/arm-containerregistry/dist/esm/static-helpers/cloudSettingHelpers.js
 var AzureClouds = /* @__PURE__ */ ((AzureClouds2) => {
   AzureClouds2["AZURE_PUBLIC_CLOUD"] = "AZURE_PUBLIC_CLOUD";
@@ -49245,8 +49247,6 @@ function formDataPolicy_formDataPolicy() {
     return formDataPolicy();
 }
 //# sourceMappingURL=formDataPolicy.js.map
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/util/sha256.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
@@ -57379,20 +57379,418 @@ function getPathFromMapKey(mapKey) {
 
 // EXTERNAL MODULE: ./node_modules/@azure/arm-kubernetesconfiguration/dist/index.js
 var arm_kubernetesconfiguration_dist = __nccwpck_require__(8038);
+;// CONCATENATED MODULE: ./src/azure/errors.ts
+// Turns whatever the Azure SDKs throw into one actionable sentence: what failed, the Azure
+// error code and request id, and what to do. Only code, message and ids are read from an
+// error: never its request (which may carry a connection string in its body).
+function headerOf(error, name) {
+    const response = error.response;
+    const value = response?.headers?.get?.(name);
+    return typeof value === 'string' && value ? value : undefined;
+}
+// "The long-running operation has failed. <code>. <message>" (core-lro) carries the code in the text.
+const LRO_FAILURE = /^The long-running operation has failed\.?\s*(?:([A-Za-z][\w.]*)\.\s*)?(.*)$/s;
+/**
+ * What the pipeline saw last (see clients.ts): an error without a response of its own, such as
+ * core-lro's "The long-running operation has failed", is reported with the request id of the
+ * last answer (the status poll that reported the failure, as steps run one at a time) and the
+ * correlation id every request of this run carries.
+ */
+const requestTrail = {};
+function azureErrorInfo(error) {
+    if (!(error instanceof Error))
+        return { message: String(error) };
+    const fields = error;
+    const info = { message: error.message };
+    if (typeof fields.statusCode === 'number')
+        info.statusCode = fields.statusCode;
+    if (typeof fields.code === 'string')
+        info.code = fields.code;
+    info.requestId = headerOf(fields, 'x-ms-request-id');
+    info.correlationId = headerOf(fields, 'x-ms-correlation-request-id');
+    const lro = LRO_FAILURE.exec(error.message);
+    if (lro) {
+        info.code ??= lro[1] ?? 'OperationFailed';
+        info.message = lro[2]?.trim() || 'the operation ended with status Failed';
+        info.requestId ??= requestTrail.lastRequestId;
+        info.operationFailed = true;
+    }
+    if (!fields.response)
+        info.correlationId ??= requestTrail.correlationId;
+    return info;
+}
+/** What to do about a failure, by Azure error code (or HTTP status when there is no code). */
+const FIXES = {
+    AuthorizationFailed: 'Grant the signed-in identity the missing action on that scope (see "Permissions" in the README), then re-run.',
+    AuthenticationFailed: 'Check the sign-in: client-id/tenant-id and the federated credential subject, or the client secret.',
+    InvalidAuthenticationToken: 'The access token was rejected. Check that arm-endpoint and authority-host belong to the same cloud.',
+    ExpiredAuthenticationToken: 'The access token expired during the run and a fresh one was rejected too. Check the clock of the runner and re-run the step.',
+    InvalidAuthenticationTokenAudience: 'The access token is for another cloud or resource. Check that arm-endpoint, authority-host and environment belong to the same cloud.',
+    ResourceNotFound: 'Check the resource name, resource group and subscription-id inputs.',
+    ResourceGroupNotFound: 'Check resource-group, cluster-resource-group and subscription-id.',
+    TooManyRequests: 'Azure Resource Manager is throttling this identity. Wait a few minutes and re-run; spread fleet deployments over time (matrix max-parallel).',
+    Conflict: 'Another operation holds this resource (another run of this workflow, or a deletion). Wait for it to finish and re-run; a concurrency group on the workflow avoids overlapping runs.',
+    OperationFailed: 'Azure reported the operation as failed; the message above says why. Correct the cause and re-run: the action continues from what already exists.',
+    ServiceUnavailable: 'Azure was unavailable after several retries. Re-run the step.',
+    InternalServerError: 'Azure failed after several retries. Re-run the step.',
+    REQUEST_SEND_ERROR: 'The request could not be sent (network error). Check connectivity to the Azure endpoint and re-run.'
+};
+// Connections dropped or refused after every retry: the same advice as a send error.
+for (const code of ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']) {
+    FIXES[code] = FIXES.REQUEST_SEND_ERROR;
+}
+const FIX_BY_STATUS = {
+    400: 'Azure rejected the request; the message above says why. Correct the cause and re-run the step.',
+    401: FIXES.AuthenticationFailed,
+    403: FIXES.AuthorizationFailed,
+    404: FIXES.ResourceNotFound,
+    409: FIXES.Conflict,
+    429: FIXES.TooManyRequests,
+    500: FIXES.InternalServerError,
+    502: FIXES.ServiceUnavailable,
+    503: FIXES.ServiceUnavailable,
+    504: FIXES.ServiceUnavailable
+};
+/** An error whose message is already written for the person reading the log. */
+class ActionError extends Error {
+    azure;
+    constructor(message, azure) {
+        super(message);
+        this.azure = azure;
+        this.name = 'ActionError';
+    }
+}
+/** "<what> failed: <message> (Azure error <code>, HTTP <status>, request id <id>). <fix>" */
+function explainAzureFailure(what, error, fix) {
+    if (error instanceof ActionError)
+        return error;
+    const info = azureErrorInfo(error);
+    const facts = [
+        info.code && `Azure error ${info.code}`,
+        info.statusCode && `HTTP ${info.statusCode}`,
+        info.requestId && `request id ${info.requestId}`,
+        info.correlationId && `correlation id ${info.correlationId}`
+    ].filter(Boolean);
+    const advice = fix ??
+        (info.code ? FIXES[info.code] : undefined) ??
+        (info.statusCode ? FIX_BY_STATUS[info.statusCode] : undefined) ??
+        (info.operationFailed ? FIXES.OperationFailed : '');
+    const text = `${what} failed: ${info.message.trim()}${facts.length ? ` (${facts.join(', ')})` : ''}.${advice ? ` ${advice}` : ''}`;
+    return new ActionError(text.replace(/\.\.( |$)/g, '.$1'), info);
+}
+/**
+ * A failure read from Azure's state (an extension Failed, a registry Unhealthy, a timeout) has
+ * no failed request of its own: it is given the id of the last request, which saw that state,
+ * and the run's correlation id, with which Azure support finds every request of the run.
+ */
+function withRequestIds(message) {
+    const { lastRequestId, correlationId } = requestTrail;
+    if (!correlationId || /request id /.test(message))
+        return message;
+    const ids = [
+        lastRequestId && `last request id ${lastRequestId}`,
+        `correlation id ${correlationId}`
+    ].filter(Boolean);
+    return `${message} (${ids.join(', ')})`;
+}
+function isNotFound(error) {
+    return error?.statusCode === 404;
+}
+
 ;// CONCATENATED MODULE: ./src/azure/clients.ts
+
+
 
 
 
 const USER_AGENT = 'connected-registry-arc-action/0.1.0';
 const CONNECTED_CLUSTERS_API_VERSION = '2024-01-01';
-function createAzureClients(credential, subscriptionId, cloud, lroIntervalMs) {
+/** Transient faults (429 with Retry-After, 5xx, dropped connections) are retried by the SDK. */
+const RETRY_OPTIONS = { maxRetries: 5, retryDelayInMs: 800, maxRetryDelayInMs: 30_000 };
+/** A Retry-After longer than this is not waited for: the run fails with Azure's message. */
+const MAX_RETRY_AFTER_MS = 60_000;
+/** A token is renewed this long before it expires (as the SDK's own policy does). */
+const TOKEN_REFRESH_MARGIN_MS = 2 * 60_000;
+/** The longest pause between two attempts of a write that another operation holds up (409). */
+const MAX_CONFLICT_DELAY_MS = 10_000;
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+function errorBody(response) {
+    try {
+        const error = JSON.parse(response.bodyAsText ?? '')?.error;
+        return { code: String(error?.code ?? ''), message: String(error?.message ?? '') };
+    }
+    catch {
+        return { code: '', message: '' };
+    }
+}
+/** Advice when signing in fails, by what the identity provider answered. */
+function signInFix(message) {
+    if (/AADSTS70021[1-3]|AADSTS700024/.test(message)) {
+        return "The app registration's federated credential does not match this workflow: check its issuer, audience and subject (e.g. repo:<owner>/<repo>:ref:refs/heads/main or repo:<owner>/<repo>:environment:<name>).";
+    }
+    if (/AADSTS7000215|AADSTS7000222|invalid_client/.test(message)) {
+        return 'The client secret is wrong or expired: update AZURE_CLIENT_SECRET.';
+    }
+    if (/AADSTS700016|AADSTS90002/.test(message)) {
+        return 'Check client-id (or AZURE_CLIENT_ID) and tenant-id (or AZURE_TENANT_ID).';
+    }
+    return 'Check the sign-in inputs (client-id, tenant-id, authority-host) and re-run; if Microsoft Entra ID was unavailable, re-run later.';
+}
+/** Text of a value that may be a string or an `{ code, message }` object. */
+function textOf(value) {
+    if (typeof value === 'string')
+        return value;
+    if (value && typeof value === 'object') {
+        const { code, message } = value;
+        return [code, message].filter((part) => typeof part === 'string' && part).join(': ');
+    }
+    return undefined;
+}
+/** One sentence from whatever @azure/identity threw: its error code, description and ids. */
+function signInFailure(error) {
+    if (error instanceof ActionError)
+        return error;
+    const fields = (error ?? {});
+    let detail = error instanceof Error ? error.message : String(error);
+    const response = fields.errorResponse;
+    if (response) {
+        const code = textOf(response.error);
+        const description = textOf(response.errorDescription);
+        detail = [code, description && description !== code ? description : undefined]
+            .filter((part) => part && !/^\[object Object\]/.test(part))
+            .join(': ');
+    }
+    // Entra's descriptions carry line breaks and "Not Available" placeholders.
+    detail = detail
+        .replace(/\s*-\s*(Timestamp|Trace ID|Correlation ID|Description): Not Available/g, '')
+        .replace(/\[object Object\]:?\s*|Error\(s\): Not Available/g, '')
+        .replace(/\s+/g, ' ')
+        .trim()
+        .replace(/[.,:]+$/, '');
+    const facts = [
+        fields.statusCode && `HTTP ${fields.statusCode}`,
+        response?.traceId && response.traceId !== 'Not Available' && `trace id ${response.traceId}`,
+        response?.correlationId &&
+            response.correlationId !== 'Not Available' &&
+            `correlation id ${response.correlationId}`
+    ].filter(Boolean);
+    return new ActionError(`Signing in to Microsoft Entra ID failed: ${detail || 'no details were given'}${facts.length ? ` (${facts.join(', ')})` : ''}. ${signInFix(detail)}`);
+}
+/**
+ * The access token every request carries, shared by both clients (one sign-in, not one per
+ * client). Unlike the SDK's bearer policy, it can be told a token was rejected: a token Azure
+ * reports expired or invalid while it is still valid by its own expiry (revoked, clock skew, a
+ * long wait) is then replaced by a fresh one from the identity provider.
+ */
+class AccessTokenSource {
+    credential;
+    scopes;
+    log;
+    token;
+    pending;
+    constructor(credential, scopes, log) {
+        this.credential = credential;
+        this.scopes = scopes;
+        this.log = log;
+    }
+    async get() {
+        const token = this.token;
+        const renewAt = token && (token.refreshAfterTimestamp ?? token.expiresOnTimestamp - TOKEN_REFRESH_MARGIN_MS);
+        if (token && renewAt !== undefined && Date.now() < renewAt)
+            return token;
+        return this.fetch();
+    }
+    /** A fresh token in place of `rejected`; callers that saw the same rejection share one request. */
+    async replace(rejected) {
+        if (this.pending)
+            return this.pending;
+        if (this.token && this.token.token !== rejected)
+            return this.token;
+        this.log?.info('Azure rejected the access token (expired or revoked); signing in again and repeating the request.');
+        this.token = undefined;
+        this.credential.invalidate?.();
+        return this.fetch();
+    }
+    fetch() {
+        if (this.pending)
+            return this.pending;
+        const request = (async () => {
+            let token;
+            try {
+                token = await this.credential.getToken(this.scopes);
+            }
+            catch (error) {
+                throw signInFailure(error);
+            }
+            if (!token)
+                throw signInFailure(new Error('the credential returned no access token'));
+            this.token = token;
+            return token;
+        })();
+        this.pending = request;
+        const settle = () => {
+            if (this.pending === request)
+                this.pending = undefined;
+        };
+        request.then(settle, settle);
+        return request;
+    }
+}
+const REJECTED_TOKEN_CODES = new Set(['ExpiredAuthenticationToken', 'InvalidAuthenticationToken']);
+/** A 401 that a new token can fix (not, say, a token for the wrong audience). */
+function isRejectedToken(response) {
+    if (response.status !== 401)
+        return false;
+    const { code } = errorBody(response);
+    if (code)
+        return REJECTED_TOKEN_CODES.has(code);
+    return /error="invalid_token"/i.test(response.headers.get('www-authenticate') ?? '');
+}
+/** Authorizes each attempt (it sits inside the retry policy) and repeats a request once with a
+ * fresh token when Azure rejects the cached one. */
+function refreshingBearerPolicy(tokens) {
+    return {
+        name: 'refreshingBearerTokenPolicy',
+        async sendRequest(request, next) {
+            if (!request.url.toLowerCase().startsWith('https://')) {
+                throw new Error('Bearer token authentication is not permitted for non-https URLs.');
+            }
+            const token = await tokens.get();
+            request.headers.set('Authorization', `Bearer ${token.token}`);
+            const response = await next(request);
+            if (!isRejectedToken(response))
+                return response;
+            const fresh = await tokens.replace(token.token);
+            request.headers.set('Authorization', `Bearer ${fresh.token}`);
+            return next(request);
+        }
+    };
+}
+/** One correlation id for every request of the run: Azure support finds them all with it. */
+function correlationPolicy(correlationId) {
+    return {
+        name: 'runCorrelationPolicy',
+        sendRequest(request, next) {
+            if (!request.headers.has('x-ms-correlation-request-id')) {
+                request.headers.set('x-ms-correlation-request-id', correlationId);
+            }
+            return next(request);
+        }
+    };
+}
+/** Remembers the request id of the last answer, for errors that carry no response (errors.ts). */
+const requestTrailPolicy = {
+    name: 'requestTrailPolicy',
+    async sendRequest(request, next) {
+        const response = await next(request);
+        const requestId = response.headers.get('x-ms-request-id');
+        if (requestId)
+            requestTrail.lastRequestId = requestId;
+        return response;
+    }
+};
+const RETRY_AFTER_HEADERS = ['retry-after', 'retry-after-ms', 'x-ms-retry-after-ms'];
+function retryAfterMs(response) {
+    for (const header of RETRY_AFTER_HEADERS) {
+        const value = response.headers.get(header);
+        if (!value)
+            continue;
+        const number = Number(value);
+        if (Number.isFinite(number))
+            return header === 'retry-after' ? number * 1000 : number;
+        const date = Date.parse(value);
+        if (Number.isFinite(date))
+            return date - Date.now();
+    }
+    return undefined;
+}
+/**
+ * The SDK waits as long as Retry-After says, however long that is, five times over. Beyond
+ * MAX_RETRY_AFTER_MS the header is dropped: a 429 is then not retried and the run fails with
+ * Azure's own message (which names the wait), and a 5xx falls back to bounded back-off.
+ */
+const boundedRetryAfterPolicy = {
+    name: 'boundedRetryAfterPolicy',
+    async sendRequest(request, next) {
+        const response = await next(request);
+        const wait = retryAfterMs(response);
+        if (wait !== undefined && wait > MAX_RETRY_AFTER_MS) {
+            for (const header of RETRY_AFTER_HEADERS)
+                response.headers.delete(header);
+        }
+        return response;
+    }
+};
+const WRITES = new Set(['PUT', 'PATCH', 'POST', 'DELETE']);
+const BUSY = /in progress|being deleted|provisioning state '(creating|updating|deleting)'|another operation|retry after|try again/i;
+/** A 409 that ends by itself: another operation holds the resource (a concurrent run, a
+ * deletion), as opposed to a write that can never succeed (an immutable property). */
+function isBusyConflict(response) {
+    if (response.status !== 409)
+        return false;
+    const { code, message } = errorBody(response);
+    if (/immutable/i.test(code))
+        return false;
+    return code === 'AnotherOperationInProgress' || BUSY.test(message);
+}
+/**
+ * Waits out another operation on the resource of a write: a 409 Conflict because an extension
+ * is still Creating/Updating/Deleting (a run that overlaps this one, or a deletion) is repeated
+ * with growing pauses until it goes through or the timeout is spent. The write then applies on
+ * top of what the other operation left: the last writer wins, as with any ARM PUT.
+ */
+function conflictRetryPolicy(options) {
+    return {
+        name: 'conflictRetryPolicy',
+        async sendRequest(request, next) {
+            if (!WRITES.has(request.method))
+                return next(request);
+            const deadline = Date.now() + options.timeoutMs;
+            let delay = Math.max(options.intervalMs, 100);
+            let announced = false;
+            for (;;) {
+                // core-client's deserialization policy (below this one) throws for an error status.
+                let response;
+                try {
+                    response = await next(request);
+                }
+                catch (error) {
+                    const conflict = restError_isRestError(error) ? error.response : undefined;
+                    if (!conflict || !isBusyConflict(conflict) || Date.now() + delay > deadline)
+                        throw error;
+                    response = conflict;
+                }
+                if (!isBusyConflict(response) || Date.now() + delay > deadline)
+                    return response;
+                if (!announced) {
+                    const resource = decodeURIComponent(new URL(request.url).pathname.split('/').pop() ?? '');
+                    options.log?.info(`Azure answered 409 Conflict to ${request.method} '${resource}': ${errorBody(response).message} Waiting for the other operation to finish, then writing again (at most ${Math.round(options.timeoutMs / 1000)}s).`);
+                    announced = true;
+                }
+                await sleep(delay);
+                delay = Math.min(delay * 2, MAX_CONFLICT_DELAY_MS);
+            }
+        }
+    };
+}
+/** Puts our policies in a client's pipeline, in place of its own bearer policy. */
+function instrument(pipeline, policies) {
+    pipeline.removePolicy({ name: bearerTokenAuthenticationPolicyName });
+    pipeline.addPolicy(policies.bearer, { phase: 'Sign' });
+    for (const policy of policies.perCall)
+        pipeline.addPolicy(policy);
+    pipeline.addPolicy(boundedRetryAfterPolicy, { afterPhase: 'Retry' });
+    pipeline.addPolicy(requestTrailPolicy, { afterPhase: 'Retry' });
+}
+function createAzureClients(credential, subscriptionId, cloud, lroIntervalMs, options = {}) {
     const endpoint = cloud.armEndpoint.replace(/\/+$/, '');
     const scopes = [`${endpoint}/.default`];
+    const correlationId = (0,external_node_crypto_.randomUUID)();
+    requestTrail.correlationId = correlationId;
     const common = {
         endpoint,
         userAgentOptions: { userAgentPrefix: USER_AGENT },
-        // Transient faults (429 with Retry-After, 5xx, dropped connections) are retried by the SDK.
-        retryOptions: { maxRetries: 5, retryDelayInMs: 800, maxRetryDelayInMs: 30_000 }
+        retryOptions: RETRY_OPTIONS
     };
     const acr = new ContainerRegistryManagementClient(credential, subscriptionId, {
         ...common,
@@ -57402,6 +57800,20 @@ function createAzureClients(credential, subscriptionId, cloud, lroIntervalMs) {
         ...common,
         credentialScopes: scopes
     });
+    const tokens = new AccessTokenSource(credential, scopes, options.log);
+    const policies = {
+        bearer: refreshingBearerPolicy(tokens),
+        perCall: [
+            correlationPolicy(correlationId),
+            conflictRetryPolicy({
+                timeoutMs: options.conflictTimeoutMs ?? 0,
+                intervalMs: lroIntervalMs,
+                log: options.log
+            })
+        ]
+    };
+    instrument(acr.pipeline, policies);
+    instrument(k8s.pipeline, policies);
     // No SDK on the design card covers Microsoft.Kubernetes, so its one GET goes through the
     // same authenticated, retrying pipeline as the extension calls.
     async function getConnectedCluster(resourceGroup, name) {
@@ -57419,7 +57831,7 @@ function createAzureClients(credential, subscriptionId, cloud, lroIntervalMs) {
         }
         return body;
     }
-    return { acr, extensions: k8s.extensions, getConnectedCluster, lroIntervalMs };
+    return { acr, extensions: k8s.extensions, getConnectedCluster, lroIntervalMs, correlationId };
 }
 
 // EXTERNAL MODULE: external "node:fs"
@@ -79460,91 +79872,82 @@ function getDefaultAzureCredential() {
 }
 
 //# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./src/azure/errors.ts
-// Turns whatever the Azure SDKs throw into one actionable sentence: what failed, the Azure
-// error code and request id, and what to do. Only code, message and ids are read from an
-// error: never its request (which may carry a connection string in its body).
-function headerOf(error, name) {
-    const response = error.response;
-    const value = response?.headers?.get?.(name);
-    return typeof value === 'string' && value ? value : undefined;
+;// CONCATENATED MODULE: ./src/secrets.ts
+/** A line such as `-----BEGIN PRIVATE KEY-----` alone (not a whole PEM block that starts with one). */
+const PEM_ARMOUR_LINE = /^-----(BEGIN|END) [A-Z0-9 ]+-----$/;
+/**
+ * Every form in which a secret could show up in a log: raw, base64 (standard and URL-safe),
+ * JSON-escaped, URL-encoded (component and form encoding), and each line of a multi-line value
+ * (a runner masks line by line).
+ */
+function secretForms(secret) {
+    const forms = new Set();
+    const add = (form) => {
+        // Very short fragments would redact unrelated text; PEM armour lines are not secret.
+        if (form.length >= 6 && !PEM_ARMOUR_LINE.test(form))
+            forms.add(form);
+    };
+    add(secret);
+    const base64 = Buffer.from(secret, 'utf8').toString('base64');
+    add(base64);
+    add(Buffer.from(secret, 'utf8').toString('base64url'));
+    add(JSON.stringify(secret).slice(1, -1));
+    add(encodeURIComponent(secret));
+    add(new URLSearchParams({ v: secret }).toString().slice(2));
+    add(encodeURIComponent(base64));
+    for (const line of secret.split(/\r?\n/))
+        add(line.trim());
+    return [...forms];
 }
-// "The long-running operation has failed. <code>. <message>" (core-lro) carries the code in the text.
-const LRO_FAILURE = /^The long-running operation has failed\.?\s*(?:([A-Za-z][\w.]*)\.\s*)?(.*)$/s;
-function azureErrorInfo(error) {
-    if (!(error instanceof Error))
-        return { message: String(error) };
-    const fields = error;
-    const info = { message: error.message };
-    if (typeof fields.statusCode === 'number')
-        info.statusCode = fields.statusCode;
-    if (typeof fields.code === 'string')
-        info.code = fields.code;
-    info.requestId = headerOf(fields, 'x-ms-request-id');
-    info.correlationId = headerOf(fields, 'x-ms-correlation-request-id');
-    const lro = LRO_FAILURE.exec(error.message);
-    if (lro) {
-        info.code ??= lro[1] ?? 'OperationFailed';
-        info.message = lro[2]?.trim() || 'the operation ended with status Failed';
+/** Every form masked so far, longest first once sorted: what `redact` replaces. */
+const registered = new Set();
+let longestFirst = [];
+/** Masks a secret in all its forms. Call before the value can reach any log, output or error. */
+function maskSecret(log, secret) {
+    if (!secret)
+        return;
+    let added = false;
+    for (const form of secretForms(secret)) {
+        log.mask(form);
+        if (!registered.has(form)) {
+            registered.add(form);
+            added = true;
+        }
     }
-    return info;
+    if (added)
+        longestFirst = [...registered].sort((a, b) => b.length - a.length);
 }
-/** What to do about a failure, by Azure error code (or HTTP status when there is no code). */
-const FIXES = {
-    AuthorizationFailed: 'Grant the signed-in identity the missing action on that scope (see "Permissions" in the README), then re-run.',
-    AuthenticationFailed: 'Check the sign-in: client-id/tenant-id and the federated credential subject, or the client secret.',
-    InvalidAuthenticationToken: 'The access token was rejected. Check that arm-endpoint and authority-host belong to the same cloud.',
-    ExpiredAuthenticationToken: 'The access token expired during the run. Re-run the step; federated sign-in (client-id/tenant-id) refreshes tokens by itself.',
-    ResourceNotFound: 'Check the resource name, resource group and subscription-id inputs.',
-    ResourceGroupNotFound: 'Check resource-group, cluster-resource-group and subscription-id.',
-    TooManyRequests: 'Azure Resource Manager is throttling this identity. Wait a few minutes and re-run; spread fleet deployments over time (matrix max-parallel).',
-    Conflict: 'Another operation is still running on this resource (another run of this workflow, or a deletion). Wait for it to finish and re-run; a concurrency group on the workflow avoids overlapping runs.',
-    OperationFailed: 'Azure reported the operation as failed; the message above says why.',
-    ServiceUnavailable: 'Azure was unavailable after several retries. Re-run the step.',
-    InternalServerError: 'Azure failed after several retries. Re-run the step.',
-    REQUEST_SEND_ERROR: 'The request could not be sent (network error). Check connectivity to the Azure endpoint and re-run.'
-};
-const FIX_BY_STATUS = {
-    401: FIXES.AuthenticationFailed,
-    403: FIXES.AuthorizationFailed,
-    404: FIXES.ResourceNotFound,
-    409: FIXES.Conflict,
-    429: FIXES.TooManyRequests,
-    500: FIXES.InternalServerError,
-    503: FIXES.ServiceUnavailable
-};
-/** An error whose message is already written for the person reading the log. */
-class ActionError extends Error {
-    azure;
-    constructor(message, azure) {
-        super(message);
-        this.azure = azure;
-        this.name = 'ActionError';
+/**
+ * Replaces every form of every masked secret with `***`, as the runner would. The runner only
+ * redacts what reaches the log; text the action writes to files (the job summary) or builds from
+ * an Azure error message goes through this too, so a secret echoed back by a service (a request
+ * body quoted in an error, a connection string inside an exception) is never written out.
+ */
+function redact(text) {
+    let result = text;
+    for (const form of longestFirst) {
+        if (result.includes(form))
+            result = result.split(form).join('***');
     }
+    return result;
 }
-/** "<what> failed: <message> (Azure error <code>, HTTP <status>, request id <id>). <fix>" */
-function explainAzureFailure(what, error, fix) {
-    if (error instanceof ActionError)
-        return error;
-    const info = azureErrorInfo(error);
-    const facts = [
-        info.code && `Azure error ${info.code}`,
-        info.statusCode && `HTTP ${info.statusCode}`,
-        info.requestId && `request id ${info.requestId}`,
-        info.correlationId && `correlation id ${info.correlationId}`
-    ].filter(Boolean);
-    const advice = fix ??
-        (info.code ? FIXES[info.code] : undefined) ??
-        (info.statusCode ? FIX_BY_STATUS[info.statusCode] : undefined) ??
-        '';
-    const text = `${what} failed: ${info.message.trim()}${facts.length ? ` (${facts.join(', ')})` : ''}.${advice ? ` ${advice}` : ''}`;
-    return new ActionError(text.replace(/\.\.( |$)/g, '.$1'), info);
+/**
+ * Masks the TLS material of the settings. The private key is the secret; the certificate and
+ * CA certificate are public in principle, but they are masked too: they identify the registry's
+ * endpoint, and a log line never needs them (the fingerprint names them instead).
+ */
+function maskTlsMaterial(log, tls) {
+    if (tls.strategy !== 'byoc')
+        return;
+    maskSecret(log, tls.privateKeyPem);
+    maskSecret(log, tls.certificatePem);
+    maskSecret(log, tls.caCertificatePem);
 }
-function isNotFound(error) {
-    return error?.statusCode === 404;
-}
+/** Inputs whose raw value (PEM, or base64 of PEM, as the user gave it) is masked before parsing. */
+const SECRET_INPUTS = ['tls-key', 'tls-cert', 'tls-ca-cert'];
 
 ;// CONCATENATED MODULE: ./src/azure/credential.ts
+
 
 
 
@@ -79576,21 +79979,39 @@ function chooseSignIn(cloud, deps) {
                 'Workflows triggered by a pull request from a fork get no OIDC token and no secrets: run ' +
                 "'operation: plan' from a pull_request_target or workflow_run workflow instead.");
         }
-        const audience = cloud.audience;
+        const { audience, tenantId, clientId } = cloud;
+        // core.getIDToken masks the raw token; its other forms are masked here.
+        let idTokenFailure;
+        const idToken = async () => {
+            try {
+                const token = await fetchIdToken(() => deps.getIdToken(audience), audience);
+                maskSecret(deps.log, token);
+                idTokenFailure = undefined;
+                return token;
+            }
+            catch (error) {
+                idTokenFailure = error;
+                throw error;
+            }
+        };
         signIn = {
-            credential: new clientAssertionCredential_ClientAssertionCredential(cloud.tenantId, cloud.clientId, () => deps.getIdToken(audience), options),
+            credential: () => surfacing(new clientAssertionCredential_ClientAssertionCredential(tenantId, clientId, idToken, options), () => idTokenFailure),
             method: `federated credential (GitHub OIDC) for client ${cloud.clientId}`
         };
     }
     else if (env.AZURE_CLIENT_ID && env.AZURE_TENANT_ID && env.AZURE_CLIENT_SECRET) {
+        const { AZURE_TENANT_ID: tenantId, AZURE_CLIENT_ID: clientId } = env;
+        const secret = env.AZURE_CLIENT_SECRET;
+        // The runner masks a secret only in the raw form it was given; mask its encodings too.
+        maskSecret(deps.log, secret);
         signIn = {
-            credential: new ClientSecretCredential(env.AZURE_TENANT_ID, env.AZURE_CLIENT_ID, env.AZURE_CLIENT_SECRET, options),
+            credential: () => new ClientSecretCredential(tenantId, clientId, secret, options),
             method: `client secret (AZURE_CLIENT_ID ${env.AZURE_CLIENT_ID})`
         };
     }
     else if (isOnPath('az', env)) {
         signIn = {
-            credential: explainUnavailable(new AzureCliCredential({ tenantId: cloud.tenantId }), 'the Azure CLI is not signed in (no azure/login step ran before this one)', env),
+            credential: () => explainUnavailable(new AzureCliCredential({ tenantId: cloud.tenantId }), 'the Azure CLI is not signed in (no azure/login step ran before this one)', env),
             method: 'Azure CLI session (azure/login)'
         };
     }
@@ -79600,11 +80021,47 @@ function chooseSignIn(cloud, deps) {
     }
     else {
         signIn = {
-            credential: explainUnavailable(new ManagedIdentityCredential(env.AZURE_CLIENT_ID ? { clientId: env.AZURE_CLIENT_ID } : {}), 'the runner has no usable managed identity', env),
+            credential: () => explainUnavailable(new ManagedIdentityCredential(env.AZURE_CLIENT_ID ? { clientId: env.AZURE_CLIENT_ID } : {}), 'the runner has no usable managed identity', env),
             method: 'managed identity of the runner'
         };
     }
-    return { ...signIn, credential: maskingCredential(signIn.credential, deps.log) };
+    return { method: signIn.method, credential: maskingCredential(signIn.credential, deps.log) };
+}
+/** The credential wraps a failure of its assertion callback in its own error: our message
+ * about the OIDC token says more, so it is thrown instead. */
+function surfacing(inner, failure) {
+    return {
+        async getToken(scopes, options) {
+            try {
+                return await inner.getToken(scopes, options);
+            }
+            catch (error) {
+                throw failure() ?? error;
+            }
+        }
+    };
+}
+/** Pauses between attempts to get the workflow's OIDC token. */
+const ID_TOKEN_RETRY_DELAYS_MS = [1_000, 3_000];
+/**
+ * Asks GitHub for the workflow's OIDC token, again after a failure: @actions/core retries
+ * only 502-504, and a token service hiccup should not fail a scheduled deploy.
+ */
+async function fetchIdToken(get, audience) {
+    for (let attempt = 0;; attempt++) {
+        try {
+            return await get();
+        }
+        catch (error) {
+            if (attempt >= ID_TOKEN_RETRY_DELAYS_MS.length) {
+                const detail = (error instanceof Error ? error.message : String(error))
+                    .replace(/\s+/g, ' ')
+                    .trim();
+                throw new ActionError(`Getting the workflow's OIDC token from GitHub (audience ${audience}) failed ${attempt + 1} times: ${detail.replace(/[.,]$/, '')}. If GitHub's token service is unavailable, re-run the step; otherwise check that the job has \`permissions: id-token: write\`.`);
+            }
+            await new Promise((resolve) => setTimeout(resolve, ID_TOKEN_RETRY_DELAYS_MS[attempt]));
+        }
+    }
 }
 /** No sign-in was configured and the fallback found nothing: say what to provide. */
 function noCredentials(reason, env) {
@@ -79641,21 +80098,34 @@ function explainUnavailable(inner, reason, env) {
 /**
  * Registers every access token as a secret before anything could print it, and shares one
  * token request among the clients that ask at the same moment (MSAL caches it afterwards).
+ * `invalidate` replaces the inner credential with a new one, whose empty cache makes the next
+ * request go to the identity provider: the way to replace a token Azure rejected as expired
+ * while MSAL still considers it valid.
  */
-function maskingCredential(inner, log) {
+function maskingCredential(make, log) {
     const pending = new Map();
+    let inner = make();
     return {
+        invalidate() {
+            inner = make();
+            pending.clear();
+        },
         getToken(scopes, options) {
             const key = [].concat(scopes).join(' ');
             let request = pending.get(key);
             if (!request) {
                 request = inner.getToken(scopes, options).then((token) => {
                     if (token)
-                        log.mask(token.token);
+                        maskSecret(log, token.token);
                     return token;
                 });
                 pending.set(key, request);
-                const forget = () => pending.delete(key);
+                const shared = request;
+                // Only this request: after invalidate() a newer one may hold the key.
+                const forget = () => {
+                    if (pending.get(key) === shared)
+                        pending.delete(key);
+                };
                 request.then(forget, forget);
             }
             return request;
@@ -80024,6 +80494,9 @@ const MANAGED_BY = 'managed by connected-registry-arc-action';
 /** Chart settings the action keeps for itself: what it cannot read back from Azure later. */
 const PASSWORD_SLOT_SETTING = 'connectedRegistryAction.passwordSlot';
 const PROTECTED_HASH_SETTING = 'connectedRegistryAction.protectedSettingsHash';
+/** The slot the running instance used when the extension was last written: after a write that
+ * failed, the previous release (and its password) may still serve the registry. */
+const SERVING_SLOT_SETTING = 'connectedRegistryAction.servingPasswordSlot';
 const otherSlot = (slot) => slot === 'password1' ? 'password2' : 'password1';
 const sameText = (a, b) => (a ?? '').toLowerCase() === (b ?? '').toLowerCase();
 const sameSet = (a, b) => {
@@ -80359,6 +80832,17 @@ function planDeploy(settings, observed, options) {
     const config = buildConfigurationSettings(ext);
     const recordedSlot = extension?.configurationSettings?.[PASSWORD_SLOT_SETTING];
     const recordedHash = extension?.configurationSettings?.[PROTECTED_HASH_SETTING];
+    const isSlot = (value) => value === 'password1' || value === 'password2';
+    // The slot the running instance uses: the recorded one once a write has landed. A Failed
+    // write never ran, so the instance (if any) still uses the slot that served when it was made.
+    const servingValue = extension?.configurationSettings?.[SERVING_SLOT_SETTING];
+    const runningSlot = extension?.provisioningState === 'Failed'
+        ? isSlot(servingValue)
+            ? servingValue
+            : undefined
+        : isSlot(recordedSlot)
+            ? recordedSlot
+            : undefined;
     if (extension) {
         if (!sameText(extension.extensionType, EXTENSION_TYPE)) {
             throw new ActionError(`Extension '${settings.target.extensionName}' on cluster '${settings.target.cluster}' is of type '${extension.extensionType}', not ${EXTENSION_TYPE}. Choose another 'extension-name'.`);
@@ -80386,11 +80870,13 @@ function planDeploy(settings, observed, options) {
     // Generate into the slot the running instance is not using, so it keeps working until the
     // extension carries the new password. Without a record, assume the documented password1.
     const slot = needsPassword
-        ? recordedSlot === 'password1' || recordedSlot === 'password2'
-            ? otherSlot(recordedSlot)
-            : extension
-                ? 'password2'
-                : 'password1'
+        ? runningSlot
+            ? otherSlot(runningSlot)
+            : isSlot(recordedSlot)
+                ? otherSlot(recordedSlot)
+                : extension
+                    ? 'password2'
+                    : 'password1'
         : recordedSlot;
     // A registry still Active while no instance of ours exists (a recreated extension, or an old
     // instance) must be released before a new instance can activate.
@@ -80423,6 +80909,8 @@ function planDeploy(settings, observed, options) {
         ...(slot ? { [PASSWORD_SLOT_SETTING]: slot } : {}),
         [PROTECTED_HASH_SETTING]: hash
     };
+    // Bookkeeping only: written along with a write made for another reason, never one by itself.
+    const servingRecord = extension && runningSlot ? { [SERVING_SLOT_SETTING]: runningSlot } : {};
     const extensionResource = `Extension '${settings.target.extensionName}' on '${settings.target.cluster}'`;
     if (!extension || extension.provisioningState === 'Failed') {
         const create = {
@@ -80431,7 +80919,7 @@ function planDeploy(settings, observed, options) {
             releaseTrain: ext.autoUpgradeMinorVersion ? ext.releaseTrain : undefined,
             version: ext.version,
             scope: { cluster: { releaseNamespace: ext.releaseNamespace } },
-            configurationSettings: desiredConfig
+            configurationSettings: { ...desiredConfig, ...servingRecord }
         };
         steps.push({
             resource: extensionResource,
@@ -80488,6 +80976,11 @@ function planDeploy(settings, observed, options) {
         if (needsPassword)
             changes.push(...protectedSettingChanges(settings));
         const writes = needsPassword || Object.keys(patch).length > 0;
+        for (const [key, value] of Object.entries(servingRecord)) {
+            if (writes && extension.configurationSettings?.[key] !== value) {
+                patch.configurationSettings = { ...patch.configurationSettings, [key]: value };
+            }
+        }
         steps.push({
             resource: extensionResource,
             action: writes ? 'update' : 'unchanged',
@@ -80698,78 +81191,6 @@ function planTeardown(settings, observed) {
         extensionId: extension?.id ?? resourceIds.extension
     };
 }
-
-;// CONCATENATED MODULE: ./src/secrets.ts
-/**
- * Every form in which a secret could show up in a log: raw, base64 (standard and URL-safe),
- * JSON-escaped, URL-encoded (component and form encoding), and each line of a multi-line value
- * (a runner masks line by line).
- */
-function secretForms(secret) {
-    const forms = new Set();
-    const add = (form) => {
-        // Very short fragments would redact unrelated text; PEM armour lines are not secret.
-        if (form.length >= 6 && !/^-----(BEGIN|END) /.test(form))
-            forms.add(form);
-    };
-    add(secret);
-    const base64 = Buffer.from(secret, 'utf8').toString('base64');
-    add(base64);
-    add(Buffer.from(secret, 'utf8').toString('base64url'));
-    add(JSON.stringify(secret).slice(1, -1));
-    add(encodeURIComponent(secret));
-    add(new URLSearchParams({ v: secret }).toString().slice(2));
-    add(encodeURIComponent(base64));
-    for (const line of secret.split(/\r?\n/))
-        add(line.trim());
-    return [...forms];
-}
-/** Every form masked so far, longest first once sorted: what `redact` replaces. */
-const registered = new Set();
-let longestFirst = (/* unused pure expression or super */ null && ([]));
-/** Masks a secret in all its forms. Call before the value can reach any log, output or error. */
-function maskSecret(log, secret) {
-    if (!secret)
-        return;
-    let added = false;
-    for (const form of secretForms(secret)) {
-        log.mask(form);
-        if (!registered.has(form)) {
-            registered.add(form);
-            added = true;
-        }
-    }
-    if (added)
-        longestFirst = [...registered].sort((a, b) => b.length - a.length);
-}
-/**
- * Replaces every form of every masked secret with `***`, as the runner would. The runner only
- * redacts what reaches the log; text the action writes to files (the job summary) or builds from
- * an Azure error message goes through this too, so a secret echoed back by a service (a request
- * body quoted in an error, a connection string inside an exception) is never written out.
- */
-function redact(text) {
-    let result = text;
-    for (const form of longestFirst) {
-        if (result.includes(form))
-            result = result.split(form).join('***');
-    }
-    return result;
-}
-/**
- * Masks the TLS material of the settings. The private key is the secret; the certificate and
- * CA certificate are public in principle, but they are masked too: they identify the registry's
- * endpoint, and a log line never needs them (the fingerprint names them instead).
- */
-function maskTlsMaterial(log, tls) {
-    if (tls.strategy !== 'byoc')
-        return;
-    maskSecret(log, tls.privateKeyPem);
-    maskSecret(log, tls.certificatePem);
-    maskSecret(log, tls.caCertificatePem);
-}
-/** Inputs whose raw value (PEM, or base64 of PEM, as the user gave it) is masked before parsing. */
-const SECRET_INPUTS = (/* unused pure expression or super */ null && (['tls-key', 'tls-cert', 'tls-ca-cert']));
 
 ;// CONCATENATED MODULE: ./src/execute.ts
 // Applies a plan through the SDK clients, step by step, in the plan's order. Secrets made
@@ -82080,7 +82501,7 @@ function summaryTables(plan, operation, final) {
 // and explains clearly why when it is not.
 
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const wait_sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 /** What the connected registry's status codes mean, and the documented fix. */
 const STATUS_FIXES = {
     UNAUTHORIZED: 'The instance presents a sync-token password that is wrong or was regenerated. Re-run the step: the action generates a fresh password into the unused slot and updates the extension. Do not regenerate the slot in use by hand.',
@@ -82131,10 +82552,23 @@ function describeRegistryState(cr) {
         (details ? `, statusDetails ${details}` : '') +
         (cr.lastActivityTime ? `, last activity ${cr.lastActivityTime.toISOString()}` : ''));
 }
-function registryFailure(cr, settings, prefix) {
+/** The registry did not come Online; `codes` are its status details (UNAUTHORIZED, ...). */
+class RegistryStateError extends ActionError {
+    codes;
+    settledUnhealthy;
+    constructor(message, codes, 
+    /** It stayed Unhealthy with the extension settled: one repair cycle may fix it. */
+    settledUnhealthy) {
+        super(message);
+        this.codes = codes;
+        this.settledUnhealthy = settledUnhealthy;
+        this.name = 'RegistryStateError';
+    }
+}
+function registryFailure(cr, settings, prefix, settledUnhealthy = false) {
     const codes = (cr.statusDetails ?? []).map((d) => (d.code ?? '').toUpperCase());
     const fixes = codes.map((code) => STATUS_FIXES[code]).filter(Boolean);
-    return new ActionError(`${prefix} Connected registry '${settings.target.connectedRegistry}': ${describeRegistryState(cr)}. ${fixes.length ? fixes.join(' ') : KUBECTL_HINT}`);
+    return new RegistryStateError(`${prefix} Connected registry '${settings.target.connectedRegistry}': ${describeRegistryState(cr)}. ${fixes.length ? fixes.join(' ') : KUBECTL_HINT}`, codes, settledUnhealthy);
 }
 const TERMINAL = new Set(['succeeded', 'failed', 'canceled']);
 /** Waits out an operation another run started on the extension (Creating/Updating/Deleting). */
@@ -82150,14 +82584,16 @@ async function settleExtension(clients, settings, log, current) {
         if (Date.now() > deadline) {
             throw new ActionError(`Extension '${settings.target.extensionName}' stayed ${extension.provisioningState} for longer than the timeout (${settings.behaviour.timeoutMs / 1000}s). Another operation is still running on it; re-run later.`);
         }
-        await sleep(settings.behaviour.pollIntervalMs);
+        await wait_sleep(settings.behaviour.pollIntervalMs);
         extension = await readExtension(clients, settings);
     }
     return extension;
 }
 /** How many polls an Unhealthy state with status details may last before the run gives up. */
 const UNHEALTHY_POLLS = 3;
-async function waitUntilOnline(clients, settings, log) {
+/** How many polls an Online that may predate the new release must hold before it is believed. */
+const STALE_ONLINE_POLLS = 3;
+async function waitUntilOnline(clients, settings, log, options = {}) {
     const { timeoutMs, pollIntervalMs } = settings.behaviour;
     const deadline = Date.now() + timeoutMs;
     const timeoutText = `${Math.round(timeoutMs / 1000)}s`;
@@ -82182,10 +82618,14 @@ async function waitUntilOnline(clients, settings, log) {
             throw new ActionError(`Extension '${settings.target.extensionName}' was still ${state} after ${timeoutText}` +
                 `${pending.length ? `: ${pending.join(' | ')}` : ''}. If the cluster is offline, the extension stays pending until it reconnects (protected settings are kept for 48 hours). Re-run with a longer 'timeout' once the cluster is Connected. ${KUBECTL_HINT}`);
         }
-        await sleep(pollIntervalMs);
+        await wait_sleep(pollIntervalMs);
     }
+    // The new release has landed by now (runner clock: a skew only costs the few extra polls).
+    const settledAt = new Date();
     let unhealthyPolls = 0;
+    let onlinePolls = 0;
     let lastRegistryState = '';
+    let waitingForOthers = false;
     for (;;) {
         const cr = await readConnectedRegistry(clients, settings);
         const state = describeRegistryState(cr);
@@ -82196,14 +82636,33 @@ async function waitUntilOnline(clients, settings, log) {
         if (cr &&
             cr.activation?.status === 'Active' &&
             (cr.connectionState ?? '').toLowerCase() === 'online') {
-            return { extension, connectedRegistry: cr, onlineAt: new Date() };
+            const fresh = !options.wroteExtension ||
+                (cr.lastActivityTime !== undefined && cr.lastActivityTime > settledAt) ||
+                ++onlinePolls >= STALE_ONLINE_POLLS;
+            if (fresh)
+                return { extension, connectedRegistry: cr, onlineAt: new Date() };
+        }
+        else {
+            onlinePolls = 0;
         }
         if (cr &&
             (cr.connectionState ?? '').toLowerCase() === 'unhealthy' &&
             cr.statusDetails?.length) {
-            unhealthyPolls += 1;
-            if (unhealthyPolls >= UNHEALTHY_POLLS) {
-                throw registryFailure(cr, settings, 'The connected registry reports Unhealthy.');
+            // Another operation on the extension (a run that overlaps this one) leaves the registry
+            // unhealthy until it lands: wait for it rather than blame a state it passes through.
+            const current = await readExtension(clients, settings);
+            const state = current?.provisioningState ?? 'Succeeded';
+            if (state === 'Failed')
+                throw describeExtensionFailure(current, settings);
+            if (!TERMINAL.has(state.toLowerCase())) {
+                if (!waitingForOthers) {
+                    log.info(`Extension '${settings.target.extensionName}' is ${state} again (another operation started on it); waiting for it to finish.`);
+                    waitingForOthers = true;
+                }
+                unhealthyPolls = 0;
+            }
+            else if (++unhealthyPolls >= UNHEALTHY_POLLS) {
+                throw registryFailure(cr, settings, 'The connected registry reports Unhealthy.', true);
             }
         }
         else {
@@ -82214,7 +82673,7 @@ async function waitUntilOnline(clients, settings, log) {
                 ? registryFailure(cr, settings, `The connected registry did not come Online within ${timeoutText}.`)
                 : new ActionError(`Connected registry '${settings.target.connectedRegistry}' disappeared while waiting for it.`);
         }
-        await sleep(pollIntervalMs);
+        await wait_sleep(pollIntervalMs);
     }
 }
 
@@ -82232,11 +82691,14 @@ async function waitUntilOnline(clients, settings, log) {
 
 
 const masked = new Set();
+// Every line goes through redact(): a secret quoted back by Azure in an error message, or
+// carried by an exception, is replaced before it reaches the log (the runner would only
+// catch the forms it was told about).
 const actionsLog = {
-    info: (message) => info(message),
-    warning: (message) => warning(message),
-    debug: (message) => debug(message),
-    group: (name, fn) => group(name, fn),
+    info: (message) => info(redact(message)),
+    warning: (message) => warning(redact(message)),
+    debug: (message) => debug(redact(message)),
+    group: (name, fn) => group(redact(name), fn),
     mask: (secret) => {
         if (masked.has(secret))
             return;
@@ -82244,10 +82706,12 @@ const actionsLog = {
         setSecret(secret);
     }
 };
-function maskSecretInputs(settings, log) {
-    const tls = settings.extension.tls;
-    if (tls.strategy === 'byoc')
-        maskSecret(log, tls.privateKeyPem);
+/** TLS inputs are masked as given before parsing (so no parse message can show them), and
+ * again as parsed (PEM normalised, decoded from base64). */
+function maskRawSecretInputs(env, log) {
+    const inputs = fromEnvironment(env);
+    for (const name of SECRET_INPUTS)
+        maskSecret(log, inputs.get(name));
 }
 const isOnline = (observed) => observed.connectedRegistry?.activation?.status === 'Active' &&
     (observed.connectedRegistry.connectionState ?? '').toLowerCase() === 'online' &&
@@ -82292,9 +82756,10 @@ async function run(env = process.env) {
     let plan;
     const final = {};
     try {
+        maskRawSecretInputs(env, log);
         const parsed = parseSettings(fromEnvironment(env), env);
         settings = parsed.settings;
-        maskSecretInputs(settings, log);
+        maskTlsMaterial(log, settings.extension.tls);
         for (const warning of parsed.warnings)
             log.warning(warning);
         const current = settings;
@@ -82307,7 +82772,7 @@ async function run(env = process.env) {
             });
             log.info(`Signing in with ${signIn.method}`);
             log.info(`Azure Resource Manager: ${current.cloud.armEndpoint}`);
-            return createAzureClients(signIn.credential, current.target.subscriptionId, current.cloud, Math.min(current.behaviour.pollIntervalMs, 2000));
+            return createAzureClients(signIn.credential, current.target.subscriptionId, current.cloud, Math.min(current.behaviour.pollIntervalMs, 2000), { conflictTimeoutMs: current.behaviour.timeoutMs, log });
         });
         const observed = await log.group('Read current state', () => readState(clients, current, log));
         const currentPlan = await log.group('Plan', async () => {
@@ -82333,19 +82798,29 @@ async function run(env = process.env) {
             log.info('Nothing to change: the connected registry is Active and Online.');
         }
         else if (currentPlan.changed || operation !== 'teardown') {
-            const applied = currentPlan.changed
+            const wroteExtension = currentPlan.steps.some((step) => step.detail.kind === 'extension' && isWrite(step));
+            let applied = currentPlan.changed
                 ? await log.group('Apply', () => applyPlan(currentPlan, current, observed, clients, log))
                 : {};
             if (applied.passwordSlot)
                 final.passwordSlot = applied.passwordSlot;
             if (operation !== 'teardown') {
-                const waited = await log.group('Wait until Online', () => waitUntilOnline(clients, current, log));
+                const outcome = await waitOrRepairOnce(clients, current, log, wroteExtension);
+                const waited = outcome.waited;
+                if (outcome.repaired) {
+                    applied = { ...applied, ...outcome.repaired };
+                    if (applied.passwordSlot)
+                        final.passwordSlot = applied.passwordSlot;
+                }
                 final.connectedRegistry = waited.connectedRegistry;
                 final.extension = waited.extension;
                 const previousSlot = currentPlan.steps.some((s) => s.detail.kind === 'sync-password')
                     ? otherSlot(final.passwordSlot)
                     : undefined;
-                if (current.behaviour.revokeOldPassword && previousSlot) {
+                if (current.behaviour.revokeOldPassword && previousSlot && outcome.repaired) {
+                    log.warning(`The old password (${previousSlot}) was not revoked: another operation changed the credentials during this run, and it may be the one in use now. Re-run to revoke it.`);
+                }
+                else if (current.behaviour.revokeOldPassword && previousSlot) {
                     await log.group('Revoke the old password', async () => {
                         // A slot that never held a password (a first deploy) has nothing to revoke.
                         const held = observed.sync.token?.credentials?.passwords?.some((password) => password.name === previousSlot);
@@ -82380,9 +82855,9 @@ async function run(env = process.env) {
         await writeSummary(titleFor(current), currentPlan, current, final);
     }
     catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
+        const message = redact(withRequestIds(error instanceof Error ? error.message : String(error)));
         if (!(error instanceof ActionError) && error instanceof Error && error.stack) {
-            debug(error.stack);
+            debug(redact(error.stack));
         }
         setFailed(message);
         try {
@@ -82391,6 +82866,36 @@ async function run(env = process.env) {
         catch {
             // The failure itself is already reported.
         }
+    }
+}
+/**
+ * Waits until Online. A registry that stays UNAUTHORIZED once the extension has settled lost a
+ * race: its password was regenerated after this run generated it (an overlapping run, or a
+ * person). One more cycle (read, plan, new password into the other slot, extension update)
+ * repairs it; losing again fails the run with the cause and the fix.
+ */
+async function waitOrRepairOnce(clients, settings, log, wroteExtension) {
+    try {
+        return {
+            waited: await log.group('Wait until Online', () => waitUntilOnline(clients, settings, log, { wroteExtension }))
+        };
+    }
+    catch (error) {
+        const lostRace = error instanceof RegistryStateError &&
+            error.settledUnhealthy &&
+            error.codes.includes('UNAUTHORIZED');
+        if (!lostRace)
+            throw error;
+        log.warning(`${error.message} Its password changed during this run (an overlapping run or a manual regeneration): repairing once with a new password.`);
+        const observed = await log.group('Read current state again', () => readState(clients, settings, log));
+        const repairPlan = planDeploy(settings, observed, { rotate: false });
+        const repaired = await log.group('Repair', async () => {
+            for (const line of formatPlan(repairPlan))
+                log.info(line);
+            return applyPlan(repairPlan, settings, observed, clients, log);
+        });
+        const waited = await log.group('Wait until Online', () => waitUntilOnline(clients, settings, log, { wroteExtension: true }));
+        return { waited, repaired };
     }
 }
 function closingLine(operation, plan, connectionState) {

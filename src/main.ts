@@ -1,8 +1,8 @@
 import * as core from '@actions/core'
 import { createAzureClients, type AzureClients } from './azure/clients.js'
 import { chooseSignIn } from './azure/credential.js'
-import { ActionError } from './azure/errors.js'
-import { applyPlan, revokePassword } from './execute.js'
+import { ActionError, withRequestIds } from './azure/errors.js'
+import { applyPlan, revokePassword, type ExecutionResult } from './execute.js'
 import { fromEnvironment } from './inputs/input-reader.js'
 import { parseSettings } from './inputs/parse-settings.js'
 import { observeState, type ObservedState } from './observe.js'
@@ -17,16 +17,19 @@ import {
 } from './plan.js'
 import type { Log } from './ports.js'
 import { collectOutputs, formatPlan, isWrite, summaryTables, type FinalState } from './report.js'
-import { maskSecret } from './secrets.js'
+import { maskSecret, maskTlsMaterial, redact, SECRET_INPUTS } from './secrets.js'
 import type { Operation, PasswordSlot, Settings } from './settings.js'
-import { settleExtension, waitUntilOnline } from './wait.js'
+import { RegistryStateError, settleExtension, waitUntilOnline, type WaitResult } from './wait.js'
 
 const masked = new Set<string>()
+// Every line goes through redact(): a secret quoted back by Azure in an error message, or
+// carried by an exception, is replaced before it reaches the log (the runner would only
+// catch the forms it was told about).
 const actionsLog: Log = {
-  info: (message) => core.info(message),
-  warning: (message) => core.warning(message),
-  debug: (message) => core.debug(message),
-  group: (name, fn) => core.group(name, fn),
+  info: (message) => core.info(redact(message)),
+  warning: (message) => core.warning(redact(message)),
+  debug: (message) => core.debug(redact(message)),
+  group: (name, fn) => core.group(redact(name), fn),
   mask: (secret) => {
     if (masked.has(secret)) return
     masked.add(secret)
@@ -34,9 +37,11 @@ const actionsLog: Log = {
   }
 }
 
-function maskSecretInputs(settings: Settings, log: Log): void {
-  const tls = settings.extension.tls
-  if (tls.strategy === 'byoc') maskSecret(log, tls.privateKeyPem)
+/** TLS inputs are masked as given before parsing (so no parse message can show them), and
+ * again as parsed (PEM normalised, decoded from base64). */
+function maskRawSecretInputs(env: NodeJS.ProcessEnv, log: Log): void {
+  const inputs = fromEnvironment(env)
+  for (const name of SECRET_INPUTS) maskSecret(log, inputs.get(name))
 }
 
 const isOnline = (observed: ObservedState): boolean =>
@@ -97,9 +102,10 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   let plan: Plan | undefined
   const final: FinalState = {}
   try {
+    maskRawSecretInputs(env, log)
     const parsed = parseSettings(fromEnvironment(env), env)
     settings = parsed.settings
-    maskSecretInputs(settings, log)
+    maskTlsMaterial(log, settings.extension.tls)
     for (const warning of parsed.warnings) log.warning(warning)
     const current = settings
     const { operation } = current.behaviour
@@ -116,7 +122,8 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
         signIn.credential,
         current.target.subscriptionId,
         current.cloud,
-        Math.min(current.behaviour.pollIntervalMs, 2000)
+        Math.min(current.behaviour.pollIntervalMs, 2000),
+        { conflictTimeoutMs: current.behaviour.timeoutMs, log }
       )
     })
 
@@ -141,20 +148,30 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     } else if (!currentPlan.changed && operation !== 'teardown' && isOnline(observed)) {
       log.info('Nothing to change: the connected registry is Active and Online.')
     } else if (currentPlan.changed || operation !== 'teardown') {
-      const applied = currentPlan.changed
+      const wroteExtension = currentPlan.steps.some(
+        (step) => step.detail.kind === 'extension' && isWrite(step)
+      )
+      let applied: ExecutionResult = currentPlan.changed
         ? await log.group('Apply', () => applyPlan(currentPlan, current, observed, clients, log))
         : {}
       if (applied.passwordSlot) final.passwordSlot = applied.passwordSlot
       if (operation !== 'teardown') {
-        const waited = await log.group('Wait until Online', () =>
-          waitUntilOnline(clients, current, log)
-        )
+        const outcome = await waitOrRepairOnce(clients, current, log, wroteExtension)
+        const waited = outcome.waited
+        if (outcome.repaired) {
+          applied = { ...applied, ...outcome.repaired }
+          if (applied.passwordSlot) final.passwordSlot = applied.passwordSlot
+        }
         final.connectedRegistry = waited.connectedRegistry
         final.extension = waited.extension
         const previousSlot = currentPlan.steps.some((s) => s.detail.kind === 'sync-password')
           ? otherSlot(final.passwordSlot as PasswordSlot)
           : undefined
-        if (current.behaviour.revokeOldPassword && previousSlot) {
+        if (current.behaviour.revokeOldPassword && previousSlot && outcome.repaired) {
+          log.warning(
+            `The old password (${previousSlot}) was not revoked: another operation changed the credentials during this run, and it may be the one in use now. Re-run to revoke it.`
+          )
+        } else if (current.behaviour.revokeOldPassword && previousSlot) {
           await log.group('Revoke the old password', async () => {
             // A slot that never held a password (a first deploy) has nothing to revoke.
             const held = observed.sync.token?.credentials?.passwords?.some(
@@ -193,9 +210,9 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     }
     await writeSummary(titleFor(current), currentPlan, current, final)
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error)
+    const message = redact(withRequestIds(error instanceof Error ? error.message : String(error)))
     if (!(error instanceof ActionError) && error instanceof Error && error.stack) {
-      core.debug(error.stack)
+      core.debug(redact(error.stack))
     }
     core.setFailed(message)
     try {
@@ -209,6 +226,48 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     } catch {
       // The failure itself is already reported.
     }
+  }
+}
+
+/**
+ * Waits until Online. A registry that stays UNAUTHORIZED once the extension has settled lost a
+ * race: its password was regenerated after this run generated it (an overlapping run, or a
+ * person). One more cycle (read, plan, new password into the other slot, extension update)
+ * repairs it; losing again fails the run with the cause and the fix.
+ */
+async function waitOrRepairOnce(
+  clients: AzureClients,
+  settings: Settings,
+  log: Log,
+  wroteExtension: boolean
+): Promise<{ waited: WaitResult; repaired?: ExecutionResult }> {
+  try {
+    return {
+      waited: await log.group('Wait until Online', () =>
+        waitUntilOnline(clients, settings, log, { wroteExtension })
+      )
+    }
+  } catch (error) {
+    const lostRace =
+      error instanceof RegistryStateError &&
+      error.settledUnhealthy &&
+      error.codes.includes('UNAUTHORIZED')
+    if (!lostRace) throw error
+    log.warning(
+      `${error.message} Its password changed during this run (an overlapping run or a manual regeneration): repairing once with a new password.`
+    )
+    const observed = await log.group('Read current state again', () =>
+      readState(clients, settings, log)
+    )
+    const repairPlan = planDeploy(settings, observed, { rotate: false })
+    const repaired = await log.group('Repair', async () => {
+      for (const line of formatPlan(repairPlan)) log.info(line)
+      return applyPlan(repairPlan, settings, observed, clients, log)
+    })
+    const waited = await log.group('Wait until Online', () =>
+      waitUntilOnline(clients, settings, log, { wroteExtension: true })
+    )
+    return { waited, repaired }
   }
 }
 

@@ -22,6 +22,9 @@ const MANAGED_BY = 'managed by connected-registry-arc-action'
 /** Chart settings the action keeps for itself: what it cannot read back from Azure later. */
 export const PASSWORD_SLOT_SETTING = 'connectedRegistryAction.passwordSlot'
 export const PROTECTED_HASH_SETTING = 'connectedRegistryAction.protectedSettingsHash'
+/** The slot the running instance used when the extension was last written: after a write that
+ * failed, the previous release (and its password) may still serve the registry. */
+export const SERVING_SLOT_SETTING = 'connectedRegistryAction.servingPasswordSlot'
 
 export type StepAction =
   'create' | 'update' | 'unchanged' | 'delete' | 'deactivate' | 'generate' | 'absent' | 'kept'
@@ -499,6 +502,19 @@ export function planDeploy(
   const recordedSlot = extension?.configurationSettings?.[PASSWORD_SLOT_SETTING] as
     PasswordSlot | undefined
   const recordedHash = extension?.configurationSettings?.[PROTECTED_HASH_SETTING]
+  const isSlot = (value: unknown): value is PasswordSlot =>
+    value === 'password1' || value === 'password2'
+  // The slot the running instance uses: the recorded one once a write has landed. A Failed
+  // write never ran, so the instance (if any) still uses the slot that served when it was made.
+  const servingValue = extension?.configurationSettings?.[SERVING_SLOT_SETTING]
+  const runningSlot: PasswordSlot | undefined =
+    extension?.provisioningState === 'Failed'
+      ? isSlot(servingValue)
+        ? servingValue
+        : undefined
+      : isSlot(recordedSlot)
+        ? recordedSlot
+        : undefined
 
   if (extension) {
     if (!sameText(extension.extensionType, EXTENSION_TYPE)) {
@@ -532,11 +548,13 @@ export function planDeploy(
   // Generate into the slot the running instance is not using, so it keeps working until the
   // extension carries the new password. Without a record, assume the documented password1.
   const slot: PasswordSlot | undefined = needsPassword
-    ? recordedSlot === 'password1' || recordedSlot === 'password2'
-      ? otherSlot(recordedSlot)
-      : extension
-        ? 'password2'
-        : 'password1'
+    ? runningSlot
+      ? otherSlot(runningSlot)
+      : isSlot(recordedSlot)
+        ? otherSlot(recordedSlot)
+        : extension
+          ? 'password2'
+          : 'password1'
     : recordedSlot
 
   // A registry still Active while no instance of ours exists (a recreated extension, or an old
@@ -575,6 +593,9 @@ export function planDeploy(
     ...(slot ? { [PASSWORD_SLOT_SETTING]: slot } : {}),
     [PROTECTED_HASH_SETTING]: hash
   }
+  // Bookkeeping only: written along with a write made for another reason, never one by itself.
+  const servingRecord: Record<string, string> =
+    extension && runningSlot ? { [SERVING_SLOT_SETTING]: runningSlot } : {}
   const extensionResource = `Extension '${settings.target.extensionName}' on '${settings.target.cluster}'`
   if (!extension || extension.provisioningState === 'Failed') {
     const create: Extension = {
@@ -583,7 +604,7 @@ export function planDeploy(
       releaseTrain: ext.autoUpgradeMinorVersion ? ext.releaseTrain : undefined,
       version: ext.version,
       scope: { cluster: { releaseNamespace: ext.releaseNamespace } },
-      configurationSettings: desiredConfig
+      configurationSettings: { ...desiredConfig, ...servingRecord }
     }
     steps.push({
       resource: extensionResource,
@@ -637,6 +658,11 @@ export function planDeploy(
     }
     if (needsPassword) changes.push(...protectedSettingChanges(settings))
     const writes = needsPassword || Object.keys(patch).length > 0
+    for (const [key, value] of Object.entries(servingRecord)) {
+      if (writes && extension.configurationSettings?.[key] !== value) {
+        patch.configurationSettings = { ...patch.configurationSettings, [key]: value }
+      }
+    }
     steps.push({
       resource: extensionResource,
       action: writes ? 'update' : 'unchanged',

@@ -1,6 +1,9 @@
 import type { Log } from './ports.js'
 import type { TlsSettings } from './settings.js'
 
+/** A line such as `-----BEGIN PRIVATE KEY-----` alone (not a whole PEM block that starts with one). */
+const PEM_ARMOUR_LINE = /^-----(BEGIN|END) [A-Z0-9 ]+-----$/
+
 /**
  * Every form in which a secret could show up in a log: raw, base64 (standard and URL-safe),
  * JSON-escaped, URL-encoded (component and form encoding), and each line of a multi-line value
@@ -10,7 +13,7 @@ export function secretForms(secret: string): string[] {
   const forms = new Set<string>()
   const add = (form: string): void => {
     // Very short fragments would redact unrelated text; PEM armour lines are not secret.
-    if (form.length >= 6 && !/^-----(BEGIN|END) /.test(form)) forms.add(form)
+    if (form.length >= 6 && !PEM_ARMOUR_LINE.test(form)) forms.add(form)
   }
   add(secret)
   const base64 = Buffer.from(secret, 'utf8').toString('base64')

@@ -74,11 +74,31 @@ export function describeRegistryState(cr: ConnectedRegistry | undefined): string
   )
 }
 
-function registryFailure(cr: ConnectedRegistry, settings: Settings, prefix: string): ActionError {
+/** The registry did not come Online; `codes` are its status details (UNAUTHORIZED, ...). */
+export class RegistryStateError extends ActionError {
+  constructor(
+    message: string,
+    readonly codes: string[],
+    /** It stayed Unhealthy with the extension settled: one repair cycle may fix it. */
+    readonly settledUnhealthy: boolean
+  ) {
+    super(message)
+    this.name = 'RegistryStateError'
+  }
+}
+
+function registryFailure(
+  cr: ConnectedRegistry,
+  settings: Settings,
+  prefix: string,
+  settledUnhealthy = false
+): RegistryStateError {
   const codes = (cr.statusDetails ?? []).map((d) => (d.code ?? '').toUpperCase())
   const fixes = codes.map((code) => STATUS_FIXES[code]).filter(Boolean)
-  return new ActionError(
-    `${prefix} Connected registry '${settings.target.connectedRegistry}': ${describeRegistryState(cr)}. ${fixes.length ? fixes.join(' ') : KUBECTL_HINT}`
+  return new RegistryStateError(
+    `${prefix} Connected registry '${settings.target.connectedRegistry}': ${describeRegistryState(cr)}. ${fixes.length ? fixes.join(' ') : KUBECTL_HINT}`,
+    codes,
+    settledUnhealthy
   )
 }
 
@@ -121,11 +141,25 @@ export interface WaitResult {
 
 /** How many polls an Unhealthy state with status details may last before the run gives up. */
 const UNHEALTHY_POLLS = 3
+/** How many polls an Online that may predate the new release must hold before it is believed. */
+const STALE_ONLINE_POLLS = 3
+
+export interface WaitOptions {
+  /**
+   * This run wrote the extension. The new release replaces the running instance when it lands;
+   * until the new instance reports, the registry still shows the Online of the old one (which
+   * keeps reporting while the update is on its way). So an Online is believed at once only when
+   * its last activity is after the extension was seen settled, else once it has held for a few
+   * polls: a password that no longer works turns it UNAUTHORIZED within that time.
+   */
+  wroteExtension?: boolean
+}
 
 export async function waitUntilOnline(
   clients: AzureClients,
   settings: Settings,
-  log: Log
+  log: Log,
+  options: WaitOptions = {}
 ): Promise<WaitResult> {
   const { timeoutMs, pollIntervalMs } = settings.behaviour
   const deadline = Date.now() + timeoutMs
@@ -157,9 +191,13 @@ export async function waitUntilOnline(
     }
     await sleep(pollIntervalMs)
   }
+  // The new release has landed by now (runner clock: a skew only costs the few extra polls).
+  const settledAt = new Date()
 
   let unhealthyPolls = 0
+  let onlinePolls = 0
   let lastRegistryState = ''
+  let waitingForOthers = false
   for (;;) {
     const cr = await readConnectedRegistry(clients, settings)
     const state = describeRegistryState(cr)
@@ -172,16 +210,34 @@ export async function waitUntilOnline(
       cr.activation?.status === 'Active' &&
       (cr.connectionState ?? '').toLowerCase() === 'online'
     ) {
-      return { extension, connectedRegistry: cr, onlineAt: new Date() }
+      const fresh =
+        !options.wroteExtension ||
+        (cr.lastActivityTime !== undefined && cr.lastActivityTime > settledAt) ||
+        ++onlinePolls >= STALE_ONLINE_POLLS
+      if (fresh) return { extension, connectedRegistry: cr, onlineAt: new Date() }
+    } else {
+      onlinePolls = 0
     }
     if (
       cr &&
       (cr.connectionState ?? '').toLowerCase() === 'unhealthy' &&
       cr.statusDetails?.length
     ) {
-      unhealthyPolls += 1
-      if (unhealthyPolls >= UNHEALTHY_POLLS) {
-        throw registryFailure(cr, settings, 'The connected registry reports Unhealthy.')
+      // Another operation on the extension (a run that overlaps this one) leaves the registry
+      // unhealthy until it lands: wait for it rather than blame a state it passes through.
+      const current = await readExtension(clients, settings)
+      const state = current?.provisioningState ?? 'Succeeded'
+      if (state === 'Failed') throw describeExtensionFailure(current as Extension, settings)
+      if (!TERMINAL.has(state.toLowerCase())) {
+        if (!waitingForOthers) {
+          log.info(
+            `Extension '${settings.target.extensionName}' is ${state} again (another operation started on it); waiting for it to finish.`
+          )
+          waitingForOthers = true
+        }
+        unhealthyPolls = 0
+      } else if (++unhealthyPolls >= UNHEALTHY_POLLS) {
+        throw registryFailure(cr, settings, 'The connected registry reports Unhealthy.', true)
       }
     } else {
       unhealthyPolls = 0

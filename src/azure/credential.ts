@@ -10,10 +10,17 @@ import {
 } from '@azure/identity'
 import type { CloudSettings } from '../settings.js'
 import type { Log } from '../ports.js'
+import { maskSecret } from '../secrets.js'
 import { ActionError } from './errors.js'
 
+/** A credential whose cached tokens can be dropped (see the bearer policy in clients.ts). */
+export interface RefreshableCredential extends TokenCredential {
+  /** Forgets every cached token: the next getToken asks the identity provider again. */
+  invalidate(): void
+}
+
 export interface SignIn {
-  credential: TokenCredential
+  credential: RefreshableCredential
   /** Which sign-in was chosen, for the log and the summary (no secret in it). */
   method: string
 }
@@ -45,7 +52,7 @@ export function chooseSignIn(cloud: CloudSettings, deps: SignInDependencies): Si
     // Instance discovery asks the public cloud about the authority: wrong for custom hosts.
     disableInstanceDiscovery: cloud.customEndpoints
   }
-  let signIn: SignIn
+  let signIn: { credential: () => TokenCredential; method: string }
   if (cloud.clientId && cloud.tenantId) {
     if (!env.ACTIONS_ID_TOKEN_REQUEST_URL || !env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
       throw new ActionError(
@@ -55,33 +62,45 @@ export function chooseSignIn(cloud: CloudSettings, deps: SignInDependencies): Si
           "'operation: plan' from a pull_request_target or workflow_run workflow instead."
       )
     }
-    const audience = cloud.audience
+    const { audience, tenantId, clientId } = cloud
+    // core.getIDToken masks the raw token; its other forms are masked here.
+    let idTokenFailure: ActionError | undefined
+    const idToken = async (): Promise<string> => {
+      try {
+        const token = await fetchIdToken(() => deps.getIdToken(audience), audience)
+        maskSecret(deps.log, token)
+        idTokenFailure = undefined
+        return token
+      } catch (error) {
+        idTokenFailure = error as ActionError
+        throw error
+      }
+    }
     signIn = {
-      credential: new ClientAssertionCredential(
-        cloud.tenantId,
-        cloud.clientId,
-        () => deps.getIdToken(audience),
-        options
-      ),
+      credential: () =>
+        surfacing(
+          new ClientAssertionCredential(tenantId, clientId, idToken, options),
+          () => idTokenFailure
+        ),
       method: `federated credential (GitHub OIDC) for client ${cloud.clientId}`
     }
   } else if (env.AZURE_CLIENT_ID && env.AZURE_TENANT_ID && env.AZURE_CLIENT_SECRET) {
+    const { AZURE_TENANT_ID: tenantId, AZURE_CLIENT_ID: clientId } = env
+    const secret = env.AZURE_CLIENT_SECRET
+    // The runner masks a secret only in the raw form it was given; mask its encodings too.
+    maskSecret(deps.log, secret)
     signIn = {
-      credential: new ClientSecretCredential(
-        env.AZURE_TENANT_ID,
-        env.AZURE_CLIENT_ID,
-        env.AZURE_CLIENT_SECRET,
-        options
-      ),
+      credential: () => new ClientSecretCredential(tenantId, clientId, secret, options),
       method: `client secret (AZURE_CLIENT_ID ${env.AZURE_CLIENT_ID})`
     }
   } else if (isOnPath('az', env)) {
     signIn = {
-      credential: explainUnavailable(
-        new AzureCliCredential({ tenantId: cloud.tenantId }),
-        'the Azure CLI is not signed in (no azure/login step ran before this one)',
-        env
-      ),
+      credential: () =>
+        explainUnavailable(
+          new AzureCliCredential({ tenantId: cloud.tenantId }),
+          'the Azure CLI is not signed in (no azure/login step ran before this one)',
+          env
+        ),
       method: 'Azure CLI session (azure/login)'
     }
   } else if (env.RUNNER_ENVIRONMENT === 'github-hosted') {
@@ -89,17 +108,60 @@ export function chooseSignIn(cloud: CloudSettings, deps: SignInDependencies): Si
     throw noCredentials('GitHub-hosted runners have no managed identity to fall back on', env)
   } else {
     signIn = {
-      credential: explainUnavailable(
-        new ManagedIdentityCredential(
-          env.AZURE_CLIENT_ID ? { clientId: env.AZURE_CLIENT_ID } : {}
+      credential: () =>
+        explainUnavailable(
+          new ManagedIdentityCredential(
+            env.AZURE_CLIENT_ID ? { clientId: env.AZURE_CLIENT_ID } : {}
+          ),
+          'the runner has no usable managed identity',
+          env
         ),
-        'the runner has no usable managed identity',
-        env
-      ),
       method: 'managed identity of the runner'
     }
   }
-  return { ...signIn, credential: maskingCredential(signIn.credential, deps.log) }
+  return { method: signIn.method, credential: maskingCredential(signIn.credential, deps.log) }
+}
+
+/** The credential wraps a failure of its assertion callback in its own error: our message
+ * about the OIDC token says more, so it is thrown instead. */
+function surfacing(
+  inner: TokenCredential,
+  failure: () => ActionError | undefined
+): TokenCredential {
+  return {
+    async getToken(scopes, options) {
+      try {
+        return await inner.getToken(scopes, options)
+      } catch (error) {
+        throw failure() ?? error
+      }
+    }
+  }
+}
+
+/** Pauses between attempts to get the workflow's OIDC token. */
+export const ID_TOKEN_RETRY_DELAYS_MS = [1_000, 3_000]
+
+/**
+ * Asks GitHub for the workflow's OIDC token, again after a failure: @actions/core retries
+ * only 502-504, and a token service hiccup should not fail a scheduled deploy.
+ */
+async function fetchIdToken(get: () => Promise<string>, audience: string): Promise<string> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await get()
+    } catch (error) {
+      if (attempt >= ID_TOKEN_RETRY_DELAYS_MS.length) {
+        const detail = (error instanceof Error ? error.message : String(error))
+          .replace(/\s+/g, ' ')
+          .trim()
+        throw new ActionError(
+          `Getting the workflow's OIDC token from GitHub (audience ${audience}) failed ${attempt + 1} times: ${detail.replace(/[.,]$/, '')}. If GitHub's token service is unavailable, re-run the step; otherwise check that the job has \`permissions: id-token: write\`.`
+        )
+      }
+      await new Promise((resolve) => setTimeout(resolve, ID_TOKEN_RETRY_DELAYS_MS[attempt]))
+    }
+  }
 }
 
 /** No sign-in was configured and the fallback found nothing: say what to provide. */
@@ -144,20 +206,32 @@ function explainUnavailable(
 /**
  * Registers every access token as a secret before anything could print it, and shares one
  * token request among the clients that ask at the same moment (MSAL caches it afterwards).
+ * `invalidate` replaces the inner credential with a new one, whose empty cache makes the next
+ * request go to the identity provider: the way to replace a token Azure rejected as expired
+ * while MSAL still considers it valid.
  */
-function maskingCredential(inner: TokenCredential, log: Log): TokenCredential {
+function maskingCredential(make: () => TokenCredential, log: Log): RefreshableCredential {
   const pending = new Map<string, Promise<AccessToken | null>>()
+  let inner = make()
   return {
+    invalidate() {
+      inner = make()
+      pending.clear()
+    },
     getToken(scopes, options) {
       const key = ([] as string[]).concat(scopes).join(' ')
       let request = pending.get(key)
       if (!request) {
         request = inner.getToken(scopes, options).then((token) => {
-          if (token) log.mask(token.token)
+          if (token) maskSecret(log, token.token)
           return token
         })
         pending.set(key, request)
-        const forget = () => pending.delete(key)
+        const shared = request
+        // Only this request: after invalidate() a newer one may hold the key.
+        const forget = () => {
+          if (pending.get(key) === shared) pending.delete(key)
+        }
         request.then(forget, forget)
       }
       return request

@@ -69,9 +69,7 @@ export const FIXES: Record<string, string> = {
   TooManyRequests:
     'Azure Resource Manager is throttling this identity. Wait a few minutes and re-run; spread fleet deployments over time (matrix max-parallel).',
   Conflict:
-    'Another operation was still running on this resource (another run of this workflow, or a deletion) for longer than the timeout. Wait for it to finish and re-run; a concurrency group on the workflow avoids overlapping runs.',
-  RetryAfterTooLong:
-    'Azure asked to wait longer than the action waits between retries. Re-run the step later; spread fleet deployments over time (matrix max-parallel).',
+    'Another operation holds this resource (another run of this workflow, or a deletion). Wait for it to finish and re-run; a concurrency group on the workflow avoids overlapping runs.',
   OperationFailed:
     'Azure reported the operation as failed; the message above says why. Correct the cause and re-run: the action continues from what already exists.',
   ServiceUnavailable: 'Azure was unavailable after several retries. Re-run the step.',
@@ -85,6 +83,7 @@ for (const code of ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOU
 }
 
 const FIX_BY_STATUS: Record<number, string> = {
+  400: 'Azure rejected the request; the message above says why. Correct the cause and re-run the step.',
   401: FIXES.AuthenticationFailed,
   403: FIXES.AuthorizationFailed,
   404: FIXES.ResourceNotFound,
@@ -124,6 +123,21 @@ export function explainAzureFailure(what: string, error: unknown, fix?: string):
     (info.operationFailed ? FIXES.OperationFailed : '')
   const text = `${what} failed: ${info.message.trim()}${facts.length ? ` (${facts.join(', ')})` : ''}.${advice ? ` ${advice}` : ''}`
   return new ActionError(text.replace(/\.\.( |$)/g, '.$1'), info)
+}
+
+/**
+ * A failure read from Azure's state (an extension Failed, a registry Unhealthy, a timeout) has
+ * no failed request of its own: it is given the id of the last request, which saw that state,
+ * and the run's correlation id, with which Azure support finds every request of the run.
+ */
+export function withRequestIds(message: string): string {
+  const { lastRequestId, correlationId } = requestTrail
+  if (!correlationId || /request id /.test(message)) return message
+  const ids = [
+    lastRequestId && `last request id ${lastRequestId}`,
+    `correlation id ${correlationId}`
+  ].filter(Boolean)
+  return `${message} (${ids.join(', ')})`
 }
 
 export function isNotFound(error: unknown): boolean {

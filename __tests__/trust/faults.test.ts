@@ -1,0 +1,848 @@
+// No fault strands a deployment. Each fault is injected at each phase where it can happen
+// (sign-in, reads, writes, long-running-operation polls, the wait for Online) into a run of the
+// bundled action. The run either survives it (transient faults retried within bounds, honouring
+// Retry-After) or fails with a message that names the cause, the Azure error code, the request
+// id and the fix. Then a plain re-run, with the fault gone, converges to Online. A run that
+// fails after generating a password never leaves the running instance without a working one.
+
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import {
+  DEFAULT_SEED_PATH,
+  loadSeedFile,
+  startEmulator,
+  type FaultRule,
+  type JournalEntry,
+  type RunningEmulator
+} from '../../emulator/index.js'
+import { errorOf, runAction, type ActionRun } from '../../__fixtures__/action-runner.js'
+import { emulatorClients } from '../../__fixtures__/azure.js'
+import {
+  CLUSTER,
+  deployInputs,
+  expectSuccess,
+  REGISTRY,
+  RG,
+  sleep,
+  uniqueName,
+  whenRequestArrives,
+  writeFigures
+} from './helpers.js'
+
+/** A cluster of its own for the scenario that takes a cluster offline mid-run. */
+const SPARE_CLUSTER = 'edge-cluster-02'
+/** Short delays: every scenario deploys twice. */
+const FAST = {
+  lroMs: 20,
+  extensionProvisioningMs: 60,
+  activationMs: 60,
+  syncingMs: 60,
+  deletionMs: 50
+}
+
+let emu: RunningEmulator
+/** Fresh clients each time: a scenario that expires every token must not break the next one. */
+const clients = () => emulatorClients(emu)
+
+type Phase = 'sign-in' | 'read' | 'write' | 'LRO poll' | 'waiting'
+type Outcome = 'survived' | 'failed with explanation'
+const figures: { phase: Phase; fault: string; outcome: Outcome; converged: boolean }[] = []
+const concurrency: { scenario: string; runs: number; succeeded: number; converged: boolean }[] = []
+
+beforeAll(async () => {
+  const seed = loadSeedFile(DEFAULT_SEED_PATH)
+  seed.connectedClusters = [
+    ...(seed.connectedClusters ?? []),
+    {
+      name: SPARE_CLUSTER,
+      resourceGroup: RG,
+      connectivityStatus: 'Connected',
+      serviceCidr: '10.0.0.0/16'
+    }
+  ]
+  seed.timing = { ...seed.timing, ...FAST }
+  emu = await startEmulator({ quiet: true, seed })
+})
+
+afterAll(async () => {
+  const byPhase: Record<string, number> = {}
+  for (const f of figures) byPhase[f.phase] = (byPhase[f.phase] ?? 0) + 1
+  writeFigures('faults.json', {
+    // A run filtered with -t records only what it ran.
+    complete: figures.length === FAULTS.length + 3 && concurrency.length === 3,
+    faults: figures.length,
+    survived: figures.filter((f) => f.outcome === 'survived').length,
+    failedWithExplanation: figures.filter((f) => f.outcome === 'failed with explanation').length,
+    convergedOnRerun: figures.filter((f) => f.converged).length,
+    byPhase,
+    concurrency,
+    cases: figures
+  })
+  await emu?.stop()
+})
+
+interface Context {
+  name: string
+  /** Set once the faulty run has finished. */
+  finished: () => boolean
+}
+
+interface FaultCase {
+  phase: Phase
+  fault: string
+  /** Deploy first, so the faulty run updates a running registry (with a new password). */
+  existing?: boolean
+  inputs?: Record<string, string>
+  signIn?: 'oidc'
+  env?: Record<string, string>
+  /** Arms the fault before the run. */
+  inject?: (ctx: Context) => void | Promise<void>
+  /** Acts while the run is in flight. */
+  during?: (ctx: Context) => Promise<void>
+  /** Makes the fault go away (faults, denied actions and throttling are always cleared). */
+  heal?: (ctx: Context) => void | Promise<void>
+  /** Inputs of the plain re-run, when the fault was in the inputs. */
+  rerunInputs?: Record<string, string>
+  /** The fault itself breaks the running registry (its password or activation is taken). */
+  breaksRegistry?: boolean
+  expect:
+    | { survives: true }
+    | {
+        /** The cause, in the words of the message. */
+        cause: RegExp
+        /** Azure's error code (or the registry's status code), as the message names it. */
+        code: RegExp
+        /** The documented fix. */
+        fix: RegExp
+        /** The id to look the failure up with: a request id, or the run's correlation id. */
+        id?: 'request' | 'correlation'
+      }
+  /** More assertions on the run and the requests it made. */
+  check?: (run: ActionRun, journal: JournalEntry[]) => void
+}
+
+const fault = (rule: FaultRule) => () => {
+  emu.admin.addFault(rule)
+}
+const status = (operation: string, code: number, times: number, extra: Partial<FaultRule> = {}) =>
+  fault({ operation, kind: 'status', status: code, times, ...extra })
+const drop = (operation: string, times = 1) => fault({ operation, kind: 'drop', times })
+/** A persistent 503 that the SDK may retry at once (Retry-After: 0), so it fails fast. */
+const unavailable = (operation: string) => status(operation, 503, 20, { retryAfterSeconds: 0 })
+
+/** The journal showed the faulty answers and then the one that went through. */
+const retried =
+  (operation: string, failures: number) =>
+  (_run: ActionRun, journal: JournalEntry[]): void => {
+    const answers = journal.filter((e) => e.operation === operation).map((e) => e.status)
+    const firstSuccess = answers.findIndex((s) => s > 0 && s < 400)
+    expect(firstSuccess).toBeGreaterThanOrEqual(failures)
+    expect(answers.slice(0, failures).every((s) => s === 0 || s >= 400)).toBe(true)
+  }
+
+/** The retry came no earlier than Retry-After said. */
+const honoursRetryAfter =
+  (operation: string, seconds: number) =>
+  (_run: ActionRun, journal: JournalEntry[]): void => {
+    const entries = journal.filter((e) => e.operation === operation)
+    const throttled = entries.findIndex((e) => e.status === 429)
+    expect(throttled).toBeGreaterThanOrEqual(0)
+    const waited = Date.parse(entries[throttled + 1].time) - Date.parse(entries[throttled].time)
+    expect(waited).toBeGreaterThanOrEqual(seconds * 1000 - 50)
+  }
+
+/** Expires every access token while the next `operation` request is held. */
+const expireTokensAt = (operation: string, after?: string) => async (): Promise<void> => {
+  if (after) await whenRequestArrives(emu, after, () => undefined, 150)
+  await whenRequestArrives(emu, operation, () => emu.admin.expireAllTokens())
+}
+
+/** Arms a fault once the extension write is on its way: what follows is the wait. */
+const duringWait = (rule: FaultRule) => async (): Promise<void> => {
+  await whenRequestArrives(
+    emu,
+    'Extensions_Create',
+    () => {
+      emu.admin.addFault(rule)
+    },
+    100
+  )
+}
+
+const tokenId = (name: string): string =>
+  `/subscriptions/${emu.env.AZURE_SUBSCRIPTION_ID}/resourceGroups/${RG}/providers/Microsoft.ContainerRegistry/registries/${REGISTRY}/tokens/${name}`
+
+/**
+ * Someone regenerating both passwords right after every extension write: the registry stays
+ * UNAUTHORIZED whatever the run delivers, through its one repair too.
+ */
+async function rogueRotator(
+  ctx: Context,
+  times = Infinity,
+  slot?: 'password1' | 'password2'
+): Promise<void> {
+  let handled = 0
+  while (!ctx.finished() && handled < times) {
+    const writes = emu.admin
+      .journal()
+      .filter(
+        (e) =>
+          /^Extensions_(Create|Update)$/.test(e.operation) &&
+          e.status > 0 &&
+          e.status < 300 &&
+          e.path.toLowerCase().endsWith(`/extensions/${ctx.name.toLowerCase()}`)
+      )
+    if (writes.length > handled) {
+      handled = writes.length
+      await clients().acr.registries.generateCredentials(
+        RG,
+        REGISTRY,
+        { tokenId: tokenId(ctx.name), ...(slot ? { name: slot } : {}) },
+        { updateIntervalInMs: 10 }
+      )
+    }
+    await sleep(5)
+  }
+}
+
+const FAULTS: FaultCase[] = [
+  // --- sign-in: the token endpoints ---
+  {
+    phase: 'sign-in',
+    fault: 'token endpoint answers 500 twice',
+    inject: status('Token_Request', 500, 2),
+    expect: { survives: true },
+    check: retried('Token_Request', 2)
+  },
+  {
+    phase: 'sign-in',
+    fault: 'token endpoint answers 429 with Retry-After: 1',
+    inject: status('Token_Request', 429, 1, { retryAfterSeconds: 1 }),
+    expect: { survives: true },
+    check: honoursRetryAfter('Token_Request', 1)
+  },
+  {
+    phase: 'sign-in',
+    fault: 'token endpoint drops the connection',
+    inject: drop('Token_Request'),
+    expect: { survives: true },
+    check: retried('Token_Request', 1)
+  },
+  {
+    phase: 'sign-in',
+    fault: 'token endpoint unavailable (503 on every request)',
+    inject: unavailable('Token_Request'),
+    expect: {
+      cause: /Signing in to Microsoft Entra ID failed/,
+      code: /./,
+      fix: /if Microsoft Entra ID was unavailable, re-run later/,
+      id: 'correlation'
+    }
+  },
+  {
+    phase: 'sign-in',
+    fault: 'client secret rejected (invalid_client)',
+    env: { AZURE_CLIENT_SECRET: 'expired~Secret.Value-0000000000000000000' },
+    expect: {
+      cause: /Signing in to Microsoft Entra ID failed: invalid_client/,
+      code: /AADSTS7000215/,
+      fix: /update AZURE_CLIENT_SECRET/,
+      id: 'correlation'
+    }
+  },
+  {
+    phase: 'sign-in',
+    fault: "GitHub's OIDC token endpoint answers 500 once",
+    signIn: 'oidc',
+    inject: status('Oidc_Token', 500, 1),
+    expect: { survives: true },
+    check: retried('Oidc_Token', 1)
+  },
+  {
+    phase: 'sign-in',
+    fault: "GitHub's OIDC token endpoint keeps failing",
+    signIn: 'oidc',
+    inject: status('Oidc_Token', 500, 20),
+    expect: {
+      cause: /Getting the workflow's OIDC token from GitHub .* failed 3 times/,
+      code: /Error Code : 500.*InternalServerError/,
+      fix: /re-run the step; otherwise check that the job has `permissions: id-token: write`/,
+      id: 'correlation'
+    }
+  },
+
+  // --- reads ---
+  {
+    phase: 'read',
+    fault: '429 with Retry-After: 1 on the registry',
+    inject: status('Registries_Get', 429, 1, { retryAfterSeconds: 1 }),
+    expect: { survives: true },
+    check: honoursRetryAfter('Registries_Get', 1)
+  },
+  {
+    phase: 'read',
+    fault: 'a burst of two 503 on the cluster',
+    inject: status('ConnectedCluster_Get', 503, 2),
+    expect: { survives: true },
+    check: retried('ConnectedCluster_Get', 2)
+  },
+  {
+    phase: 'read',
+    fault: 'dropped connection on the extension',
+    inject: drop('Extensions_Get'),
+    expect: { survives: true },
+    check: retried('Extensions_Get', 1)
+  },
+  {
+    phase: 'read',
+    fault: 'subscription throttled (read budget of 6 per second)',
+    inject: () => emu.admin.setThrottle({ reads: 6, windowMs: 1000 }),
+    expect: { survives: true },
+    check: (_run, journal) => expect(journal.some((e) => e.status === 429)).toBe(true)
+  },
+  {
+    phase: 'read',
+    fault: 'sync token reads unavailable (503 after every retry)',
+    inject: unavailable('Tokens_Get'),
+    expect: {
+      cause: /Reading sync token '.+' failed: Injected 503/,
+      code: /Azure error ServiceUnavailable, HTTP 503/,
+      fix: /Azure was unavailable after several retries. Re-run the step/
+    }
+  },
+  {
+    phase: 'read',
+    fault: 'missing RBAC permission to read extensions (403)',
+    inject: () => emu.admin.denyActions(['Microsoft.KubernetesConfiguration/extensions/read']),
+    expect: {
+      cause:
+        /does not have authorization to perform action 'Microsoft.KubernetesConfiguration\/extensions\/read'/,
+      code: /Azure error AuthorizationFailed, HTTP 403/,
+      fix: /Grant the signed-in identity the missing action on that scope/
+    }
+  },
+  {
+    phase: 'read',
+    fault: 'cluster Offline',
+    inputs: { cluster: 'edge-cluster-offline' },
+    heal: () => emu.admin.setClusterConnectivity('edge-cluster-offline', 'Connected'),
+    expect: {
+      cause: /Arc-enabled cluster 'edge-cluster-offline' is Offline, not Connected/,
+      code: /Offline/,
+      fix: /kubectl get pods -n azure-arc\) and re-run/
+    }
+  },
+
+  // --- writes ---
+  {
+    phase: 'write',
+    fault: '429 with Retry-After: 1 on the scope map',
+    inject: status('ScopeMaps_Create', 429, 1, { retryAfterSeconds: 1 }),
+    expect: { survives: true },
+    check: honoursRetryAfter('ScopeMaps_Create', 1)
+  },
+  {
+    phase: 'write',
+    fault: 'a burst of two 503 creating the connected registry',
+    inject: status('ConnectedRegistries_Create', 503, 2),
+    expect: { survives: true },
+    check: retried('ConnectedRegistries_Create', 2)
+  },
+  {
+    phase: 'write',
+    fault: 'dropped connection creating the sync token',
+    inject: drop('Tokens_Create'),
+    expect: { survives: true },
+    check: retried('Tokens_Create', 1)
+  },
+  {
+    phase: 'write',
+    fault: 'dropped connection generating the password',
+    inject: drop('Registries_GenerateCredentials'),
+    expect: { survives: true },
+    check: retried('Registries_GenerateCredentials', 1)
+  },
+  {
+    phase: 'write',
+    fault: '500 creating the extension',
+    inject: status('Extensions_Create', 500, 1),
+    expect: { survives: true },
+    check: retried('Extensions_Create', 1)
+  },
+  {
+    phase: 'write',
+    fault: '409 Conflict updating the extension (another operation in progress)',
+    existing: true,
+    inject: status('Extensions_Update', 409, 2, {
+      code: 'Conflict',
+      message:
+        "Operation 'Update' on extension is not allowed because another operation ('update') is in progress. Please retry after the ongoing operation completes."
+    }),
+    expect: { survives: true },
+    check: (run, journal) => {
+      retried('Extensions_Update', 2)(run, journal)
+      expect(run.stdout).toContain('Azure answered 409 Conflict')
+    }
+  },
+  {
+    phase: 'write',
+    fault: '409 Conflict: the extension is still being deleted',
+    existing: true,
+    inject: async (ctx) => {
+      emu.admin.setTiming({ deletionMs: 800 })
+      await clients().k8s.extensions.beginDelete(
+        RG,
+        'Microsoft.Kubernetes',
+        'connectedClusters',
+        CLUSTER,
+        ctx.name.toLowerCase()
+      )
+    },
+    heal: () => {
+      emu.admin.setTiming({ deletionMs: FAST.deletionMs })
+    },
+    expect: { survives: true },
+    check: (run) => expect(run.stdout).toMatch(/is Deleting \(another operation is running on it\)/)
+  },
+  {
+    phase: 'write',
+    fault: 'sync token creation unavailable (503 after every retry)',
+    inject: unavailable('Tokens_Create'),
+    expect: {
+      cause: /Creating Sync token '.+' failed/,
+      code: /Azure error ServiceUnavailable, HTTP 503/,
+      fix: /Re-run the step/
+    }
+  },
+  {
+    phase: 'write',
+    fault: 'missing RBAC permission to generate passwords (403)',
+    existing: true,
+    inject: () =>
+      emu.admin.denyActions(['Microsoft.ContainerRegistry/registries/generateCredentials/action']),
+    expect: {
+      cause: /Generating Sync token password \(password2\) failed: .*generateCredentials\/action/,
+      code: /Azure error AuthorizationFailed, HTTP 403/,
+      fix: /Grant the signed-in identity the missing action on that scope/
+    }
+  },
+  {
+    phase: 'write',
+    fault: 'password generated, then the extension update is forbidden (403)',
+    existing: true,
+    inject: () => emu.admin.denyActions(['Microsoft.KubernetesConfiguration/extensions/write']),
+    expect: {
+      cause: /Updating Extension '.+' failed: .*extensions\/write/,
+      code: /Azure error AuthorizationFailed, HTTP 403/,
+      fix: /Grant the signed-in identity the missing action/
+    }
+  },
+
+  // --- long-running operation polls ---
+  {
+    phase: 'LRO poll',
+    fault: 'a burst of two 500 on the operation status',
+    inject: status('OperationStatus_Get', 500, 2),
+    expect: { survives: true },
+    check: retried('OperationStatus_Get', 2)
+  },
+  {
+    phase: 'LRO poll',
+    fault: 'dropped connection on the operation status',
+    inject: drop('OperationStatus_Get'),
+    expect: { survives: true },
+    check: retried('OperationStatus_Get', 1)
+  },
+  {
+    phase: 'LRO poll',
+    fault: '429 with Retry-After: 1 on the operation status',
+    inject: status('OperationStatus_Get', 429, 1, { retryAfterSeconds: 1 }),
+    expect: { survives: true },
+    check: honoursRetryAfter('OperationStatus_Get', 1)
+  },
+  {
+    phase: 'LRO poll',
+    fault: 'connected registry creation ends Failed',
+    inject: fault({
+      operation: 'ConnectedRegistries_Create',
+      kind: 'lro-failure',
+      code: 'ConnectedRegistryCreateFailed',
+      message: 'The sync token could not be validated.',
+      times: 1
+    }),
+    expect: {
+      cause: /Creating Connected registry '.+' failed: The sync token could not be validated/,
+      code: /Azure error ConnectedRegistryCreateFailed/,
+      fix: /Correct the cause and re-run: the action continues from what already exists/
+    }
+  },
+  {
+    phase: 'LRO poll',
+    fault: 'password generation ends Failed',
+    existing: true,
+    inject: fault({
+      operation: 'Registries_GenerateCredentials',
+      kind: 'lro-failure',
+      status: 400,
+      code: 'TokenPasswordGenerationFailed',
+      message: 'The password could not be generated.',
+      times: 1
+    }),
+    expect: {
+      cause:
+        /Generating Sync token password \(password2\) failed: The password could not be generated/,
+      code: /Azure error TokenPasswordGenerationFailed, HTTP 400/,
+      fix: /Re-run|re-run/
+    }
+  },
+  {
+    phase: 'LRO poll',
+    fault: 'extension installation ends Failed (errorInfo)',
+    inject: fault({
+      operation: 'Extensions_Create',
+      kind: 'lro-failure',
+      code: 'ExtensionOperationFailed',
+      message: 'helm install failed: timed out waiting for the condition',
+      times: 1
+    }),
+    expect: {
+      cause: /ended in state Failed: helm install failed: timed out waiting for the condition/,
+      code: /error code ExtensionOperationFailed/,
+      fix: /kubectl get pods -n connected-registry/,
+      id: 'correlation'
+    }
+  },
+  {
+    phase: 'LRO poll',
+    fault: 'extension update ends Failed after a new password was generated',
+    existing: true,
+    inject: fault({
+      operation: 'Extensions_Update',
+      kind: 'lro-failure',
+      code: 'ExtensionOperationFailed',
+      message: 'helm upgrade failed: another release is pending',
+      times: 1
+    }),
+    expect: {
+      cause: /ended in state Failed: helm upgrade failed/,
+      code: /error code ExtensionOperationFailed/,
+      fix: /kubectl/,
+      id: 'correlation'
+    }
+  },
+
+  // --- the wait for Online ---
+  {
+    phase: 'waiting',
+    fault: 'a burst of two 503 reading the connected registry',
+    during: duringWait({
+      operation: 'ConnectedRegistries_Get',
+      kind: 'status',
+      status: 503,
+      times: 2
+    }),
+    expect: { survives: true }
+  },
+  {
+    phase: 'waiting',
+    fault: 'dropped connection reading the extension',
+    during: duringWait({ operation: 'Extensions_Get', kind: 'drop', times: 1 }),
+    expect: { survives: true }
+  },
+  {
+    phase: 'waiting',
+    fault: 'extension ends Failed: service IP outside the service CIDR',
+    inputs: { 'service-cluster-ip': '10.9.0.5' },
+    rerunInputs: {},
+    expect: {
+      cause: /ended in state Failed: .*not in the valid range/,
+      code: /error code ExtensionOperationFailed/,
+      fix: /Set 'service-cluster-ip' to a free address inside the cluster's service CIDR/,
+      id: 'correlation'
+    }
+  },
+  {
+    phase: 'waiting',
+    fault: 'password regenerated right after the update (a lost race)',
+    existing: true,
+    // The restarted instance takes a while to report: until then the old Online shows.
+    inject: () => {
+      emu.admin.setTiming({ activationMs: 200 })
+    },
+    heal: () => {
+      emu.admin.setTiming({ activationMs: FAST.activationMs })
+    },
+    // Only the slot this run just delivered: the old instance keeps working meanwhile.
+    during: (ctx) => rogueRotator(ctx, 1, 'password2'),
+    expect: { survives: true },
+    check: (run) => expect(run.stdout).toContain('repairing once with a new password')
+  },
+  {
+    phase: 'waiting',
+    fault: 'registry stays UNAUTHORIZED (passwords regenerated after every update)',
+    existing: true,
+    breaksRegistry: true,
+    during: rogueRotator,
+    expect: {
+      cause: /The connected registry reports Unhealthy/,
+      code: /statusDetails UNAUTHORIZED/,
+      fix: /Re-run the step: the action generates a fresh password into the unused slot/,
+      id: 'correlation'
+    },
+    check: (run) => expect(run.stdout).toContain('repairing once with a new password')
+  },
+  {
+    phase: 'waiting',
+    fault: 'registry ALREADY_ACTIVATED by another instance',
+    existing: true,
+    breaksRegistry: true,
+    // Another instance takes the activation while the update is on its way.
+    during: (ctx) =>
+      whenRequestArrives(emu, 'Extensions_Update', () =>
+        emu.admin.setConnectedRegistryActivation(REGISTRY, ctx.name, 'Active')
+      ),
+    expect: {
+      cause: /The connected registry reports Unhealthy/,
+      code: /statusDetails ALREADY_ACTIVATED/,
+      fix: /Re-run the step: the action deactivates a registry whose instance no longer runs/,
+      id: 'correlation'
+    }
+  },
+
+  // --- an access token that expires mid-run, in each phase ---
+  {
+    phase: 'read',
+    fault: 'access token expires (401 ExpiredAuthenticationToken)',
+    during: expireTokensAt('Registries_Get'),
+    expect: { survives: true },
+    check: (run) => expect(run.stdout).toContain('Azure rejected the access token')
+  },
+  {
+    phase: 'write',
+    fault: 'access token expires (401 ExpiredAuthenticationToken)',
+    during: expireTokensAt('ConnectedRegistries_Create'),
+    expect: { survives: true },
+    check: (run) => expect(run.stdout).toContain('Azure rejected the access token')
+  },
+  {
+    phase: 'LRO poll',
+    fault: 'access token expires (401 ExpiredAuthenticationToken)',
+    during: expireTokensAt('OperationStatus_Get'),
+    expect: { survives: true },
+    check: (run) => expect(run.stdout).toContain('Azure rejected the access token')
+  },
+  {
+    phase: 'waiting',
+    fault: 'access token expires (401 ExpiredAuthenticationToken)',
+    during: expireTokensAt('Extensions_Get', 'Extensions_Create'),
+    expect: { survives: true },
+    check: (run) => expect(run.stdout).toContain('Azure rejected the access token')
+  }
+]
+
+async function connectionState(name: string): Promise<string> {
+  const cr = await clients().acr.connectedRegistries.get(RG, REGISTRY, name)
+  const codes = (cr.statusDetails ?? []).map((d) => d.code).join(',')
+  return `${cr.connectionState}${codes ? ` ${codes}` : ''}`
+}
+
+describe('each fault, at each phase, is survived or explained, and a re-run converges', () => {
+  it.each(FAULTS.map((c) => [`${c.phase}: ${c.fault}`, c] as const))('%s', async (_, c) => {
+    const name = uniqueName(c.phase.replace(/\W/g, '').slice(0, 6))
+    const inputs = deployInputs(name, c.inputs)
+    if (c.existing) expectSuccess(await runAction(emu, { inputs: deployInputs(name) }))
+    let done = false
+    const ctx: Context = { name, finished: () => done }
+    emu.admin.clearJournal()
+    await c.inject?.(ctx)
+    const started = runAction(emu, {
+      inputs: c.existing ? { ...inputs, rotate: 'true' } : inputs,
+      signIn: c.signIn,
+      env: c.env
+    }).finally(() => {
+      done = true
+    })
+    await c.during?.(ctx)
+    const run = await started
+    const journal = emu.admin.journal()
+    emu.admin.clearFaults()
+    emu.admin.denyActions([])
+    emu.admin.setThrottle(null)
+    await c.heal?.(ctx)
+
+    if ('survives' in c.expect) {
+      expectSuccess(run)
+      expect(run.outputs['connection-state']).toBe('Online')
+      if (c.existing) {
+        // What the run reported is what runs: the registry is still Online afterwards.
+        await sleep(300)
+        expect(await connectionState(name)).toBe('Online')
+      }
+    } else {
+      expect(run.exitCode).toBe(1)
+      const message = errorOf(run)
+      expect(message).toMatch(c.expect.cause)
+      expect(message).toMatch(c.expect.code)
+      expect(message).toMatch(c.expect.fix)
+      expect(message).toMatch(
+        c.expect.id === 'correlation'
+          ? /correlation id [0-9a-f-]{36}/
+          : /request id [0-9a-f-]{36}, correlation id [0-9a-f-]{36}/
+      )
+    }
+    c.check?.(run, journal)
+
+    if (c.existing && !c.breaksRegistry && run.exitCode !== 0) {
+      // The run failed after touching a running registry: it must still be served.
+      await sleep(300)
+      expect(await connectionState(name)).toBe('Online')
+    }
+
+    const rerun = expectSuccess(
+      await runAction(emu, { inputs: deployInputs(name, c.rerunInputs ?? c.inputs) })
+    )
+    expect(rerun.outputs['connection-state']).toBe('Online')
+    figures.push({
+      phase: c.phase,
+      fault: c.fault,
+      outcome: run.exitCode === 0 ? 'survived' : 'failed with explanation',
+      converged: true
+    })
+  })
+})
+
+describe('failed updates never strand the running registry', () => {
+  it('three failing runs in a row (bad service IP) leave the old release serving', async () => {
+    const name = uniqueName('strand')
+    expectSuccess(await runAction(emu, { inputs: deployInputs(name) }))
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const failed = await runAction(emu, {
+        inputs: deployInputs(name, { 'service-cluster-ip': '10.9.0.5' })
+      })
+      expect(errorOf(failed)).toMatch(/not in the valid range/)
+      await sleep(300)
+      // Each retry of the failed install sends a new password, never into the slot in use.
+      expect(await connectionState(name)).toBe('Online')
+    }
+    const fixed = expectSuccess(await runAction(emu, { inputs: deployInputs(name) }))
+    expect(fixed.outputs['connection-state']).toBe('Online')
+    figures.push({
+      phase: 'waiting',
+      fault: 'extension Failed three runs in a row (old release still serving)',
+      outcome: 'failed with explanation',
+      converged: true
+    })
+  })
+})
+
+describe('runs that time out', () => {
+  it('activation slower than the timeout, and a cluster that goes Offline mid-run', async () => {
+    const slow = uniqueName('slowactivation')
+    const offline = uniqueName('offlinemidrun')
+    emu.admin.setTiming({ activationMs: 12_000 })
+    const offlineRun = runAction(emu, {
+      inputs: deployInputs(offline, { cluster: SPARE_CLUSTER, timeout: '10s' })
+    })
+    await whenRequestArrives(emu, 'Extensions_Create', () =>
+      emu.admin.setClusterConnectivity(SPARE_CLUSTER, 'Offline')
+    )
+    const slowRun = runAction(emu, { inputs: deployInputs(slow, { timeout: '10s' }) })
+    const [timedOut, pending] = await Promise.all([slowRun, offlineRun])
+    emu.admin.setTiming({ activationMs: FAST.activationMs })
+    emu.admin.setClusterConnectivity(SPARE_CLUSTER, 'Connected')
+
+    expect(errorOf(timedOut)).toMatch(
+      /The connected registry did not come Online within 10s\. Connected registry '.+': connectionState Offline.*kubectl get pods.*correlation id/
+    )
+    expect(errorOf(pending)).toMatch(
+      /Extension '.+' was still Creating after 10s: The Arc-enabled cluster 'edge-cluster-02' is not connected to Azure.*Re-run with a longer 'timeout' once the cluster is Connected.*correlation id/
+    )
+    const [slowAgain, offlineAgain] = await Promise.all([
+      runAction(emu, { inputs: deployInputs(slow) }),
+      runAction(emu, { inputs: deployInputs(offline, { cluster: SPARE_CLUSTER }) })
+    ])
+    expect(expectSuccess(slowAgain).outputs['connection-state']).toBe('Online')
+    expect(expectSuccess(offlineAgain).outputs['connection-state']).toBe('Online')
+    figures.push(
+      {
+        phase: 'waiting',
+        fault: 'activation slower than the timeout',
+        outcome: 'failed with explanation',
+        converged: true
+      },
+      {
+        phase: 'waiting',
+        fault: 'cluster goes Offline mid-run (extension pending)',
+        outcome: 'failed with explanation',
+        converged: true
+      }
+    )
+  }, 60_000)
+})
+
+describe('two runs at once on the same connected registry', () => {
+  // Slow enough installs that the two runs' extension writes overlap every time.
+  beforeAll(() => {
+    emu.admin.setTiming({ extensionProvisioningMs: 500 })
+  })
+  afterAll(() => {
+    emu.admin.setTiming({ extensionProvisioningMs: FAST.extensionProvisioningMs })
+  })
+
+  /** The connection string the extension received last, and whether its password works. */
+  function lastDelivered(name: string): { connectionString: string; passwordCurrent: boolean } {
+    const secrets = emu.admin.secretsForTests()
+    const received = secrets.extensionProtectedSettings.filter((p) =>
+      p.extensionId.toLowerCase().endsWith(`/extensions/${name.toLowerCase()}`)
+    )
+    const connectionString = received[received.length - 1].settings.connectionString
+    const password = /SyncTokenPassword=([^;]+)/.exec(connectionString)?.[1]
+    const passwordCurrent = secrets.tokenPasswords.some((p) => p.value === password && p.current)
+    return { connectionString, passwordCurrent }
+  }
+
+  it.each([
+    [
+      'a scheduled redeploy overlapping a manual rotation',
+      true,
+      { 'storage-size': '20Gi' },
+      { operation: 'rotate-credentials' }
+    ],
+    ['two rotations', true, { rotate: 'true' }, { rotate: 'true', 'log-level': 'Debug' }],
+    [
+      'two first deploys with different settings',
+      false,
+      {},
+      { 'log-level': 'Warning', 'sync-schedule': '0 * * * *' }
+    ]
+  ])(
+    '%s: Online with the last writer’s connection string, and a re-run converges',
+    async (scenario, existing, first, second) => {
+      const name = uniqueName('race')
+      if (existing) expectSuccess(await runAction(emu, { inputs: deployInputs(name) }))
+      const withOutput = (inputs: Record<string, string>) => ({
+        inputs: { ...inputs, 'output-connection-string': 'true' }
+      })
+      const runs = await Promise.all([
+        runAction(emu, withOutput(deployInputs(name, first))),
+        runAction(emu, withOutput(deployInputs(name, second)))
+      ])
+      // The action's answer to an overlap: wait out the other operation (409), then write; a
+      // password lost to the other run is repaired once. Both runs succeed.
+      for (const run of runs) expectSuccess(run)
+      await sleep(300)
+      expect(await connectionState(name)).toBe('Online')
+      const last = lastDelivered(name)
+      expect(last.passwordCurrent).toBe(true)
+      const delivered = runs.map((run) => run.outputs['connection-string']).filter(Boolean)
+      expect(delivered).toContain(last.connectionString)
+
+      // The scheduled deploy's settings, without a rotation: a plain re-run.
+      const plain = deployInputs(name, { ...first, rotate: 'false' })
+      const rerun = expectSuccess(await runAction(emu, { inputs: plain }))
+      expect(rerun.outputs['connection-state']).toBe('Online')
+      const again = expectSuccess(await runAction(emu, { inputs: plain }))
+      expect(again.outputs.changed).toBe('false')
+      concurrency.push({ scenario, runs: 2, succeeded: runs.length, converged: true })
+    }
+  )
+})

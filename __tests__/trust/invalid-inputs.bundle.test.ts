@@ -1,0 +1,275 @@
+// Bad input never reaches Azure: every case of the invalid-input corpus, run through the
+// bundled action exactly as a runner runs it, fails with one `::error::` that names the input,
+// the problem and what is allowed, before a single request (not even a token request). Then the
+// checks that need Azure (tier, existence, connectivity, parent, immutable mode, ownership)
+// fail after reading only: no write.
+
+import net from 'node:net'
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { startEmulator, type JournalEntry, type RunningEmulator } from '../../emulator/index.js'
+import { errorOf, runAction, type ActionRun } from '../../__fixtures__/action-runner.js'
+import { emulatorClients } from '../../__fixtures__/azure.js'
+import {
+  invalidInputCases,
+  VALID_BASE_INPUTS,
+  type InvalidInputCase
+} from '../inputs/invalid-inputs.corpus.js'
+import {
+  CLUSTER,
+  deployInputs,
+  expectSuccess,
+  REGISTRY,
+  RG,
+  uniqueName,
+  writeFigures
+} from './helpers.js'
+
+const cases = await invalidInputCases()
+/** Runs at once: enough to keep two cores busy without starving the emulator. */
+const CONCURRENCY = 4
+
+let emu: RunningEmulator
+let clients: ReturnType<typeof emulatorClients>
+/**
+ * A proxy that accepts connections and answers none: every request that is not for the
+ * emulator (the default Azure endpoints, GitHub's OIDC endpoint) ends up here and is counted.
+ */
+let tripwire: net.Server
+let tripwireHits = 0
+/** Checks that need Azure, when this file runs in full. */
+const AZURE_CHECKS = 11
+const figures = {
+  complete: false,
+  corpusCases: cases.length,
+  corpusRejected: 0,
+  azureChecks: 0,
+  azureRejected: 0
+}
+
+interface CaseResult {
+  run: ActionRun
+  /** Every emulator request made while this case's batch ran. */
+  journal: JournalEntry[]
+  tripwireHits: number
+}
+const results = new Map<string, CaseResult>()
+
+/** Cases whose expected message holds only for Azure's own endpoints: with a custom endpoint
+ * (the emulator) a poll interval down to 100ms is allowed. */
+const needsAzureEndpoints = (testCase: InvalidInputCase): boolean =>
+  testCase.input === 'poll-interval'
+
+function runCase(testCase: InvalidInputCase): Promise<ActionRun> {
+  const inputs: Record<string, string> = { ...VALID_BASE_INPUTS }
+  if (!needsAzureEndpoints(testCase)) {
+    inputs['subscription-id'] = emu.env.AZURE_SUBSCRIPTION_ID
+    inputs['arm-endpoint'] = emu.env.ARM_ENDPOINT
+    inputs['authority-host'] = emu.env.AUTHORITY_HOST
+  } else {
+    inputs['arm-endpoint'] = ''
+    inputs['authority-host'] = ''
+  }
+  Object.assign(inputs, testCase.inputs)
+  const proxy = `http://127.0.0.1:${(tripwire.address() as net.AddressInfo).port}`
+  return runAction(emu, {
+    inputs,
+    env: {
+      HTTPS_PROXY: proxy,
+      HTTP_PROXY: proxy,
+      https_proxy: proxy,
+      NO_PROXY: '127.0.0.1',
+      no_proxy: '127.0.0.1',
+      ...testCase.env
+    }
+  })
+}
+
+beforeAll(async () => {
+  emu = await startEmulator({ quiet: true })
+  clients = emulatorClients(emu)
+  tripwire = net.createServer((socket) => {
+    tripwireHits += 1
+    socket.destroy()
+  })
+  await new Promise<void>((resolve) => tripwire.listen(0, '127.0.0.1', resolve))
+
+  // In batches: the journal is global, so each case is charged with whatever its batch did.
+  for (let start = 0; start < cases.length; start += CONCURRENCY) {
+    const batch = cases.slice(start, start + CONCURRENCY)
+    emu.admin.clearJournal()
+    const hitsBefore = tripwireHits
+    const runs = await Promise.all(batch.map(runCase))
+    const journal = emu.admin.journal()
+    batch.forEach((testCase, i) =>
+      results.set(testCase.name, {
+        run: runs[i],
+        journal,
+        tripwireHits: tripwireHits - hitsBefore
+      })
+    )
+  }
+}, 180_000)
+
+afterAll(async () => {
+  figures.complete = figures.corpusRejected === cases.length && figures.azureChecks === AZURE_CHECKS
+  writeFigures('invalid-inputs.json', figures)
+  await new Promise((resolve) => tripwire?.close(resolve))
+  await emu?.stop()
+})
+
+const errorLines = (run: ActionRun): string[] =>
+  run.stdout.split('\n').filter((line) => line.startsWith('::error::'))
+
+describe('the bundled action rejects each invalid input before any request', () => {
+  it('runs the whole corpus (at least 40 cases)', () => {
+    expect(cases.length).toBeGreaterThanOrEqual(40)
+    expect(results.size).toBe(cases.length)
+  })
+
+  it('control: the tripwire catches a run that does reach out (valid inputs, Azure endpoints)', async () => {
+    const hitsBefore = tripwireHits
+    const control = await runCase({
+      name: 'control',
+      inputs: { 'poll-interval': '10s' },
+      input: 'poll-interval',
+      messageIncludes: []
+    })
+    expect(control.exitCode).toBe(1)
+    expect(tripwireHits).toBeGreaterThan(hitsBefore)
+  })
+
+  it.each(cases.map((testCase) => [testCase.name, testCase] as const))('%s', (name, testCase) => {
+    const { run, journal, tripwireHits: hits } = results.get(name) as CaseResult
+    expect(run.exitCode).toBe(1)
+    expect(errorLines(run)).toHaveLength(1)
+    const message = errorOf(run)
+    expect(message).toContain(`Input '${testCase.input}'`)
+    for (const fragment of testCase.messageIncludes) expect(message).toContain(fragment)
+    // Not a request: no token, no read, nothing through a proxy either.
+    expect(journal).toEqual([])
+    expect(hits).toBe(0)
+    expect(run.stdout).not.toContain('::group::Sign in')
+    figures.corpusRejected += 1
+  })
+})
+
+describe('checks that need Azure fail after reading only: no write', () => {
+  const writes = (): JournalEntry[] => emu.admin.journal().filter((entry) => entry.write)
+
+  async function rejected(inputs: Record<string, string>, pattern: RegExp): Promise<string> {
+    figures.azureChecks += 1
+    emu.admin.clearJournal()
+    const run = await runAction(emu, { inputs })
+    expect(run.exitCode).toBe(1)
+    expect(errorLines(run)).toHaveLength(1)
+    const message = errorOf(run)
+    expect(message).toMatch(pattern)
+    // It did read (the check needed Azure) but wrote nothing.
+    expect(emu.admin.journal().length).toBeGreaterThan(0)
+    expect(writes()).toEqual([])
+    figures.azureRejected += 1
+    return message
+  }
+
+  it('a registry on the Basic tier', async () => {
+    const message = await rejected(
+      deployInputs(uniqueName('basic'), { registry: 'contosobasic' }),
+      /Registry 'contosobasic' is on the Basic tier; connected registries need the Premium tier/
+    )
+    expect(message).toContain('--sku Premium')
+  })
+
+  it('a registry that does not exist', async () => {
+    await rejected(
+      deployInputs(uniqueName('noregistry'), { registry: 'nosuchregistry' }),
+      /Registry 'nosuchregistry' was not found in resource group 'edge-rg'.*Check the inputs 'registry', 'resource-group' and 'subscription-id'/
+    )
+  })
+
+  it('a cluster that does not exist', async () => {
+    await rejected(
+      deployInputs(uniqueName('nocluster'), { cluster: 'no-such-cluster' }),
+      /Arc-enabled cluster 'no-such-cluster' was not found.*Check the inputs 'cluster' and 'cluster-resource-group'/
+    )
+  })
+
+  it('a cluster that is Offline', async () => {
+    await rejected(
+      deployInputs(uniqueName('offline'), { cluster: 'edge-cluster-offline' }),
+      /'edge-cluster-offline' is Offline, not Connected.*kubectl get pods -n azure-arc/
+    )
+  })
+
+  it('a parent that does not exist', async () => {
+    await rejected(
+      deployInputs(uniqueName('orphan'), { parent: 'nosuchparent' }),
+      /The parent connected registry 'nosuchparent' \(input 'parent'\) was not found.*Deploy the parent first/
+    )
+  })
+
+  it('a ReadWrite child under a ReadOnly parent', async () => {
+    const parent = uniqueName('roparent')
+    expectSuccess(await runAction(emu, { inputs: deployInputs(parent, { mode: 'ReadOnly' }) }))
+    await rejected(
+      deployInputs(uniqueName('rwchild'), { parent, mode: 'ReadWrite' }),
+      /Input 'mode' is ReadWrite but the parent connected registry '.+' is ReadOnly.*Set mode: ReadOnly/
+    )
+  })
+
+  it('a change of the immutable mode', async () => {
+    const name = uniqueName('immutable')
+    expectSuccess(await runAction(emu, { inputs: deployInputs(name, { mode: 'ReadOnly' }) }))
+    await rejected(
+      deployInputs(name, { mode: 'ReadWrite' }),
+      /exists in mode ReadOnly, but input 'mode' is ReadWrite. The mode cannot be changed after creation/
+    )
+  })
+
+  it('a new connected registry without repositories', async () => {
+    await rejected(
+      deployInputs(uniqueName('norepos'), { repositories: '' }),
+      /does not exist yet, and input 'repositories' is empty/
+    )
+  })
+
+  it('a scope map of the same name that belongs to someone else', async () => {
+    const name = uniqueName('foreign')
+    await clients.acr.scopeMaps.create(
+      RG,
+      REGISTRY,
+      name,
+      { actions: ['repositories/hello-world/content/read'], description: 'the team pull map' },
+      { updateIntervalInMs: 20 }
+    )
+    await rejected(
+      deployInputs(name),
+      /Scope map '.+' already exists in registry 'contosoacr' and was not created by this action/
+    )
+  })
+
+  it('an extension of the same name but another type', async () => {
+    const name = uniqueName('othertype')
+    await clients.k8s.extensions.beginCreateAndWait(
+      RG,
+      'Microsoft.Kubernetes',
+      'connectedClusters',
+      CLUSTER,
+      name.toLowerCase(),
+      { extensionType: 'Microsoft.Flux', configurationSettings: {} },
+      { updateIntervalInMs: 20 }
+    )
+    await rejected(
+      deployInputs(name),
+      /is of type 'Microsoft.Flux', not Microsoft.ContainerRegistry.ConnectedRegistry. Choose another 'extension-name'/
+    )
+  })
+
+  it('an extension in another release namespace', async () => {
+    const name = uniqueName('namespace')
+    expectSuccess(await runAction(emu, { inputs: deployInputs(name) }))
+    await rejected(
+      deployInputs(name, { 'release-namespace': 'registry-two' }),
+      /is installed in namespace 'connected-registry', but input 'release-namespace' is 'registry-two'/
+    )
+  })
+})
