@@ -253,6 +253,24 @@ describe('planDeploy', () => {
     ).toThrow(/input 'repositories' is empty/)
   })
 
+  it('leaves an existing sync window alone when the input gives none (an update cannot clear it)', () => {
+    const settings = settingsFor()
+    const world = deployedWorld(settings)
+    const parent = world.connectedRegistry!.parent!
+    world.connectedRegistry = {
+      ...world.connectedRegistry,
+      parent: { ...parent, syncProperties: { ...parent.syncProperties, syncWindow: 'PT3H' } }
+    }
+    expect(planDeploy(settings, world, { rotate: false }).changed).toBe(false)
+    const narrowed = settingsFor({ 'sync-schedule': '0 12 * * *', 'sync-window': 'PT4H' })
+    const registryStep = planDeploy(narrowed, world, { rotate: false }).steps.find(
+      (s) => s.detail.kind === 'connected-registry'
+    )
+    expect(registryStep?.changes).toEqual(
+      expect.arrayContaining([{ field: 'syncWindow', from: 'PT3H', to: 'PT4H' }])
+    )
+  })
+
   it('keeps gateway actions of child registries when it updates its own repositories', () => {
     const settings = settingsFor({ repositories: 'hello-world, app/web' })
     const world = deployedWorld(settingsFor())

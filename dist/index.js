@@ -57421,7 +57421,7 @@ function azureErrorInfo(error) {
 }
 /** What to do about a failure, by Azure error code (or HTTP status when there is no code). */
 const FIXES = {
-    AuthorizationFailed: 'Grant the signed-in identity the missing action on that scope (see "Permissions" in the README), then re-run.',
+    AuthorizationFailed: 'Grant the signed-in identity the missing action on that scope (see docs/reference.md#permissions), then re-run.',
     AuthenticationFailed: 'Check the sign-in: client-id/tenant-id and the federated credential subject, or the client secret.',
     InvalidAuthenticationToken: 'The access token was rejected. Check that arm-endpoint and authority-host belong to the same cloud.',
     ExpiredAuthenticationToken: 'The access token expired during the run and a fresh one was rejected too. Check the clock of the runner and re-run the step.',
@@ -79976,8 +79976,8 @@ function chooseSignIn(cloud, deps) {
         if (!env.ACTIONS_ID_TOKEN_REQUEST_URL || !env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
             throw new ActionError("Federated sign-in (inputs 'client-id' and 'tenant-id') needs the workflow's OIDC token, " +
                 'but ACTIONS_ID_TOKEN_REQUEST_URL is not set. Add `permissions: id-token: write` to the job. ' +
-                'Workflows triggered by a pull request from a fork get no OIDC token and no secrets: run ' +
-                "'operation: plan' from a pull_request_target or workflow_run workflow instead.");
+                'A pull request from a fork gets no OIDC token and no secrets: skip the job for forks ' +
+                '(if: github.event.pull_request.head.repo.full_name == github.repository), as examples/pr-plan.yml does.');
         }
         const { audience, tenantId, clientId } = cloud;
         // core.getIDToken masks the raw token; its other forms are masked here.
@@ -80761,7 +80761,8 @@ function planConnectedRegistry(settings, observed, tokenId) {
         changes.push({ field: 'syncSchedule', from: sync?.schedule, to: cr.syncSchedule });
         syncUpdate.schedule = cr.syncSchedule;
     }
-    if (!sameText(sync?.syncWindow, cr.syncWindow)) {
+    // An update cannot clear a sync window, so an empty input leaves the existing one alone.
+    if (cr.syncWindow && !sameText(sync?.syncWindow, cr.syncWindow)) {
         changes.push({ field: 'syncWindow', from: show(sync?.syncWindow), to: show(cr.syncWindow) });
         syncUpdate.syncWindow = cr.syncWindow;
     }

@@ -17,13 +17,16 @@ export class ArmError extends Error {
       target?: string
       details?: ErrorDetail[]
       headers?: Record<string, string>
+      /** A body of another shape (Entra ID's OAuth errors); ARM's `{ error }` otherwise. */
+      body?: unknown
     } = {}
   ) {
     super(message)
     this.name = 'ArmError'
   }
 
-  toBody(): { error: ErrorDetail } {
+  toBody(): unknown {
+    if (this.options.body !== undefined) return this.options.body
     const error: ErrorDetail = { code: this.code, message: this.message }
     if (this.options.target !== undefined) error.target = this.options.target
     if (this.options.details !== undefined) error.details = this.options.details

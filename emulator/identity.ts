@@ -141,8 +141,10 @@ export class TokenService {
     const jti = String(decoded.payload.uti ?? '')
     const issued = this.accessTokens.get(jti)
     if (!issued) return invalid
-    const expUtc = new Date(issued.expiresAtMs).toISOString()
-    if (issued.expiresAtMs <= now || issued.issuedAtMs <= this.revokedUpTo) {
+    const revoked = issued.issuedAtMs <= this.revokedUpTo
+    // A revoked token (expireAllTokens) is reported as having expired when it was revoked.
+    const expUtc = new Date(revoked ? this.revokedUpTo : issued.expiresAtMs).toISOString()
+    if (issued.expiresAtMs <= now || revoked) {
       return {
         ok: false,
         code: 'ExpiredAuthenticationToken',

@@ -149,12 +149,20 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
       const headers: Record<string, string> = {}
       if (injected.retryAfterSeconds !== undefined)
         headers['Retry-After'] = String(injected.retryAfterSeconds)
-      throw new ArmError(
-        status,
-        injected.code ?? defaultCodeForStatus(status),
-        injected.message ?? `Injected ${status} (emulator fault rule ${injected.id}).`,
-        { headers }
-      )
+      const code = injected.code ?? defaultCodeForStatus(status)
+      const message = injected.message ?? `Injected ${status} (emulator fault rule ${injected.id}).`
+      if (route.kind === 'identity') {
+        // Entra ID answers in the OAuth 2.0 error shape, not ARM's.
+        throw new ArmError(status, code, message, {
+          headers,
+          body: {
+            error: status >= 500 ? 'temporarily_unavailable' : 'invalid_request',
+            error_description: `AADSTS50000: ${code}: ${message}`,
+            error_codes: [50000]
+          }
+        })
+      }
+      throw new ArmError(status, code, message, { headers })
     }
     const lroFailure = deps.faults.matching(target, ['lro-failure'])[0]
     if (lroFailure) ctx.lroFailure = lroFailure

@@ -413,7 +413,8 @@ function planConnectedRegistry(
     changes.push({ field: 'syncSchedule', from: sync?.schedule, to: cr.syncSchedule })
     syncUpdate.schedule = cr.syncSchedule
   }
-  if (!sameText(sync?.syncWindow, cr.syncWindow)) {
+  // An update cannot clear a sync window, so an empty input leaves the existing one alone.
+  if (cr.syncWindow && !sameText(sync?.syncWindow, cr.syncWindow)) {
     changes.push({ field: 'syncWindow', from: show(sync?.syncWindow), to: show(cr.syncWindow) })
     syncUpdate.syncWindow = cr.syncWindow
   }

@@ -58,8 +58,8 @@ export function chooseSignIn(cloud: CloudSettings, deps: SignInDependencies): Si
       throw new ActionError(
         "Federated sign-in (inputs 'client-id' and 'tenant-id') needs the workflow's OIDC token, " +
           'but ACTIONS_ID_TOKEN_REQUEST_URL is not set. Add `permissions: id-token: write` to the job. ' +
-          'Workflows triggered by a pull request from a fork get no OIDC token and no secrets: run ' +
-          "'operation: plan' from a pull_request_target or workflow_run workflow instead."
+          'A pull request from a fork gets no OIDC token and no secrets: skip the job for forks ' +
+          '(if: github.event.pull_request.head.repo.full_name == github.repository), as examples/pr-plan.yml does.'
       )
     }
     const { audience, tenantId, clientId } = cloud

@@ -55,7 +55,7 @@ export function azureErrorInfo(error: unknown): AzureErrorInfo {
 /** What to do about a failure, by Azure error code (or HTTP status when there is no code). */
 export const FIXES: Record<string, string> = {
   AuthorizationFailed:
-    'Grant the signed-in identity the missing action on that scope (see "Permissions" in the README), then re-run.',
+    'Grant the signed-in identity the missing action on that scope (see docs/reference.md#permissions), then re-run.',
   AuthenticationFailed:
     'Check the sign-in: client-id/tenant-id and the federated credential subject, or the client secret.',
   InvalidAuthenticationToken:
