@@ -159,3 +159,11 @@ export function errorOf(run: ActionRun): string {
     .map((line) => line.slice('::error::'.length).replace(/%0A/g, '\n').replace(/%25/g, '%'))
     .join('\n')
 }
+
+/** The run succeeded; otherwise the assertion shows its error and the end of its log. */
+export function expectSuccess(run: ActionRun): ActionRun {
+  if (run.exitCode !== 0) {
+    throw new Error(`the run failed: ${errorOf(run)}\n${run.stdout.slice(-3000)}`)
+  }
+  return run
+}

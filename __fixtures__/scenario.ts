@@ -1,18 +1,56 @@
-// What the end-to-end tests of the operations share: inputs for a connected registry (each with
-// its own service IP, as on a real cluster), running the bundle and reading what it left behind.
+// What the end-to-end tests of the action share: an emulator of the test file's own, inputs for a
+// connected registry (each with its own service IP, as on a real cluster), running the bundle and
+// reading what it left behind.
 
-import type { JournalEntry, RunningEmulator, WorldEvent } from '../emulator/index.js'
-import { errorOf, runAction, type ActionRun, type RunOptions } from './action-runner.js'
+import { afterAll, beforeAll } from '@jest/globals'
+import {
+  startEmulator,
+  type JournalEntry,
+  type RunningEmulator,
+  type WorldEvent
+} from '../emulator/index.js'
+import { expectSuccess, runAction, type ActionRun, type RunOptions } from './action-runner.js'
 import { emulatorClients } from './azure.js'
 
 export const RESOURCE_GROUP = 'edge-rg'
 export const REGISTRY = 'contosoacr'
 export const CLUSTER = 'edge-cluster-01'
 
-export function scenario(emu: RunningEmulator, subnet: number) {
-  const clients = emulatorClients(emu)
+/** The ARM id of the seeded registry in the emulator's subscription. */
+export const registryIdOf = (emu: RunningEmulator): string =>
+  `/subscriptions/${emu.env.AZURE_SUBSCRIPTION_ID}/resourceGroups/${RESOURCE_GROUP}/providers/Microsoft.ContainerRegistry/registries/${REGISTRY}`
+
+/** The ARM id of the sync token of the connected registry `name`. */
+export const tokenIdOf = (emu: RunningEmulator, name: string): string =>
+  `${registryIdOf(emu)}/tokens/${name}`
+
+/** The inputs that name the connected registry `name` and its cluster, with short polls. */
+export const targetInputs = (name: string): Record<string, string> => ({
+  'resource-group': RESOURCE_GROUP,
+  registry: REGISTRY,
+  'connected-registry': name,
+  cluster: CLUSTER,
+  'poll-interval': '100ms',
+  timeout: '60s'
+})
+
+/**
+ * Gives the test file an emulator of its own, started before its tests and stopped after them,
+ * and what the tests do with it. `subnet` keeps the service IPs of the files apart. Called in a
+ * `describe`, the emulator runs only for that block (and not at all when it is skipped).
+ */
+export function useScenario(subnet: number) {
+  let started: { emu: RunningEmulator; clients: ReturnType<typeof emulatorClients> } | undefined
+  beforeAll(async () => {
+    const emu = await startEmulator({ quiet: true })
+    started = { emu, clients: emulatorClients(emu) }
+  })
+  afterAll(async () => started?.emu.stop())
+  const running = () => {
+    if (!started) throw new Error('the emulator runs from beforeAll on: use it in tests and hooks')
+    return started
+  }
   const serviceIps = new Map<string, string>()
-  const registryId = `/subscriptions/${emu.env.AZURE_SUBSCRIPTION_ID}/resourceGroups/${RESOURCE_GROUP}/providers/Microsoft.ContainerRegistry/registries/${REGISTRY}`
 
   /** A free address in the emulated cluster's service CIDR (10.0.0.0/16), one per registry. */
   const serviceIpOf = (name: string): string => {
@@ -20,32 +58,22 @@ export function scenario(emu: RunningEmulator, subnet: number) {
     return serviceIps.get(name) as string
   }
 
+  /** Deploy inputs for the connected registry `name`, with `extra` ones. */
   const inputsFor = (name: string, extra: Record<string, string> = {}): Record<string, string> => ({
-    'resource-group': RESOURCE_GROUP,
-    registry: REGISTRY,
-    'connected-registry': name,
-    cluster: CLUSTER,
+    ...targetInputs(name),
     'service-cluster-ip': serviceIpOf(name),
     repositories: 'hello-world, app/web',
-    'poll-interval': '100ms',
-    timeout: '60s',
     ...extra
   })
 
   const run = (inputs: Record<string, string>, options: Omit<RunOptions, 'inputs'> = {}) =>
-    runAction(emu, { ...options, inputs })
+    runAction(running().emu, { ...options, inputs })
 
   /** Runs the action and fails the test with its error and log when the run fails. */
-  async function runOk(
+  const runOk = async (
     inputs: Record<string, string>,
     options: Omit<RunOptions, 'inputs'> = {}
-  ): Promise<ActionRun> {
-    const result = await run(inputs, options)
-    if (result.exitCode !== 0) {
-      throw new Error(`the action failed: ${errorOf(result)}\n${result.stdout}`)
-    }
-    return result
-  }
+  ): Promise<ActionRun> => expectSuccess(await run(inputs, options))
 
   const deploy = (name: string, extra: Record<string, string> = {}) => runOk(inputsFor(name, extra))
 
@@ -60,36 +88,66 @@ export function scenario(emu: RunningEmulator, subnet: number) {
   }
 
   /** What exists in Azure for a connected registry: undefined for what is gone. */
-  const world = async (name: string, extensionName = name.toLowerCase()) => ({
-    connectedRegistry: await orMissing(() =>
-      clients.acr.connectedRegistries.get(RESOURCE_GROUP, REGISTRY, name)
-    ),
-    token: await orMissing(() => clients.acr.tokens.get(RESOURCE_GROUP, REGISTRY, name)),
-    scopeMap: await orMissing(() => clients.acr.scopeMaps.get(RESOURCE_GROUP, REGISTRY, name)),
-    extension: await orMissing(() =>
-      clients.k8s.extensions.get(
-        RESOURCE_GROUP,
-        'Microsoft.Kubernetes',
-        'connectedClusters',
-        CLUSTER,
-        extensionName
+  const world = async (name: string, extensionName = name.toLowerCase()) => {
+    const { clients } = running()
+    return {
+      connectedRegistry: await orMissing(() =>
+        clients.acr.connectedRegistries.get(RESOURCE_GROUP, REGISTRY, name)
+      ),
+      token: await orMissing(() => clients.acr.tokens.get(RESOURCE_GROUP, REGISTRY, name)),
+      scopeMap: await orMissing(() => clients.acr.scopeMaps.get(RESOURCE_GROUP, REGISTRY, name)),
+      extension: await orMissing(() =>
+        clients.k8s.extensions.get(
+          RESOURCE_GROUP,
+          'Microsoft.Kubernetes',
+          'connectedClusters',
+          CLUSTER,
+          extensionName
+        )
       )
-    )
-  })
+    }
+  }
 
   return {
-    clients,
-    registryId,
+    get emu() {
+      return running().emu
+    },
+    get admin() {
+      return running().emu.admin
+    },
+    get clients() {
+      return running().clients
+    },
+    get registryId() {
+      return registryIdOf(running().emu)
+    },
     serviceIpOf,
     inputsFor,
     run,
     runOk,
     deploy,
     world,
-    connectedRegistryId: (name: string) => `${registryId}/connectedRegistries/${name}`,
-    tokenId: (name: string) => `${registryId}/tokens/${name}`
+    connectedRegistryId: (name: string) =>
+      `${registryIdOf(running().emu)}/connectedRegistries/${name}`,
+    tokenId: (name: string) => tokenIdOf(running().emu, name)
   }
 }
+
+/** What `world` shows once everything is gone. */
+export const GONE = {
+  connectedRegistry: undefined,
+  token: undefined,
+  scopeMap: undefined,
+  extension: undefined
+}
+
+/** The protected settings sent to the extension `extensionName`, oldest first. */
+export const protectedSettingsSent = (emu: RunningEmulator, extensionName: string) =>
+  emu.admin
+    .secretsForTests()
+    .extensionProtectedSettings.filter((entry) =>
+      entry.extensionId.toLowerCase().endsWith(`/extensions/${extensionName.toLowerCase()}`)
+    )
 
 /** The writes (PUT, PATCH, POST, DELETE) in the journal, by operationId, in order. */
 export const writeOperations = (journal: JournalEntry[]): string[] =>

@@ -2,102 +2,17 @@
 // refuses, and what a teardown deletes, keeps or only warns about.
 
 import { describe, expect, it } from '@jest/globals'
-import { fromRecord } from '../src/inputs/input-reader.js'
-import { parseSettings } from '../src/inputs/parse-settings.js'
-import type { ObservedState } from '../src/observe.js'
 import {
   PASSWORD_SLOT_SETTING,
   PROTECTED_HASH_SETTING,
   planRotation,
   planTeardown,
   protectedSettingsHash,
-  scopeMapDescription,
   type Plan
 } from '../src/plan.js'
 import { buildConfigurationSettings } from '../src/domain/extension-settings.js'
 import { gatewayActions, syncScopeMapActions } from '../src/domain/scope-map.js'
-import type { Settings } from '../src/settings.js'
-
-const SUB = '0b1f6471-1bf0-4dda-aec3-cb9272f09590'
-const REGISTRY_ID = `/subscriptions/${SUB}/resourceGroups/edge-rg/providers/Microsoft.ContainerRegistry/registries/contosoacr`
-const DATA_ENDPOINT = 'contosoacr.eastus.data.azurecr.io'
-
-function settingsFor(extra: Record<string, string> = {}): Settings {
-  return parseSettings(
-    fromRecord({
-      'subscription-id': SUB,
-      'resource-group': 'edge-rg',
-      registry: 'contosoacr',
-      'connected-registry': 'edge01reg',
-      cluster: 'edge-cluster-01',
-      'service-cluster-ip': '10.0.0.10',
-      repositories: 'hello-world',
-      ...extra
-    }),
-    {}
-  ).settings
-}
-
-/** What Azure has after a deploy with `settings` converged: Online, on password1. */
-function deployedWorld(settings: Settings): ObservedState {
-  const name = settings.target.connectedRegistry
-  return {
-    registry: {
-      id: REGISTRY_ID,
-      location: 'eastus',
-      sku: 'Premium',
-      dataEndpointEnabled: true,
-      dataEndpointHostNames: [DATA_ENDPOINT]
-    },
-    cluster: { id: 'cluster-id', connectivityStatus: 'Connected' },
-    ancestors: [],
-    connectedRegistry: {
-      id: `${REGISTRY_ID}/connectedRegistries/${name}`,
-      name,
-      mode: 'ReadOnly',
-      activation: { status: 'Active' },
-      connectionState: 'Online',
-      logging: { logLevel: 'Information', auditLogStatus: 'Disabled' },
-      clientTokenIds: [],
-      notificationsList: [],
-      parent: {
-        syncProperties: {
-          tokenId: `${REGISTRY_ID}/tokens/${name}`,
-          schedule: '* * * * *',
-          messageTtl: 'P2D',
-          gatewayEndpoint: DATA_ENDPOINT
-        }
-      }
-    },
-    extension: {
-      id: 'extension-id',
-      extensionType: 'Microsoft.ContainerRegistry.ConnectedRegistry',
-      provisioningState: 'Succeeded',
-      autoUpgradeMinorVersion: true,
-      releaseTrain: 'Stable',
-      scope: { cluster: { releaseNamespace: 'connected-registry' } },
-      configurationSettings: {
-        ...buildConfigurationSettings(settings.extension),
-        [PASSWORD_SLOT_SETTING]: 'password1',
-        [PROTECTED_HASH_SETTING]: protectedSettingsHash(settings, name, DATA_ENDPOINT)
-      }
-    },
-    sync: {
-      token: {
-        id: `${REGISTRY_ID}/tokens/${name}`,
-        name,
-        scopeMapId: `${REGISTRY_ID}/scopeMaps/${name}`,
-        status: 'enabled'
-      },
-      scopeMap: {
-        id: `${REGISTRY_ID}/scopeMaps/${name}`,
-        name,
-        description: scopeMapDescription(name),
-        actions: syncScopeMapActions('ReadOnly', ['hello-world'], name)
-      }
-    }
-  }
-}
+import { DATA_ENDPOINT, deployedWorld, settingsFor } from '../__fixtures__/plan-world.js'
 
 const kinds = (plan: Plan) => plan.steps.map((step) => [step.detail.kind, step.action])
 

@@ -57493,6 +57493,8 @@ function withRequestIds(message) {
     ].filter(Boolean);
     return `${message} (${ids.join(', ')})`;
 }
+/** The message of anything thrown. */
+const messageOf = (error) => error instanceof Error ? error.message : String(error);
 function isNotFound(error) {
     return error?.statusCode === 404;
 }
@@ -57551,7 +57553,7 @@ function signInFailure(error) {
     if (error instanceof ActionError)
         return error;
     const fields = (error ?? {});
-    let detail = error instanceof Error ? error.message : String(error);
+    let detail = messageOf(error);
     const response = fields.errorResponse;
     if (response) {
         const code = textOf(response.error);
@@ -79995,7 +79997,9 @@ function chooseSignIn(cloud, deps) {
             }
         };
         signIn = {
-            credential: () => surfacing(new clientAssertionCredential_ClientAssertionCredential(tenantId, clientId, idToken, options), () => idTokenFailure),
+            // The credential wraps a failure of its assertion callback in its own error: our message
+            // about the OIDC token says more, so it is thrown instead.
+            credential: () => explaining(new clientAssertionCredential_ClientAssertionCredential(tenantId, clientId, idToken, options), (error) => idTokenFailure ?? error),
             method: `federated credential (GitHub OIDC) for client ${cloud.clientId}`
         };
     }
@@ -80027,16 +80031,15 @@ function chooseSignIn(cloud, deps) {
     }
     return { method: signIn.method, credential: maskingCredential(signIn.credential, deps.log) };
 }
-/** The credential wraps a failure of its assertion callback in its own error: our message
- * about the OIDC token says more, so it is thrown instead. */
-function surfacing(inner, failure) {
+/** `inner`, with what its getToken throws replaced by what `explain` makes of it. */
+function explaining(inner, explain) {
     return {
         async getToken(scopes, options) {
             try {
                 return await inner.getToken(scopes, options);
             }
             catch (error) {
-                throw failure() ?? error;
+                throw explain(error);
             }
         }
     };
@@ -80054,9 +80057,7 @@ async function fetchIdToken(get, audience) {
         }
         catch (error) {
             if (attempt >= ID_TOKEN_RETRY_DELAYS_MS.length) {
-                const detail = (error instanceof Error ? error.message : String(error))
-                    .replace(/\s+/g, ' ')
-                    .trim();
+                const detail = messageOf(error).replace(/\s+/g, ' ').trim();
                 throw new ActionError(`Getting the workflow's OIDC token from GitHub (audience ${audience}) failed ${attempt + 1} times: ${detail.replace(/[.,]$/, '')}. If GitHub's token service is unavailable, re-run the step; otherwise check that the job has \`permissions: id-token: write\`.`);
             }
             await new Promise((resolve) => setTimeout(resolve, ID_TOKEN_RETRY_DELAYS_MS[attempt]));
@@ -80081,19 +80082,9 @@ function noCredentials(reason, env) {
  * "unavailable" means no credentials at all: a message naming what to provide says more than
  * the credential's own. Other failures (a real sign-in that Azure refuses) pass unchanged. */
 function explainUnavailable(inner, reason, env) {
-    return {
-        async getToken(scopes, options) {
-            try {
-                return await inner.getToken(scopes, options);
-            }
-            catch (error) {
-                if (error instanceof Error && error.name === 'CredentialUnavailableError') {
-                    throw noCredentials(`${reason} (${error.message.trim().replace(/\.$/, '')})`, env);
-                }
-                throw error;
-            }
-        }
-    };
+    return explaining(inner, (error) => error instanceof Error && error.name === 'CredentialUnavailableError'
+        ? noCredentials(`${reason} (${error.message.trim().replace(/\.$/, '')})`, env)
+        : error);
 }
 /**
  * Registers every access token as a secret before anything could print it, and shares one
@@ -80497,6 +80488,8 @@ const PROTECTED_HASH_SETTING = 'connectedRegistryAction.protectedSettingsHash';
 /** The slot the running instance used when the extension was last written: after a write that
  * failed, the previous release (and its password) may still serve the registry. */
 const SERVING_SLOT_SETTING = 'connectedRegistryAction.servingPasswordSlot';
+/** The step changes something in Azure (not unchanged, kept or already absent). */
+const isWrite = (step) => step.action !== 'unchanged' && step.action !== 'kept' && step.action !== 'absent';
 const otherSlot = (slot) => slot === 'password1' ? 'password2' : 'password1';
 const sameText = (a, b) => (a ?? '').toLowerCase() === (b ?? '').toLowerCase();
 const sameSet = (a, b) => {
@@ -80995,7 +80988,7 @@ function planDeploy(settings, observed, options) {
     }
     return {
         steps,
-        changed: steps.some((s) => s.action !== 'unchanged' && s.action !== 'kept' && s.action !== 'absent'),
+        changed: steps.some(isWrite),
         warnings,
         passwordSlot: slot,
         syncTokenId: tokenId,
@@ -81003,7 +80996,6 @@ function planDeploy(settings, observed, options) {
         extensionId: extension?.id ?? resourceIds.extension
     };
 }
-const isWriting = (step) => step.action !== 'unchanged' && step.action !== 'kept' && step.action !== 'absent';
 /** A step and its (non-secret) changes in one line, for messages. */
 const summarizeStep = (step) => {
     const fields = step.changes.filter((change) => !change.sensitive);
@@ -81042,7 +81034,7 @@ function planRotation(settings, observed) {
             return false;
         if (step.detail.kind === 'extension')
             return step.changes.some((c) => !c.sensitive);
-        return isWriting(step);
+        return isWrite(step);
     })
         .map(summarizeStep);
     // The protected settings other than the password (TLS material, parent endpoint) are resent
@@ -81185,7 +81177,7 @@ function planTeardown(settings, observed) {
             });
     return {
         steps,
-        changed: steps.some(isWriting),
+        changed: steps.some(isWrite),
         warnings,
         syncTokenId: token?.id ?? resourceIds.token(tokenName),
         connectedRegistryId: cr?.id ?? resourceIds.connectedRegistry,
@@ -82402,6 +82394,7 @@ function parseSettings(reader, env, now = new Date()) {
 
 ;// CONCATENATED MODULE: ./src/report.ts
 // What a person reads: the plan in the log, the outputs for later steps, the job summary.
+
 const SYMBOLS = {
     create: '+',
     update: '~',
@@ -82419,11 +82412,10 @@ function formatPlan(plan) {
         for (const change of step.changes)
             lines.push(`      ${describeChange(change)}`);
     }
-    const writes = plan.steps.filter((s) => isWrite(s)).length;
+    const writes = plan.steps.filter(isWrite).length;
     lines.push(writes ? `${writes} change(s) to apply.` : 'No changes: everything is as desired.');
     return lines;
 }
-const isWrite = (step) => !['unchanged', 'kept', 'absent'].includes(step.action);
 function describeChange(change) {
     if (change.from !== undefined && change.to !== undefined) {
         return `${change.field}: ${change.from} → ${change.to}`;
@@ -82714,6 +82706,16 @@ function maskRawSecretInputs(env, log) {
     for (const name of SECRET_INPUTS)
         maskSecret(log, inputs.get(name));
 }
+async function signIn(settings, env, log) {
+    const chosen = chooseSignIn(settings.cloud, {
+        env,
+        log,
+        getIdToken: (audience) => getIDToken(audience)
+    });
+    log.info(`Signing in with ${chosen.method}`);
+    log.info(`Azure Resource Manager: ${settings.cloud.armEndpoint}`);
+    return createAzureClients(chosen.credential, settings.target.subscriptionId, settings.cloud, Math.min(settings.behaviour.pollIntervalMs, 2000), { conflictTimeoutMs: settings.behaviour.timeoutMs, log });
+}
 const isOnline = (observed) => observed.connectedRegistry?.activation?.status === 'Active' &&
     (observed.connectedRegistry.connectionState ?? '').toLowerCase() === 'online' &&
     observed.extension?.provisioningState === 'Succeeded';
@@ -82735,6 +82737,10 @@ function makePlan(settings, observed) {
     if (operation === 'rotate-credentials')
         return planRotation(settings, observed);
     return planDeploy(settings, observed, { rotate });
+}
+function logPlan(plan, log) {
+    for (const line of formatPlan(plan))
+        log.info(line);
 }
 async function writeSummary(title, plan, settings, final, failure) {
     if (!process.env.GITHUB_STEP_SUMMARY)
@@ -82759,87 +82765,41 @@ async function run(env = process.env) {
     try {
         maskRawSecretInputs(env, log);
         const parsed = parseSettings(fromEnvironment(env), env);
-        settings = parsed.settings;
-        maskTlsMaterial(log, settings.extension.tls);
+        const current = parsed.settings;
+        settings = current;
+        maskTlsMaterial(log, current.extension.tls);
         for (const warning of parsed.warnings)
             log.warning(warning);
-        const current = settings;
         const { operation } = current.behaviour;
-        const clients = await log.group('Sign in', async () => {
-            const signIn = chooseSignIn(current.cloud, {
-                env,
-                log,
-                getIdToken: (audience) => getIDToken(audience)
-            });
-            log.info(`Signing in with ${signIn.method}`);
-            log.info(`Azure Resource Manager: ${current.cloud.armEndpoint}`);
-            return createAzureClients(signIn.credential, current.target.subscriptionId, current.cloud, Math.min(current.behaviour.pollIntervalMs, 2000), { conflictTimeoutMs: current.behaviour.timeoutMs, log });
-        });
+        const clients = await log.group('Sign in', () => signIn(current, env, log));
         const observed = await log.group('Read current state', () => readState(clients, current, log));
         const currentPlan = await log.group('Plan', async () => {
             const made = makePlan(current, observed);
-            for (const line of formatPlan(made))
-                log.info(line);
+            logPlan(made, log);
             for (const warning of made.warnings)
                 log.warning(warning);
             return made;
         });
         plan = currentPlan;
-        final.connectedRegistry = observed.connectedRegistry;
-        final.extension = observed.extension;
+        main_show(final, observed);
         // A plan reports the slot in use now; the other operations the one in use after the run.
         final.passwordSlot =
             operation === 'plan'
                 ? observed.extension?.configurationSettings?.[PASSWORD_SLOT_SETTING]
                 : currentPlan.passwordSlot;
-        if (operation === 'plan') {
-            // Read-only: nothing is applied or waited for.
+        if (operation === 'teardown') {
+            if (currentPlan.changed) {
+                await log.group('Apply', () => applyPlan(currentPlan, current, observed, clients, log));
+                main_show(final, {});
+            }
         }
-        else if (!currentPlan.changed && operation !== 'teardown' && isOnline(observed)) {
-            log.info('Nothing to change: the connected registry is Active and Online.');
-        }
-        else if (currentPlan.changed || operation !== 'teardown') {
-            const wroteExtension = currentPlan.steps.some((step) => step.detail.kind === 'extension' && isWrite(step));
-            let applied = currentPlan.changed
-                ? await log.group('Apply', () => applyPlan(currentPlan, current, observed, clients, log))
-                : {};
-            if (applied.passwordSlot)
-                final.passwordSlot = applied.passwordSlot;
-            if (operation !== 'teardown') {
-                const outcome = await waitOrRepairOnce(clients, current, log, wroteExtension);
-                const waited = outcome.waited;
-                if (outcome.repaired) {
-                    applied = { ...applied, ...outcome.repaired };
-                    if (applied.passwordSlot)
-                        final.passwordSlot = applied.passwordSlot;
-                }
-                final.connectedRegistry = waited.connectedRegistry;
-                final.extension = waited.extension;
-                const previousSlot = currentPlan.steps.some((s) => s.detail.kind === 'sync-password')
-                    ? otherSlot(final.passwordSlot)
-                    : undefined;
-                if (current.behaviour.revokeOldPassword && previousSlot && outcome.repaired) {
-                    log.warning(`The old password (${previousSlot}) was not revoked: another operation changed the credentials during this run, and it may be the one in use now. Re-run to revoke it.`);
-                }
-                else if (current.behaviour.revokeOldPassword && previousSlot) {
-                    await log.group('Revoke the old password', async () => {
-                        // A slot that never held a password (a first deploy) has nothing to revoke.
-                        const held = observed.sync.token?.credentials?.passwords?.some((password) => password.name === previousSlot);
-                        if (!held) {
-                            log.info(`The other slot (${previousSlot}) holds no password: nothing to revoke.`);
-                            return;
-                        }
-                        await revokePassword(current, currentPlan, clients, log, previousSlot);
-                        log.info(`The old password (${previousSlot}) no longer works; the registry is Online with ${final.passwordSlot}.`);
-                    });
-                }
-                if (current.behaviour.outputConnectionString && applied.connectionString) {
-                    setOutput('connection-string', applied.connectionString);
-                }
+        else if (operation !== 'plan') {
+            // A plan is read-only: nothing is applied or waited for.
+            if (!currentPlan.changed && isOnline(observed)) {
+                log.info('Nothing to change: the connected registry is Active and Online.');
             }
             else {
-                final.connectedRegistry = undefined;
-                final.extension = undefined;
+                await converge(clients, current, observed, currentPlan, log, final);
             }
         }
         const outputs = collectOutputs(currentPlan, operation, final);
@@ -82856,7 +82816,7 @@ async function run(env = process.env) {
         await writeSummary(titleFor(current), currentPlan, current, final);
     }
     catch (error) {
-        const message = redact(withRequestIds(error instanceof Error ? error.message : String(error)));
+        const message = redact(withRequestIds(messageOf(error)));
         if (!(error instanceof ActionError) && error instanceof Error && error.stack) {
             debug(redact(error.stack));
         }
@@ -82869,6 +82829,50 @@ async function run(env = process.env) {
         }
     }
 }
+/** What the outputs and the summary report of the connected registry and its extension. */
+function main_show(final, state) {
+    final.connectedRegistry = state.connectedRegistry;
+    final.extension = state.extension;
+}
+/**
+ * Deploy and rotate-credentials: applies the plan, waits until Online (repairing once), revokes
+ * the old password when asked, and hands out the connection string when asked. `final` follows
+ * along, so that the summary of a failure shows how far the run got.
+ */
+async function converge(clients, settings, observed, plan, log, final) {
+    const wroteExtension = plan.steps.some((step) => step.detail.kind === 'extension' && isWrite(step));
+    const applied = plan.changed
+        ? await log.group('Apply', () => applyPlan(plan, settings, observed, clients, log))
+        : {};
+    if (applied.passwordSlot)
+        final.passwordSlot = applied.passwordSlot;
+    const { waited, repaired } = await waitOrRepairOnce(clients, settings, log, wroteExtension);
+    const delivered = { ...applied, ...repaired };
+    if (delivered.passwordSlot)
+        final.passwordSlot = delivered.passwordSlot;
+    main_show(final, waited);
+    const previousSlot = plan.steps.some((s) => s.detail.kind === 'sync-password')
+        ? otherSlot(final.passwordSlot)
+        : undefined;
+    if (settings.behaviour.revokeOldPassword && previousSlot && repaired) {
+        log.warning(`The old password (${previousSlot}) was not revoked: another operation changed the credentials during this run, and it may be the one in use now. Re-run to revoke it.`);
+    }
+    else if (settings.behaviour.revokeOldPassword && previousSlot) {
+        await log.group('Revoke the old password', async () => {
+            // A slot that never held a password (a first deploy) has nothing to revoke.
+            const held = observed.sync.token?.credentials?.passwords?.some((password) => password.name === previousSlot);
+            if (!held) {
+                log.info(`The other slot (${previousSlot}) holds no password: nothing to revoke.`);
+                return;
+            }
+            await revokePassword(settings, plan, clients, log, previousSlot);
+            log.info(`The old password (${previousSlot}) no longer works; the registry is Online with ${final.passwordSlot}.`);
+        });
+    }
+    if (settings.behaviour.outputConnectionString && delivered.connectionString) {
+        setOutput('connection-string', delivered.connectionString);
+    }
+}
 /**
  * Waits until Online. A registry that stays UNAUTHORIZED once the extension has settled lost a
  * race: its password was regenerated after this run generated it (an overlapping run, or a
@@ -82876,10 +82880,9 @@ async function run(env = process.env) {
  * repairs it; losing again fails the run with the cause and the fix.
  */
 async function waitOrRepairOnce(clients, settings, log, wroteExtension) {
+    const waitOnline = (afterExtensionWrite) => log.group('Wait until Online', () => waitUntilOnline(clients, settings, log, { wroteExtension: afterExtensionWrite }));
     try {
-        return {
-            waited: await log.group('Wait until Online', () => waitUntilOnline(clients, settings, log, { wroteExtension }))
-        };
+        return { waited: await waitOnline(wroteExtension) };
     }
     catch (error) {
         const lostRace = error instanceof RegistryStateError &&
@@ -82891,12 +82894,10 @@ async function waitOrRepairOnce(clients, settings, log, wroteExtension) {
         const observed = await log.group('Read current state again', () => readState(clients, settings, log));
         const repairPlan = planDeploy(settings, observed, { rotate: false });
         const repaired = await log.group('Repair', async () => {
-            for (const line of formatPlan(repairPlan))
-                log.info(line);
+            logPlan(repairPlan, log);
             return applyPlan(repairPlan, settings, observed, clients, log);
         });
-        const waited = await log.group('Wait until Online', () => waitUntilOnline(clients, settings, log, { wroteExtension: true }));
-        return { waited, repaired };
+        return { waited: await waitOnline(true), repaired };
     }
 }
 function closingLine(operation, plan, connectionState) {

@@ -1,12 +1,13 @@
 import * as core from '@actions/core'
 import { createAzureClients, type AzureClients } from './azure/clients.js'
 import { chooseSignIn } from './azure/credential.js'
-import { ActionError, withRequestIds } from './azure/errors.js'
+import { ActionError, messageOf, withRequestIds } from './azure/errors.js'
 import { applyPlan, revokePassword, type ExecutionResult } from './execute.js'
 import { fromEnvironment } from './inputs/input-reader.js'
 import { parseSettings } from './inputs/parse-settings.js'
 import { observeState, type ObservedState } from './observe.js'
 import {
+  isWrite,
   otherSlot,
   PASSWORD_SLOT_SETTING,
   planDeploy,
@@ -16,7 +17,7 @@ import {
   type Plan
 } from './plan.js'
 import type { Log } from './ports.js'
-import { collectOutputs, formatPlan, isWrite, summaryTables, type FinalState } from './report.js'
+import { collectOutputs, formatPlan, summaryTables, type FinalState } from './report.js'
 import { maskSecret, maskTlsMaterial, redact, SECRET_INPUTS } from './secrets.js'
 import type { Operation, PasswordSlot, Settings } from './settings.js'
 import { RegistryStateError, settleExtension, waitUntilOnline, type WaitResult } from './wait.js'
@@ -42,6 +43,23 @@ const actionsLog: Log = {
 function maskRawSecretInputs(env: NodeJS.ProcessEnv, log: Log): void {
   const inputs = fromEnvironment(env)
   for (const name of SECRET_INPUTS) maskSecret(log, inputs.get(name))
+}
+
+async function signIn(settings: Settings, env: NodeJS.ProcessEnv, log: Log): Promise<AzureClients> {
+  const chosen = chooseSignIn(settings.cloud, {
+    env,
+    log,
+    getIdToken: (audience) => core.getIDToken(audience)
+  })
+  log.info(`Signing in with ${chosen.method}`)
+  log.info(`Azure Resource Manager: ${settings.cloud.armEndpoint}`)
+  return createAzureClients(
+    chosen.credential,
+    settings.target.subscriptionId,
+    settings.cloud,
+    Math.min(settings.behaviour.pollIntervalMs, 2000),
+    { conflictTimeoutMs: settings.behaviour.timeoutMs, log }
+  )
 }
 
 const isOnline = (observed: ObservedState): boolean =>
@@ -75,6 +93,10 @@ function makePlan(settings: Settings, observed: ObservedState): Plan {
   return planDeploy(settings, observed, { rotate })
 }
 
+function logPlan(plan: Plan, log: Log): void {
+  for (const line of formatPlan(plan)) log.info(line)
+}
+
 async function writeSummary(
   title: string,
   plan: Plan | undefined,
@@ -104,95 +126,39 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   try {
     maskRawSecretInputs(env, log)
     const parsed = parseSettings(fromEnvironment(env), env)
-    settings = parsed.settings
-    maskTlsMaterial(log, settings.extension.tls)
+    const current = parsed.settings
+    settings = current
+    maskTlsMaterial(log, current.extension.tls)
     for (const warning of parsed.warnings) log.warning(warning)
-    const current = settings
     const { operation } = current.behaviour
 
-    const clients = await log.group('Sign in', async () => {
-      const signIn = chooseSignIn(current.cloud, {
-        env,
-        log,
-        getIdToken: (audience) => core.getIDToken(audience)
-      })
-      log.info(`Signing in with ${signIn.method}`)
-      log.info(`Azure Resource Manager: ${current.cloud.armEndpoint}`)
-      return createAzureClients(
-        signIn.credential,
-        current.target.subscriptionId,
-        current.cloud,
-        Math.min(current.behaviour.pollIntervalMs, 2000),
-        { conflictTimeoutMs: current.behaviour.timeoutMs, log }
-      )
-    })
-
+    const clients = await log.group('Sign in', () => signIn(current, env, log))
     const observed = await log.group('Read current state', () => readState(clients, current, log))
     const currentPlan = await log.group('Plan', async () => {
       const made = makePlan(current, observed)
-      for (const line of formatPlan(made)) log.info(line)
+      logPlan(made, log)
       for (const warning of made.warnings) log.warning(warning)
       return made
     })
     plan = currentPlan
-    final.connectedRegistry = observed.connectedRegistry
-    final.extension = observed.extension
+    show(final, observed)
     // A plan reports the slot in use now; the other operations the one in use after the run.
     final.passwordSlot =
       operation === 'plan'
         ? observed.extension?.configurationSettings?.[PASSWORD_SLOT_SETTING]
         : currentPlan.passwordSlot
 
-    if (operation === 'plan') {
-      // Read-only: nothing is applied or waited for.
-    } else if (!currentPlan.changed && operation !== 'teardown' && isOnline(observed)) {
-      log.info('Nothing to change: the connected registry is Active and Online.')
-    } else if (currentPlan.changed || operation !== 'teardown') {
-      const wroteExtension = currentPlan.steps.some(
-        (step) => step.detail.kind === 'extension' && isWrite(step)
-      )
-      let applied: ExecutionResult = currentPlan.changed
-        ? await log.group('Apply', () => applyPlan(currentPlan, current, observed, clients, log))
-        : {}
-      if (applied.passwordSlot) final.passwordSlot = applied.passwordSlot
-      if (operation !== 'teardown') {
-        const outcome = await waitOrRepairOnce(clients, current, log, wroteExtension)
-        const waited = outcome.waited
-        if (outcome.repaired) {
-          applied = { ...applied, ...outcome.repaired }
-          if (applied.passwordSlot) final.passwordSlot = applied.passwordSlot
-        }
-        final.connectedRegistry = waited.connectedRegistry
-        final.extension = waited.extension
-        const previousSlot = currentPlan.steps.some((s) => s.detail.kind === 'sync-password')
-          ? otherSlot(final.passwordSlot as PasswordSlot)
-          : undefined
-        if (current.behaviour.revokeOldPassword && previousSlot && outcome.repaired) {
-          log.warning(
-            `The old password (${previousSlot}) was not revoked: another operation changed the credentials during this run, and it may be the one in use now. Re-run to revoke it.`
-          )
-        } else if (current.behaviour.revokeOldPassword && previousSlot) {
-          await log.group('Revoke the old password', async () => {
-            // A slot that never held a password (a first deploy) has nothing to revoke.
-            const held = observed.sync.token?.credentials?.passwords?.some(
-              (password) => password.name === previousSlot
-            )
-            if (!held) {
-              log.info(`The other slot (${previousSlot}) holds no password: nothing to revoke.`)
-              return
-            }
-            await revokePassword(current, currentPlan, clients, log, previousSlot)
-            log.info(
-              `The old password (${previousSlot}) no longer works; the registry is Online with ${final.passwordSlot}.`
-            )
-          })
-        }
-        if (current.behaviour.outputConnectionString && applied.connectionString) {
-          core.setOutput('connection-string', applied.connectionString)
-        }
+    if (operation === 'teardown') {
+      if (currentPlan.changed) {
+        await log.group('Apply', () => applyPlan(currentPlan, current, observed, clients, log))
+        show(final, {})
+      }
+    } else if (operation !== 'plan') {
+      // A plan is read-only: nothing is applied or waited for.
+      if (!currentPlan.changed && isOnline(observed)) {
+        log.info('Nothing to change: the connected registry is Active and Online.')
       } else {
-        final.connectedRegistry = undefined
-        final.extension = undefined
+        await converge(clients, current, observed, currentPlan, log, final)
       }
     }
 
@@ -210,7 +176,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     }
     await writeSummary(titleFor(current), currentPlan, current, final)
   } catch (error) {
-    const message = redact(withRequestIds(error instanceof Error ? error.message : String(error)))
+    const message = redact(withRequestIds(messageOf(error)))
     if (!(error instanceof ActionError) && error instanceof Error && error.stack) {
       core.debug(redact(error.stack))
     }
@@ -229,6 +195,65 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   }
 }
 
+/** What the outputs and the summary report of the connected registry and its extension. */
+function show(final: FinalState, state: Pick<FinalState, 'connectedRegistry' | 'extension'>): void {
+  final.connectedRegistry = state.connectedRegistry
+  final.extension = state.extension
+}
+
+/**
+ * Deploy and rotate-credentials: applies the plan, waits until Online (repairing once), revokes
+ * the old password when asked, and hands out the connection string when asked. `final` follows
+ * along, so that the summary of a failure shows how far the run got.
+ */
+async function converge(
+  clients: AzureClients,
+  settings: Settings,
+  observed: ObservedState,
+  plan: Plan,
+  log: Log,
+  final: FinalState
+): Promise<void> {
+  const wroteExtension = plan.steps.some(
+    (step) => step.detail.kind === 'extension' && isWrite(step)
+  )
+  const applied: ExecutionResult = plan.changed
+    ? await log.group('Apply', () => applyPlan(plan, settings, observed, clients, log))
+    : {}
+  if (applied.passwordSlot) final.passwordSlot = applied.passwordSlot
+  const { waited, repaired } = await waitOrRepairOnce(clients, settings, log, wroteExtension)
+  const delivered: ExecutionResult = { ...applied, ...repaired }
+  if (delivered.passwordSlot) final.passwordSlot = delivered.passwordSlot
+  show(final, waited)
+
+  const previousSlot = plan.steps.some((s) => s.detail.kind === 'sync-password')
+    ? otherSlot(final.passwordSlot as PasswordSlot)
+    : undefined
+  if (settings.behaviour.revokeOldPassword && previousSlot && repaired) {
+    log.warning(
+      `The old password (${previousSlot}) was not revoked: another operation changed the credentials during this run, and it may be the one in use now. Re-run to revoke it.`
+    )
+  } else if (settings.behaviour.revokeOldPassword && previousSlot) {
+    await log.group('Revoke the old password', async () => {
+      // A slot that never held a password (a first deploy) has nothing to revoke.
+      const held = observed.sync.token?.credentials?.passwords?.some(
+        (password) => password.name === previousSlot
+      )
+      if (!held) {
+        log.info(`The other slot (${previousSlot}) holds no password: nothing to revoke.`)
+        return
+      }
+      await revokePassword(settings, plan, clients, log, previousSlot)
+      log.info(
+        `The old password (${previousSlot}) no longer works; the registry is Online with ${final.passwordSlot}.`
+      )
+    })
+  }
+  if (settings.behaviour.outputConnectionString && delivered.connectionString) {
+    core.setOutput('connection-string', delivered.connectionString)
+  }
+}
+
 /**
  * Waits until Online. A registry that stays UNAUTHORIZED once the extension has settled lost a
  * race: its password was regenerated after this run generated it (an overlapping run, or a
@@ -241,12 +266,12 @@ async function waitOrRepairOnce(
   log: Log,
   wroteExtension: boolean
 ): Promise<{ waited: WaitResult; repaired?: ExecutionResult }> {
+  const waitOnline = (afterExtensionWrite: boolean) =>
+    log.group('Wait until Online', () =>
+      waitUntilOnline(clients, settings, log, { wroteExtension: afterExtensionWrite })
+    )
   try {
-    return {
-      waited: await log.group('Wait until Online', () =>
-        waitUntilOnline(clients, settings, log, { wroteExtension })
-      )
-    }
+    return { waited: await waitOnline(wroteExtension) }
   } catch (error) {
     const lostRace =
       error instanceof RegistryStateError &&
@@ -261,13 +286,10 @@ async function waitOrRepairOnce(
     )
     const repairPlan = planDeploy(settings, observed, { rotate: false })
     const repaired = await log.group('Repair', async () => {
-      for (const line of formatPlan(repairPlan)) log.info(line)
+      logPlan(repairPlan, log)
       return applyPlan(repairPlan, settings, observed, clients, log)
     })
-    const waited = await log.group('Wait until Online', () =>
-      waitUntilOnline(clients, settings, log, { wroteExtension: true })
-    )
-    return { waited, repaired }
+    return { waited: await waitOnline(true), repaired }
   }
 }
 

@@ -76,6 +76,10 @@ export interface Plan {
   extensionId: string
 }
 
+/** The step changes something in Azure (not unchanged, kept or already absent). */
+export const isWrite = (step: PlanStep): boolean =>
+  step.action !== 'unchanged' && step.action !== 'kept' && step.action !== 'absent'
+
 export const otherSlot = (slot: PasswordSlot): PasswordSlot =>
   slot === 'password1' ? 'password2' : 'password1'
 
@@ -678,9 +682,7 @@ export function planDeploy(
 
   return {
     steps,
-    changed: steps.some(
-      (s) => s.action !== 'unchanged' && s.action !== 'kept' && s.action !== 'absent'
-    ),
+    changed: steps.some(isWrite),
     warnings,
     passwordSlot: slot,
     syncTokenId: tokenId,
@@ -688,9 +690,6 @@ export function planDeploy(
     extensionId: extension?.id ?? resourceIds.extension
   }
 }
-
-const isWriting = (step: PlanStep): boolean =>
-  step.action !== 'unchanged' && step.action !== 'kept' && step.action !== 'absent'
 
 /** A step and its (non-secret) changes in one line, for messages. */
 export const summarizeStep = (step: PlanStep): string => {
@@ -737,7 +736,7 @@ export function planRotation(settings: Settings, observed: ObservedState): Plan 
     .filter((step) => {
       if (step.detail.kind === 'sync-password') return false
       if (step.detail.kind === 'extension') return step.changes.some((c) => !c.sensitive)
-      return isWriting(step)
+      return isWrite(step)
     })
     .map(summarizeStep)
   // The protected settings other than the password (TLS material, parent endpoint) are resent
@@ -904,7 +903,7 @@ export function planTeardown(settings: Settings, observed: ObservedState): Plan 
   )
   return {
     steps,
-    changed: steps.some(isWriting),
+    changed: steps.some(isWrite),
     warnings,
     syncTokenId: token?.id ?? resourceIds.token(tokenName),
     connectedRegistryId: cr?.id ?? resourceIds.connectedRegistry,

@@ -2,7 +2,7 @@
 
 import type { ConnectedRegistry } from '@azure/arm-containerregistry'
 import type { Extension } from '@azure/arm-kubernetesconfiguration'
-import type { Plan, PlanStep, StepAction } from './plan.js'
+import { isWrite, type Plan, type PlanStep, type StepAction } from './plan.js'
 import type { Operation } from './settings.js'
 
 const SYMBOLS: Record<StepAction, string> = {
@@ -24,13 +24,10 @@ export function formatPlan(plan: Plan): string[] {
     )
     for (const change of step.changes) lines.push(`      ${describeChange(change)}`)
   }
-  const writes = plan.steps.filter((s) => isWrite(s)).length
+  const writes = plan.steps.filter(isWrite).length
   lines.push(writes ? `${writes} change(s) to apply.` : 'No changes: everything is as desired.')
   return lines
 }
-
-export const isWrite = (step: PlanStep): boolean =>
-  !['unchanged', 'kept', 'absent'].includes(step.action)
 
 function describeChange(change: PlanStep['changes'][number]): string {
   if (change.from !== undefined && change.to !== undefined) {

@@ -1,70 +1,30 @@
 // The deploy, end to end: the bundled action (`node dist/index.js`) against the emulator.
 
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { startEmulator, type RunningEmulator } from '../../emulator/index.js'
-import { errorOf, runAction, type ActionRun } from '../../__fixtures__/action-runner.js'
-import { emulatorClients } from '../../__fixtures__/azure.js'
+import { describe, expect, it } from '@jest/globals'
 import { makeCertificate } from '../../__fixtures__/certificates.js'
+import {
+  CLUSTER,
+  REGISTRY,
+  RESOURCE_GROUP,
+  useScenario,
+  writeOperations
+} from '../../__fixtures__/scenario.js'
 
-let emu: RunningEmulator
-let clients: ReturnType<typeof emulatorClients>
+const s = useScenario(1)
 
-beforeAll(async () => {
-  emu = await startEmulator({ quiet: true })
-  clients = emulatorClients(emu)
-})
-afterAll(async () => emu?.stop())
+const writes = () => writeOperations(s.admin.journal())
 
-// Every connected registry gets its own service IP, as on a real cluster.
-const serviceIps = new Map<string, string>()
-const serviceIpOf = (name: string): string => {
-  if (!serviceIps.has(name)) serviceIps.set(name, `10.0.1.${serviceIps.size + 10}`)
-  return serviceIps.get(name) as string
-}
-
-const base = (name: string, extra: Record<string, string> = {}): Record<string, string> => ({
-  'resource-group': 'edge-rg',
-  registry: 'contosoacr',
-  'connected-registry': name,
-  cluster: 'edge-cluster-01',
-  'service-cluster-ip': serviceIpOf(name),
-  repositories: 'hello-world, app/web',
-  'poll-interval': '100ms',
-  timeout: '60s',
-  ...extra
-})
-
-const writesOf = () => emu.admin.journal().filter((entry) => entry.write)
-const operationsOf = (entries: { operation: string }[]) => entries.map((entry) => entry.operation)
-
-async function deploy(
-  inputs: Record<string, string>,
-  signIn?: 'secret' | 'oidc'
-): Promise<ActionRun> {
-  const run = await runAction(emu, { inputs, signIn })
-  if (run.exitCode !== 0) throw new Error(`deploy failed: ${errorOf(run)}\n${run.stdout}`)
-  return run
-}
-
-async function extensionSettings(name: string): Promise<Record<string, string>> {
-  const extension = await clients.k8s.extensions.get(
-    'edge-rg',
-    'Microsoft.Kubernetes',
-    'connectedClusters',
-    'edge-cluster-01',
-    name
-  )
-  return extension.configurationSettings ?? {}
-}
+const extensionSettings = async (name: string): Promise<Record<string, string>> =>
+  (await s.world(name)).extension?.configurationSettings ?? {}
 
 describe('a fresh deploy', () => {
   it('creates everything and reports the registry Online, with outputs and a summary', async () => {
-    emu.admin.clearJournal()
-    const run = await deploy(base('freshdeploy01'))
+    s.admin.clearJournal()
+    const run = await s.deploy('freshdeploy01')
     expect(run.outputs).toMatchObject({
       'connection-state': 'Online',
       'activation-status': 'Active',
-      'login-server': serviceIpOf('freshdeploy01'),
+      'login-server': s.serviceIpOf('freshdeploy01'),
       'password-slot': 'password1',
       changed: 'true'
     })
@@ -84,8 +44,7 @@ describe('a fresh deploy', () => {
     }
     expect(run.summary).toContain('<table>')
     expect(run.summary).toContain('Online')
-    const writes = operationsOf(writesOf())
-    expect(writes).toEqual(
+    expect(writes()).toEqual(
       expect.arrayContaining([
         'Registries_Update',
         'ScopeMaps_Create',
@@ -95,7 +54,7 @@ describe('a fresh deploy', () => {
         'Extensions_Create'
       ])
     )
-    const scopeMap = await clients.acr.scopeMaps.get('edge-rg', 'contosoacr', 'freshdeploy01')
+    const scopeMap = await s.clients.acr.scopeMaps.get(RESOURCE_GROUP, REGISTRY, 'freshdeploy01')
     expect(scopeMap.actions?.sort()).toEqual([
       'gateway/freshdeploy01/config/read',
       'gateway/freshdeploy01/config/write',
@@ -123,24 +82,22 @@ describe('a fresh deploy', () => {
     ]
   ])('deploys with tls: %s', async (tls, extra, expected) => {
     const name = `tls${tls.replace(/-/g, '')}`.slice(0, 20)
-    const run = await deploy(base(name, { tls, ...extra }))
+    const run = await s.deploy(name, { tls, ...extra })
     expect(run.outputs['connection-state']).toBe('Online')
     expect(await extensionSettings(name)).toMatchObject({
-      'service.clusterIP': serviceIpOf(name),
+      'service.clusterIP': s.serviceIpOf(name),
       ...expected
     })
     if (tls === 'none') expect(run.stdout).toMatch(/::warning::.*plain HTTP/i)
   })
 
   it('deploys with a certificate of its own (byoc), sending the key only as a protected setting', async () => {
-    const certificate = await makeCertificate({ ip: serviceIpOf('tlsbyoc01') })
-    const run = await deploy(
-      base('tlsbyoc01', {
-        tls: 'byoc',
-        'tls-cert': certificate.certPem,
-        'tls-key': Buffer.from(certificate.keyPem).toString('base64')
-      })
-    )
+    const certificate = await makeCertificate({ ip: s.serviceIpOf('tlsbyoc01') })
+    const run = await s.deploy('tlsbyoc01', {
+      tls: 'byoc',
+      'tls-cert': certificate.certPem,
+      'tls-key': Buffer.from(certificate.keyPem).toString('base64')
+    })
     expect(run.outputs['connection-state']).toBe('Online')
     expect(await extensionSettings('tlsbyoc01')).toMatchObject({
       'cert-manager.enabled': 'false',
@@ -150,28 +107,26 @@ describe('a fresh deploy', () => {
   })
 
   it('signs in with the workflow OIDC token when client-id and tenant-id are given', async () => {
-    const run = await deploy(base('oidcsignin01'), 'oidc')
+    const run = await s.runOk(s.inputsFor('oidcsignin01'), { signIn: 'oidc' })
     expect(run.stdout).toContain('federated credential (GitHub OIDC)')
     expect(run.outputs['connection-state']).toBe('Online')
   })
 
   it('signs in with a client secret from the environment', async () => {
-    const run = await deploy(base('secretsignin01'), 'secret')
+    const run = await s.runOk(s.inputsFor('secretsignin01'), { signIn: 'secret' })
     expect(run.stdout).toContain('client secret (AZURE_CLIENT_ID')
   })
 
   it('deploys a nested registry under a parent and grants it gateway access on the parent', async () => {
-    await deploy(base('parentregistry01', { mode: 'ReadWrite' }))
-    const run = await deploy(
-      base('childregistry01', {
-        parent: 'parentregistry01',
-        'extension-name': 'child-registry'
-      })
-    )
+    await s.deploy('parentregistry01', { mode: 'ReadWrite' })
+    const run = await s.deploy('childregistry01', {
+      parent: 'parentregistry01',
+      'extension-name': 'child-registry'
+    })
     expect(run.outputs['connection-state']).toBe('Online')
-    const parentScopeMap = await clients.acr.scopeMaps.get(
-      'edge-rg',
-      'contosoacr',
+    const parentScopeMap = await s.clients.acr.scopeMaps.get(
+      RESOURCE_GROUP,
+      REGISTRY,
       'parentregistry01'
     )
     expect(parentScopeMap.actions).toEqual(
@@ -180,9 +135,9 @@ describe('a fresh deploy', () => {
         'gateway/childregistry01/message/write'
       ])
     )
-    const child = await clients.acr.connectedRegistries.get(
-      'edge-rg',
-      'contosoacr',
+    const child = await s.clients.acr.connectedRegistries.get(
+      RESOURCE_GROUP,
+      REGISTRY,
       'childregistry01'
     )
     expect(child.parent?.id).toMatch(/connectedRegistries\/parentregistry01$/i)
@@ -191,77 +146,68 @@ describe('a fresh deploy', () => {
 
 describe('re-runs', () => {
   it('an identical re-run changes nothing: no write, no password, changed=false', async () => {
-    await deploy(base('idempotent01'))
-    emu.admin.clearJournal()
-    const run = await deploy(base('idempotent01'))
+    await s.deploy('idempotent01')
+    s.admin.clearJournal()
+    const run = await s.deploy('idempotent01')
     expect(run.outputs.changed).toBe('false')
     expect(run.outputs['connection-state']).toBe('Online')
-    expect(writesOf()).toEqual([])
+    expect(writes()).toEqual([])
     expect(run.stdout).toContain('Nothing to change')
-    expect(emu.admin.journal().length).toBeLessThan(12)
+    expect(s.admin.journal().length).toBeLessThan(12)
   })
 
   it('a changed setting updates only what changed', async () => {
-    await deploy(base('changed01'))
-    emu.admin.clearJournal()
-    const run = await deploy(
-      base('changed01', {
-        'log-level': 'Debug',
-        'sync-schedule': '0 * * * *',
-        'sync-window': 'PT2H'
-      })
-    )
+    await s.deploy('changed01')
+    s.admin.clearJournal()
+    const run = await s.deploy('changed01', {
+      'log-level': 'Debug',
+      'sync-schedule': '0 * * * *',
+      'sync-window': 'PT2H'
+    })
     expect(run.outputs.changed).toBe('true')
-    expect(operationsOf(writesOf())).toEqual(['ConnectedRegistries_Update'])
-    const cr = await clients.acr.connectedRegistries.get('edge-rg', 'contosoacr', 'changed01')
+    expect(writes()).toEqual(['ConnectedRegistries_Update'])
+    const cr = await s.clients.acr.connectedRegistries.get(RESOURCE_GROUP, REGISTRY, 'changed01')
     expect(cr.logging?.logLevel).toBe('Debug')
     expect(cr.parent?.syncProperties.schedule).toBe('0 * * * *')
   })
 
   it('a changed chart setting patches the extension without a new password', async () => {
-    await deploy(base('chartchange01'))
-    emu.admin.clearJournal()
-    const run = await deploy(
-      base('chartchange01', {
-        'trust-distribution': 'false',
-        tls: 'kubernetes-secret',
-        'tls-secret': 'my-tls'
-      })
-    )
+    await s.deploy('chartchange01')
+    s.admin.clearJournal()
+    const run = await s.deploy('chartchange01', {
+      'trust-distribution': 'false',
+      tls: 'kubernetes-secret',
+      'tls-secret': 'my-tls'
+    })
     expect(run.outputs['connection-state']).toBe('Online')
     // TLS moved to a secret: protected settings change, so a new password goes to the other slot.
-    expect(operationsOf(writesOf())).toEqual([
-      'Registries_GenerateCredentials',
-      'Extensions_Update'
-    ])
+    expect(writes()).toEqual(['Registries_GenerateCredentials', 'Extensions_Update'])
     expect(run.outputs['password-slot']).toBe('password2')
-    emu.admin.clearJournal()
-    const third = await deploy(
-      base('chartchange01', {
-        'trust-distribution': 'false',
-        tls: 'kubernetes-secret',
-        'tls-secret': 'my-tls',
-        'storage-size': '20Gi'
-      })
-    )
-    expect(operationsOf(writesOf())).toEqual(['Extensions_Update'])
+    s.admin.clearJournal()
+    const third = await s.deploy('chartchange01', {
+      'trust-distribution': 'false',
+      tls: 'kubernetes-secret',
+      'tls-secret': 'my-tls',
+      'storage-size': '20Gi'
+    })
+    expect(writes()).toEqual(['Extensions_Update'])
     expect(third.outputs['password-slot']).toBe('password2')
   })
 
   it('a recreated extension with a still-Active registry recovers through deactivation', async () => {
-    await deploy(base('recreated01'))
-    await clients.k8s.extensions.beginDeleteAndWait(
-      'edge-rg',
+    await s.deploy('recreated01')
+    await s.clients.k8s.extensions.beginDeleteAndWait(
+      RESOURCE_GROUP,
       'Microsoft.Kubernetes',
       'connectedClusters',
-      'edge-cluster-01',
+      CLUSTER,
       'recreated01',
       { updateIntervalInMs: 50 }
     )
-    emu.admin.clearJournal()
-    const run = await deploy(base('recreated01'))
+    s.admin.clearJournal()
+    const run = await s.deploy('recreated01')
     expect(run.stdout).toMatch(/Deactivating Activation of 'recreated01'/)
-    expect(operationsOf(writesOf())).toContain('ConnectedRegistries_Deactivate')
+    expect(writes()).toContain('ConnectedRegistries_Deactivate')
     expect(run.outputs).toMatchObject({
       'connection-state': 'Online',
       'activation-status': 'Active'
@@ -269,24 +215,24 @@ describe('re-runs', () => {
   })
 
   it('a wrong password (UNAUTHORIZED) is repaired with a fresh one in the other slot', async () => {
-    await deploy(base('unauthorized01'))
+    await s.deploy('unauthorized01')
     // Someone regenerates the slot the running instance uses.
-    await clients.acr.registries.generateCredentials(
-      'edge-rg',
-      'contosoacr',
+    await s.clients.acr.registries.generateCredentials(
+      RESOURCE_GROUP,
+      REGISTRY,
       {
-        tokenId: `/subscriptions/${emu.env.AZURE_SUBSCRIPTION_ID}/resourceGroups/edge-rg/providers/Microsoft.ContainerRegistry/registries/contosoacr/tokens/unauthorized01`,
+        tokenId: s.tokenId('unauthorized01'),
         name: 'password1'
       },
       { updateIntervalInMs: 50 }
     )
-    const broken = await clients.acr.connectedRegistries.get(
-      'edge-rg',
-      'contosoacr',
+    const broken = await s.clients.acr.connectedRegistries.get(
+      RESOURCE_GROUP,
+      REGISTRY,
       'unauthorized01'
     )
     expect(broken.connectionState).toBe('Unhealthy')
-    const run = await deploy(base('unauthorized01'))
+    const run = await s.deploy('unauthorized01')
     expect(run.stdout).toContain('UNAUTHORIZED')
     expect(run.outputs).toMatchObject({
       'connection-state': 'Online',

@@ -5,23 +5,20 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
-import { startEmulator, type RunningEmulator } from '../../emulator/index.js'
 import { errorOf } from '../../__fixtures__/action-runner.js'
 import {
+  GONE,
   hasStackTrace,
   REGISTRY,
   RESOURCE_GROUP,
-  scenario,
+  useScenario,
   writeOperations
 } from '../../__fixtures__/scenario.js'
 
-let emu: RunningEmulator
-let s: ReturnType<typeof scenario>
+const s = useScenario(3)
 let fakeAzDir: string
 
-beforeAll(async () => {
-  emu = await startEmulator({ quiet: true })
-  s = scenario(emu, 3)
+beforeAll(() => {
   // An Azure CLI that nobody signed in to, as on a GitHub-hosted runner without azure/login.
   fakeAzDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fake-az-'))
   fs.writeFileSync(
@@ -30,12 +27,11 @@ beforeAll(async () => {
     { mode: 0o755 }
   )
 })
-afterAll(async () => {
-  await emu?.stop()
+afterAll(() => {
   if (fakeAzDir) fs.rmSync(fakeAzDir, { recursive: true, force: true })
 })
 // Every test starts from the seed: a Premium registry with its data endpoint off, no registries.
-beforeEach(() => emu.admin.reset())
+beforeEach(() => s.admin.reset())
 
 const plan = (name: string, extra: Record<string, string> = {}) =>
   s.inputsFor(name, { operation: 'plan', ...extra })
@@ -52,7 +48,7 @@ const stepsOf = (json: string): PlannedStep[] =>
 describe('operation: plan', () => {
   it('on a fresh world lists every change field by field, with read-only permissions and no write', async () => {
     // A reader's role: any write, delete or action would be refused (403) and fail the run.
-    emu.admin.denyActions(['*/write', '*/delete', '*/action'])
+    s.admin.denyActions(['*/write', '*/delete', '*/action'])
     const run = await s.runOk(plan('planfresh01'))
 
     expect(run.outputs.changed).toBe('true')
@@ -87,24 +83,19 @@ describe('operation: plan', () => {
     expect(run.summary).toContain('<table>')
     expect(run.summary).toContain('(sensitive)')
 
-    const journal = emu.admin.journal()
+    const journal = s.admin.journal()
     expect(writeOperations(journal)).toEqual([])
     expect(journal.map((entry) => entry.operation)).not.toContain('Registries_GenerateCredentials')
     expect(journal.filter((entry) => entry.status === 403)).toEqual([])
-    expect(emu.admin.secretsForTests().tokenPasswords).toEqual([])
+    expect(s.admin.secretsForTests().tokenPasswords).toEqual([])
     const registry = await s.clients.acr.registries.get(RESOURCE_GROUP, REGISTRY)
     expect(registry.dataEndpointEnabled).toBe(false)
-    expect(await s.world('planfresh01')).toEqual({
-      connectedRegistry: undefined,
-      token: undefined,
-      scopeMap: undefined,
-      extension: undefined
-    })
+    expect(await s.world('planfresh01')).toEqual(GONE)
   })
 
   it('after a deploy reports no changes', async () => {
     await s.deploy('plandeployed01')
-    emu.admin.clearJournal()
+    s.admin.clearJournal()
     const run = await s.runOk(plan('plandeployed01', { 'fail-on-changes': 'true' }))
 
     expect(run.outputs).toMatchObject({
@@ -115,7 +106,7 @@ describe('operation: plan', () => {
     expect(stepsOf(run.outputs.plan).every((step) => step.action === 'unchanged')).toBe(true)
     expect(run.stdout).toContain('No changes: everything is as desired.')
     expect(run.stdout).toContain('Plan: no changes.')
-    expect(writeOperations(emu.admin.journal())).toEqual([])
+    expect(writeOperations(s.admin.journal())).toEqual([])
   })
 
   it('shows a drifted setting from → to, and fails on it with fail-on-changes', async () => {
@@ -128,7 +119,7 @@ describe('operation: plan', () => {
       { logging: { logLevel: 'Debug', auditLogStatus: 'Disabled' } },
       { updateIntervalInMs: 50 }
     )
-    emu.admin.clearJournal()
+    s.admin.clearJournal()
 
     const report = await s.runOk(plan('plandrift01'))
     expect(report.outputs.changed).toBe('true')
@@ -149,15 +140,13 @@ describe('operation: plan', () => {
     })
     expect(check.summary).toContain('Failed:')
     expect(check.summary).toContain('logLevel: Debug → Information')
-    expect(writeOperations(emu.admin.journal())).toEqual([])
+    expect(writeOperations(s.admin.journal())).toEqual([])
   })
 })
 
 describe('operation: plan without credentials', () => {
   const noRequestReachedArm = () =>
-    expect(emu.admin.journal().filter((entry) => entry.path.includes('/subscriptions/'))).toEqual(
-      []
-    )
+    expect(s.admin.journal().filter((entry) => entry.path.includes('/subscriptions/'))).toEqual([])
 
   it('says what to provide when nothing is configured (self-hosted runner without identity)', async () => {
     const run = await s.run(plan('plannocreds01'), { signIn: 'none' })
@@ -210,20 +199,20 @@ describe('operation: plan without credentials', () => {
       /^No Azure credentials to sign in with: GitHub-hosted runners have no managed identity to fall back on\. Provide one of/
     )
     expect(errorOf(run)).not.toContain('pull request')
-    expect(emu.admin.journal()).toEqual([])
+    expect(s.admin.journal()).toEqual([])
   })
 
   it('asks for id-token: write when client-id and tenant-id are given but no OIDC token is', async () => {
     const run = await s.run(
       plan('planoidc01', {
-        'client-id': emu.env.AZURE_CLIENT_ID,
-        'tenant-id': emu.env.AZURE_TENANT_ID
+        'client-id': s.emu.env.AZURE_CLIENT_ID,
+        'tenant-id': s.emu.env.AZURE_TENANT_ID
       }),
       { signIn: 'none' }
     )
     expect(run.exitCode).toBe(1)
     expect(errorOf(run)).toContain('Add `permissions: id-token: write` to the job.')
     expect(hasStackTrace(run)).toBe(false)
-    expect(emu.admin.journal()).toEqual([])
+    expect(s.admin.journal()).toEqual([])
   })
 })

@@ -2,27 +2,20 @@
 // through the bundled action against the emulator. The emulated instance checks its password
 // against the token's slots on every change, so a rotation that broke it would show Unhealthy.
 
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { startEmulator, type RunningEmulator } from '../../emulator/index.js'
+import { describe, expect, it } from '@jest/globals'
 import { errorOf, type ActionRun } from '../../__fixtures__/action-runner.js'
 import { makeCertificate } from '../../__fixtures__/certificates.js'
 import {
   connectionStates,
   hasStackTrace,
+  protectedSettingsSent,
   REGISTRY,
   RESOURCE_GROUP,
-  scenario,
+  useScenario,
   writeOperations
 } from '../../__fixtures__/scenario.js'
 
-let emu: RunningEmulator
-let s: ReturnType<typeof scenario>
-
-beforeAll(async () => {
-  emu = await startEmulator({ quiet: true })
-  s = scenario(emu, 4)
-})
-afterAll(async () => emu?.stop())
+const s = useScenario(4)
 
 const rotate = (name: string, extra: Record<string, string> = {}) =>
   s.inputsFor(name, { operation: 'rotate-credentials', ...extra })
@@ -30,7 +23,7 @@ const rotate = (name: string, extra: Record<string, string> = {}) =>
 /** The sync token's password values the emulator has seen, by slot, and whether each still works. */
 function passwordsOf(name: string) {
   const tokenId = s.tokenId(name).toLowerCase()
-  return emu.admin
+  return s.admin
     .secretsForTests()
     .tokenPasswords.filter((password) => password.tokenId.toLowerCase() === tokenId)
 }
@@ -44,11 +37,7 @@ const works = (name: string, value: string): boolean =>
 
 /** The connection string the extension received last (what the instance now uses). */
 function lastConnectionString(name: string): string {
-  const sent = emu.admin
-    .secretsForTests()
-    .extensionProtectedSettings.filter((entry) =>
-      entry.extensionId.toLowerCase().endsWith(`/extensions/${name.toLowerCase()}`)
-    )
+  const sent = protectedSettingsSent(s.emu, name)
   return sent[sent.length - 1]?.settings.connectionString ?? ''
 }
 
@@ -82,7 +71,7 @@ describe('operation: rotate-credentials', () => {
     const original = currentPassword(name, 'password1')
     const startedAt = new Date().toISOString()
 
-    emu.admin.clearJournal()
+    s.admin.clearJournal()
     const { run: toSecond, seen } = await watchConnectionState(name, () =>
       s.runOk(rotate(name, { 'revoke-old-password': 'true' }))
     )
@@ -93,7 +82,7 @@ describe('operation: rotate-credentials', () => {
       changed: 'true'
     })
     // New password into the free slot, the extension updated, and only then the old slot revoked.
-    expect(writeOperations(emu.admin.journal())).toEqual([
+    expect(writeOperations(s.admin.journal())).toEqual([
       'Registries_GenerateCredentials',
       'Extensions_Update',
       'Registries_GenerateCredentials'
@@ -119,12 +108,12 @@ describe('operation: rotate-credentials', () => {
     expect(works(name, second)).toBe(true)
 
     // The emulator's timeline: not a single transition since the first deploy was Online.
-    const transitions = emu.admin
+    const transitions = s.admin
       .events()
       .filter((event) => event.time >= startedAt)
       .filter((event) => event.resource.toLowerCase() === s.connectedRegistryId(name).toLowerCase())
     expect(connectionStates(transitions, s.connectedRegistryId(name))).toEqual([])
-    expect(connectionStates(emu.admin.events(), s.connectedRegistryId(name))).toEqual([
+    expect(connectionStates(s.admin.events(), s.connectedRegistryId(name))).toEqual([
       'Syncing',
       'Online'
     ])
@@ -136,11 +125,7 @@ describe('operation: rotate-credentials', () => {
     const tls = { tls: 'byoc', 'tls-cert': certificate.certPem, 'tls-key': certificate.keyPem }
     await s.deploy(name, tls)
     await s.runOk(rotate(name, tls))
-    const sent = emu.admin
-      .secretsForTests()
-      .extensionProtectedSettings.filter((entry) =>
-        entry.extensionId.toLowerCase().endsWith(`/extensions/${name}`)
-      )
+    const sent = protectedSettingsSent(s.emu, name)
     expect(sent).toHaveLength(2)
     expect(Object.keys(sent[1].settings).sort()).toEqual([
       'connectionString',
@@ -157,7 +142,7 @@ describe('operation: rotate-credentials', () => {
   it('needs only generateCredentials, extension write and reads', async () => {
     const name = 'rotationrbac01'
     await s.deploy(name)
-    emu.admin.denyActions([
+    s.admin.denyActions([
       'Microsoft.ContainerRegistry/registries/write',
       'Microsoft.ContainerRegistry/registries/*/write',
       'Microsoft.ContainerRegistry/registries/connectedRegistries/deactivate/action',
@@ -167,31 +152,31 @@ describe('operation: rotate-credentials', () => {
       const run = await s.runOk(rotate(name, { 'revoke-old-password': 'true' }))
       expect(run.outputs['password-slot']).toBe('password2')
     } finally {
-      emu.admin.denyActions([])
+      s.admin.denyActions([])
     }
   })
 
   it('changes nothing and says why when the inputs differ from the deployment', async () => {
     const name = 'rotationdrift01'
     await s.deploy(name)
-    emu.admin.clearJournal()
+    s.admin.clearJournal()
     const run = await s.run(rotate(name, { 'log-level': 'Debug', 'storage-size': '20Gi' }))
     expect(run.exitCode).toBe(1)
     expect(errorOf(run)).toContain(
       "rotate-credentials changes only the sync-token password, but the deployment differs from the inputs: Connected registry 'rotationdrift01': update (logLevel Information → Debug); Extension 'rotationdrift01' on 'edge-cluster-01': update (pvc.storageRequest (unset) → 20Gi). Nothing was changed. Run 'operation: deploy' (with 'rotate: true' to rotate in the same run), or give this step the same inputs as the deploy."
     )
     expect(hasStackTrace(run)).toBe(false)
-    expect(writeOperations(emu.admin.journal())).toEqual([])
+    expect(writeOperations(s.admin.journal())).toEqual([])
   })
 
   it('refuses to rotate what was never deployed', async () => {
-    emu.admin.clearJournal()
+    s.admin.clearJournal()
     const run = await s.run(rotate('rotationnone01'))
     expect(run.exitCode).toBe(1)
     expect(errorOf(run)).toContain(
       "Connected registry 'rotationnone01' does not exist. Run the step with 'operation: deploy' first: rotate-credentials only rotates the password of a deployed connected registry."
     )
-    expect(writeOperations(emu.admin.journal())).toEqual([])
+    expect(writeOperations(s.admin.journal())).toEqual([])
   })
 })
 
@@ -201,7 +186,7 @@ describe('deploy with rotate: true', () => {
     await s.deploy(name)
     const original = currentPassword(name, 'password1')
     const startedAt = new Date().toISOString()
-    emu.admin.clearJournal()
+    s.admin.clearJournal()
 
     const run = await s.runOk(
       s.inputsFor(name, { rotate: 'true', 'log-level': 'Warning', 'revoke-old-password': 'true' })
@@ -211,7 +196,7 @@ describe('deploy with rotate: true', () => {
       'connection-state': 'Online',
       changed: 'true'
     })
-    expect(writeOperations(emu.admin.journal())).toEqual([
+    expect(writeOperations(s.admin.journal())).toEqual([
       'ConnectedRegistries_Update',
       'Registries_GenerateCredentials',
       'Extensions_Update',
@@ -220,16 +205,16 @@ describe('deploy with rotate: true', () => {
     expect(run.stdout).toContain('(rotation was requested)')
     expect(works(name, original)).toBe(false)
     expect(works(name, currentPassword(name, 'password2'))).toBe(true)
-    const transitions = emu.admin.events().filter((event) => event.time >= startedAt)
+    const transitions = s.admin.events().filter((event) => event.time >= startedAt)
     expect(connectionStates(transitions, s.connectedRegistryId(name))).toEqual([])
   })
 
   it('after a first deploy, has no old password to revoke', async () => {
-    emu.admin.clearJournal()
+    s.admin.clearJournal()
     const run = await s.deploy('deployrotate02', { 'revoke-old-password': 'true' })
     expect(run.stdout).toContain('The other slot (password2) holds no password: nothing to revoke.')
     expect(
-      writeOperations(emu.admin.journal()).filter((op) => op === 'Registries_GenerateCredentials')
+      writeOperations(s.admin.journal()).filter((op) => op === 'Registries_GenerateCredentials')
     ).toHaveLength(1)
   })
 })

@@ -2,69 +2,52 @@
 // deploy made, reports what is already gone, and never deletes a token or scope map it did not
 // create.
 
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
-import { startEmulator, type RunningEmulator } from '../../emulator/index.js'
+import { beforeEach, describe, expect, it } from '@jest/globals'
 import { errorOf } from '../../__fixtures__/action-runner.js'
 import {
   CLUSTER,
   connectionStates,
+  GONE,
   hasStackTrace,
   REGISTRY,
   RESOURCE_GROUP,
-  scenario,
+  targetInputs,
+  useScenario,
   writeOperations
 } from '../../__fixtures__/scenario.js'
 
-let emu: RunningEmulator
-let s: ReturnType<typeof scenario>
+const s = useScenario(5)
 
-beforeAll(async () => {
-  emu = await startEmulator({ quiet: true })
-  s = scenario(emu, 5)
-})
-afterAll(async () => emu?.stop())
-beforeEach(() => emu.admin.reset())
+beforeEach(() => s.admin.reset())
 
+// A teardown needs no repositories or service IP: only what names the resources.
 const teardown = (name: string, extra: Record<string, string> = {}) => ({
-  // A teardown needs no repositories or service IP: only what names the resources.
-  'resource-group': RESOURCE_GROUP,
-  registry: REGISTRY,
-  'connected-registry': name,
-  cluster: CLUSTER,
+  ...targetInputs(name),
   operation: 'teardown',
-  'poll-interval': '100ms',
-  timeout: '60s',
   ...extra
 })
-
-const gone = {
-  connectedRegistry: undefined,
-  token: undefined,
-  scopeMap: undefined,
-  extension: undefined
-}
 
 describe('operation: teardown', () => {
   it('removes the extension, the connected registry, its sync token and scope map', async () => {
     await s.deploy('teardown01')
-    emu.admin.clearJournal()
+    s.admin.clearJournal()
     const run = await s.runOk(teardown('teardown01'))
 
-    expect(writeOperations(emu.admin.journal())).toEqual([
+    expect(writeOperations(s.admin.journal())).toEqual([
       'Extensions_Delete',
       'ConnectedRegistries_Deactivate',
       'ConnectedRegistries_Delete',
       'Tokens_Delete',
       'ScopeMaps_Delete'
     ])
-    expect(await s.world('teardown01')).toEqual(gone)
+    expect(await s.world('teardown01')).toEqual(GONE)
     expect(run.outputs).toMatchObject({ changed: 'true', 'connection-state': '' })
     expect(run.stdout).toContain("Deleting Extension 'teardown01' on 'edge-cluster-01'")
     expect(run.stdout).toContain("Deactivating Activation of 'teardown01'")
     expect(run.stdout).toContain('Teardown done: 5 change(s) applied.')
     expect(run.summary).toContain('Teardown of connected registry')
     // The extension's deletion was waited out: it is gone from the timeline too.
-    const extensionStates = emu.admin
+    const extensionStates = s.admin
       .events()
       .filter((event) => event.resource.endsWith('/extensions/teardown01'))
       .filter((event) => event.property === 'provisioningState')
@@ -77,12 +60,12 @@ describe('operation: teardown', () => {
   it('is safe to re-run: what is already gone is reported as such', async () => {
     await s.deploy('teardown02')
     await s.runOk(teardown('teardown02'))
-    emu.admin.clearJournal()
+    s.admin.clearJournal()
     const again = await s.runOk(teardown('teardown02'))
 
     expect(again.exitCode).toBe(0)
     expect(again.outputs.changed).toBe('false')
-    expect(writeOperations(emu.admin.journal())).toEqual([])
+    expect(writeOperations(s.admin.journal())).toEqual([])
     for (const resource of [
       "Extension 'teardown02' on 'edge-cluster-01'",
       "Connected registry 'teardown02'",
@@ -102,9 +85,9 @@ describe('operation: teardown', () => {
     const parentBefore = await s.clients.acr.scopeMaps.get(RESOURCE_GROUP, REGISTRY, 'tdparent01')
     expect(parentBefore.actions).toContain('gateway/tdchild01/config/read')
     const startedAt = new Date().toISOString()
-    emu.admin.clearJournal()
+    s.admin.clearJournal()
     // Everything a deploy needs beyond reading is refused: a teardown must not need it.
-    emu.admin.denyActions([
+    s.admin.denyActions([
       'Microsoft.ContainerRegistry/registries/write',
       'Microsoft.ContainerRegistry/registries/generateCredentials/action',
       'Microsoft.ContainerRegistry/registries/connectedRegistries/write',
@@ -115,7 +98,7 @@ describe('operation: teardown', () => {
     // The parent comes from the connected registry itself: the input is not needed.
     const run = await s.runOk(teardown('tdchild01'))
 
-    expect(writeOperations(emu.admin.journal())).toEqual([
+    expect(writeOperations(s.admin.journal())).toEqual([
       'Extensions_Delete',
       'ConnectedRegistries_Deactivate',
       'ScopeMaps_Update',
@@ -131,13 +114,13 @@ describe('operation: teardown', () => {
     expect(parentAfter.actions).toEqual(
       parentBefore.actions?.filter((a) => !a.startsWith('gateway/tdchild01/'))
     )
-    const parentTransitions = emu.admin.events().filter((event) => event.time >= startedAt)
+    const parentTransitions = s.admin.events().filter((event) => event.time >= startedAt)
     expect(connectionStates(parentTransitions, s.connectedRegistryId('tdparent01'))).toEqual([])
-    expect(await s.world('tdchild01')).toEqual(gone)
+    expect(await s.world('tdchild01')).toEqual(GONE)
 
-    emu.admin.denyActions([])
+    s.admin.denyActions([])
     await s.runOk(teardown('tdparent01'))
-    expect(await s.world('tdparent01')).toEqual(gone)
+    expect(await s.world('tdparent01')).toEqual(GONE)
   })
 
   it('keeps a sync token and scope map it did not create', async () => {
@@ -186,7 +169,7 @@ describe('operation: teardown', () => {
     const deployed = await s.deploy('tdforeign01')
     expect(deployed.stdout).toMatch(/::warning::Scope map 'tdforeign01' differs from what/)
 
-    emu.admin.clearJournal()
+    s.admin.clearJournal()
     const run = await s.runOk(teardown('tdforeign01'))
 
     expect(run.stdout).toContain(
@@ -195,7 +178,7 @@ describe('operation: teardown', () => {
     expect(run.stdout).toContain(
       "= kept       Scope map 'tdforeign01'  (not created by this action)"
     )
-    const writes = writeOperations(emu.admin.journal())
+    const writes = writeOperations(s.admin.journal())
     expect(writes).not.toContain('Tokens_Delete')
     expect(writes).not.toContain('ScopeMaps_Delete')
     const left = await s.world('tdforeign01')
@@ -218,26 +201,26 @@ describe('operation: teardown', () => {
     expect(errorOf(refused)).toContain(
       "Scope map 'tdsquatted01' already exists in registry 'contosoacr' and was not created by this action"
     )
-    emu.admin.clearJournal()
+    s.admin.clearJournal()
     const run = await s.runOk(teardown('tdsquatted01'))
     expect(run.stdout).toContain(
       "= kept       Scope map 'tdsquatted01'  (not created by this action)"
     )
-    expect(writeOperations(emu.admin.journal())).toEqual([])
+    expect(writeOperations(s.admin.journal())).toEqual([])
     expect((await s.world('tdsquatted01')).scopeMap?.description).toBe('another team')
   })
 
   it('with force-delete removes the extension of an offline cluster at once', async () => {
     await s.deploy('tdforce01')
-    emu.admin.setClusterConnectivity(CLUSTER, 'Offline')
+    s.admin.setClusterConnectivity(CLUSTER, 'Offline')
     const run = await s.runOk(teardown('tdforce01', { 'force-delete': 'true' }))
 
     expect(run.stdout).toContain(
       "Deleting Extension 'tdforce01' on 'edge-cluster-01' (force-delete)"
     )
     expect(run.stdout).not.toContain('::warning::')
-    expect(await s.world('tdforce01')).toEqual(gone)
-    const removal = emu.admin
+    expect(await s.world('tdforce01')).toEqual(GONE)
+    const removal = s.admin
       .events()
       .filter((event) => event.resource.endsWith('/extensions/tdforce01'))
       .filter((event) => event.property === 'provisioningState')
@@ -251,8 +234,8 @@ describe('operation: teardown', () => {
 
   it('without force-delete, warns about an offline cluster and fails clearly when its deletion cannot finish', async () => {
     await s.deploy('tdoffline01')
-    emu.admin.setClusterConnectivity(CLUSTER, 'Offline')
-    emu.admin.clearJournal()
+    s.admin.setClusterConnectivity(CLUSTER, 'Offline')
+    s.admin.clearJournal()
     const run = await s.run(teardown('tdoffline01', { timeout: '10s', 'poll-interval': '1s' }))
 
     expect(run.exitCode).toBe(1)
@@ -264,7 +247,7 @@ describe('operation: teardown', () => {
     )
     expect(hasStackTrace(run)).toBe(false)
     // It stopped at the extension: the connected registry is untouched.
-    expect(writeOperations(emu.admin.journal())).toEqual(['Extensions_Delete'])
+    expect(writeOperations(s.admin.journal())).toEqual(['Extensions_Delete'])
     expect((await s.world('tdoffline01')).connectedRegistry).toBeDefined()
   })
 

@@ -14,12 +14,17 @@ import {
   type JournalEntry,
   type RunningEmulator
 } from '../../emulator/index.js'
-import { errorOf, runAction, type ActionRun } from '../../__fixtures__/action-runner.js'
+import {
+  errorOf,
+  expectSuccess,
+  runAction,
+  type ActionRun
+} from '../../__fixtures__/action-runner.js'
 import { emulatorClients } from '../../__fixtures__/azure.js'
+import { protectedSettingsSent, tokenIdOf } from '../../__fixtures__/scenario.js'
 import {
   CLUSTER,
   deployInputs,
-  expectSuccess,
   REGISTRY,
   RG,
   sleep,
@@ -125,7 +130,6 @@ const fault = (rule: FaultRule) => () => {
 }
 const status = (operation: string, code: number, times: number, extra: Partial<FaultRule> = {}) =>
   fault({ operation, kind: 'status', status: code, times, ...extra })
-const drop = (operation: string, times = 1) => fault({ operation, kind: 'drop', times })
 /** A persistent 503 that the SDK may retry at once (Retry-After: 0), so it fails fast. */
 const unavailable = (operation: string) => status(operation, 503, 20, { retryAfterSeconds: 0 })
 
@@ -150,11 +154,44 @@ const honoursRetryAfter =
     expect(waited).toBeGreaterThanOrEqual(seconds * 1000 - 50)
   }
 
-/** Expires every access token while the next `operation` request is held. */
-const expireTokensAt = (operation: string, after?: string) => async (): Promise<void> => {
-  if (after) await whenRequestArrives(emu, after, () => undefined, 150)
-  await whenRequestArrives(emu, operation, () => emu.admin.expireAllTokens())
-}
+/** A transient fault that the run retries through, and the check that it did. */
+type Survived = Pick<FaultCase, 'inject' | 'expect' | 'check'>
+
+/** `times` answers of `code`, then the request goes through. */
+const burst = (operation: string, code: number, times: number): Survived => ({
+  inject: status(operation, code, times),
+  expect: { survives: true },
+  check: retried(operation, times)
+})
+
+/** One dropped connection, then the request goes through. */
+const dropped = (operation: string): Survived => ({
+  inject: fault({ operation, kind: 'drop', times: 1 }),
+  expect: { survives: true },
+  check: retried(operation, 1)
+})
+
+/** One 429 with Retry-After: 1, retried no earlier than that. */
+const throttledOnce = (operation: string): Survived => ({
+  inject: status(operation, 429, 1, { retryAfterSeconds: 1 }),
+  expect: { survives: true },
+  check: honoursRetryAfter(operation, 1)
+})
+
+/**
+ * Every access token expires while the next `operation` request (after `after`, if given) is
+ * held: the run gets a fresh token and carries on.
+ */
+const tokenExpires = (phase: Phase, operation: string, after?: string): FaultCase => ({
+  phase,
+  fault: 'access token expires (401 ExpiredAuthenticationToken)',
+  during: async () => {
+    if (after) await whenRequestArrives(emu, after, () => undefined, 150)
+    await whenRequestArrives(emu, operation, () => emu.admin.expireAllTokens())
+  },
+  expect: { survives: true },
+  check: (run) => expect(run.stdout).toContain('Azure rejected the access token')
+})
 
 /** Arms a fault once the extension write is on its way: what follows is the wait. */
 const duringWait = (rule: FaultRule) => async (): Promise<void> => {
@@ -167,9 +204,6 @@ const duringWait = (rule: FaultRule) => async (): Promise<void> => {
     100
   )
 }
-
-const tokenId = (name: string): string =>
-  `/subscriptions/${emu.env.AZURE_SUBSCRIPTION_ID}/resourceGroups/${RG}/providers/Microsoft.ContainerRegistry/registries/${REGISTRY}/tokens/${name}`
 
 /**
  * Someone regenerating both passwords right after every extension write: the registry stays
@@ -196,7 +230,7 @@ async function rogueRotator(
       await clients().acr.registries.generateCredentials(
         RG,
         REGISTRY,
-        { tokenId: tokenId(ctx.name), ...(slot ? { name: slot } : {}) },
+        { tokenId: tokenIdOf(emu, ctx.name), ...(slot ? { name: slot } : {}) },
         { updateIntervalInMs: 10 }
       )
     }
@@ -209,23 +243,17 @@ const FAULTS: FaultCase[] = [
   {
     phase: 'sign-in',
     fault: 'token endpoint answers 500 twice',
-    inject: status('Token_Request', 500, 2),
-    expect: { survives: true },
-    check: retried('Token_Request', 2)
+    ...burst('Token_Request', 500, 2)
   },
   {
     phase: 'sign-in',
     fault: 'token endpoint answers 429 with Retry-After: 1',
-    inject: status('Token_Request', 429, 1, { retryAfterSeconds: 1 }),
-    expect: { survives: true },
-    check: honoursRetryAfter('Token_Request', 1)
+    ...throttledOnce('Token_Request')
   },
   {
     phase: 'sign-in',
     fault: 'token endpoint drops the connection',
-    inject: drop('Token_Request'),
-    expect: { survives: true },
-    check: retried('Token_Request', 1)
+    ...dropped('Token_Request')
   },
   {
     phase: 'sign-in',
@@ -253,9 +281,7 @@ const FAULTS: FaultCase[] = [
     phase: 'sign-in',
     fault: "GitHub's OIDC token endpoint answers 500 once",
     signIn: 'oidc',
-    inject: status('Oidc_Token', 500, 1),
-    expect: { survives: true },
-    check: retried('Oidc_Token', 1)
+    ...burst('Oidc_Token', 500, 1)
   },
   {
     phase: 'sign-in',
@@ -274,23 +300,17 @@ const FAULTS: FaultCase[] = [
   {
     phase: 'read',
     fault: '429 with Retry-After: 1 on the registry',
-    inject: status('Registries_Get', 429, 1, { retryAfterSeconds: 1 }),
-    expect: { survives: true },
-    check: honoursRetryAfter('Registries_Get', 1)
+    ...throttledOnce('Registries_Get')
   },
   {
     phase: 'read',
     fault: 'a burst of two 503 on the cluster',
-    inject: status('ConnectedCluster_Get', 503, 2),
-    expect: { survives: true },
-    check: retried('ConnectedCluster_Get', 2)
+    ...burst('ConnectedCluster_Get', 503, 2)
   },
   {
     phase: 'read',
     fault: 'dropped connection on the extension',
-    inject: drop('Extensions_Get'),
-    expect: { survives: true },
-    check: retried('Extensions_Get', 1)
+    ...dropped('Extensions_Get')
   },
   {
     phase: 'read',
@@ -336,37 +356,27 @@ const FAULTS: FaultCase[] = [
   {
     phase: 'write',
     fault: '429 with Retry-After: 1 on the scope map',
-    inject: status('ScopeMaps_Create', 429, 1, { retryAfterSeconds: 1 }),
-    expect: { survives: true },
-    check: honoursRetryAfter('ScopeMaps_Create', 1)
+    ...throttledOnce('ScopeMaps_Create')
   },
   {
     phase: 'write',
     fault: 'a burst of two 503 creating the connected registry',
-    inject: status('ConnectedRegistries_Create', 503, 2),
-    expect: { survives: true },
-    check: retried('ConnectedRegistries_Create', 2)
+    ...burst('ConnectedRegistries_Create', 503, 2)
   },
   {
     phase: 'write',
     fault: 'dropped connection creating the sync token',
-    inject: drop('Tokens_Create'),
-    expect: { survives: true },
-    check: retried('Tokens_Create', 1)
+    ...dropped('Tokens_Create')
   },
   {
     phase: 'write',
     fault: 'dropped connection generating the password',
-    inject: drop('Registries_GenerateCredentials'),
-    expect: { survives: true },
-    check: retried('Registries_GenerateCredentials', 1)
+    ...dropped('Registries_GenerateCredentials')
   },
   {
     phase: 'write',
     fault: '500 creating the extension',
-    inject: status('Extensions_Create', 500, 1),
-    expect: { survives: true },
-    check: retried('Extensions_Create', 1)
+    ...burst('Extensions_Create', 500, 1)
   },
   {
     phase: 'write',
@@ -441,23 +451,17 @@ const FAULTS: FaultCase[] = [
   {
     phase: 'LRO poll',
     fault: 'a burst of two 500 on the operation status',
-    inject: status('OperationStatus_Get', 500, 2),
-    expect: { survives: true },
-    check: retried('OperationStatus_Get', 2)
+    ...burst('OperationStatus_Get', 500, 2)
   },
   {
     phase: 'LRO poll',
     fault: 'dropped connection on the operation status',
-    inject: drop('OperationStatus_Get'),
-    expect: { survives: true },
-    check: retried('OperationStatus_Get', 1)
+    ...dropped('OperationStatus_Get')
   },
   {
     phase: 'LRO poll',
     fault: '429 with Retry-After: 1 on the operation status',
-    inject: status('OperationStatus_Get', 429, 1, { retryAfterSeconds: 1 }),
-    expect: { survives: true },
-    check: honoursRetryAfter('OperationStatus_Get', 1)
+    ...throttledOnce('OperationStatus_Get')
   },
   {
     phase: 'LRO poll',
@@ -609,34 +613,10 @@ const FAULTS: FaultCase[] = [
   },
 
   // --- an access token that expires mid-run, in each phase ---
-  {
-    phase: 'read',
-    fault: 'access token expires (401 ExpiredAuthenticationToken)',
-    during: expireTokensAt('Registries_Get'),
-    expect: { survives: true },
-    check: (run) => expect(run.stdout).toContain('Azure rejected the access token')
-  },
-  {
-    phase: 'write',
-    fault: 'access token expires (401 ExpiredAuthenticationToken)',
-    during: expireTokensAt('ConnectedRegistries_Create'),
-    expect: { survives: true },
-    check: (run) => expect(run.stdout).toContain('Azure rejected the access token')
-  },
-  {
-    phase: 'LRO poll',
-    fault: 'access token expires (401 ExpiredAuthenticationToken)',
-    during: expireTokensAt('OperationStatus_Get'),
-    expect: { survives: true },
-    check: (run) => expect(run.stdout).toContain('Azure rejected the access token')
-  },
-  {
-    phase: 'waiting',
-    fault: 'access token expires (401 ExpiredAuthenticationToken)',
-    during: expireTokensAt('Extensions_Get', 'Extensions_Create'),
-    expect: { survives: true },
-    check: (run) => expect(run.stdout).toContain('Azure rejected the access token')
-  }
+  tokenExpires('read', 'Registries_Get'),
+  tokenExpires('write', 'ConnectedRegistries_Create'),
+  tokenExpires('LRO poll', 'OperationStatus_Get'),
+  tokenExpires('waiting', 'Extensions_Get', 'Extensions_Create')
 ]
 
 async function connectionState(name: string): Promise<string> {
@@ -790,13 +770,12 @@ describe('two runs at once on the same connected registry', () => {
 
   /** The connection string the extension received last, and whether its password works. */
   function lastDelivered(name: string): { connectionString: string; passwordCurrent: boolean } {
-    const secrets = emu.admin.secretsForTests()
-    const received = secrets.extensionProtectedSettings.filter((p) =>
-      p.extensionId.toLowerCase().endsWith(`/extensions/${name.toLowerCase()}`)
-    )
+    const received = protectedSettingsSent(emu, name)
     const connectionString = received[received.length - 1].settings.connectionString
     const password = /SyncTokenPassword=([^;]+)/.exec(connectionString)?.[1]
-    const passwordCurrent = secrets.tokenPasswords.some((p) => p.value === password && p.current)
+    const passwordCurrent = emu.admin
+      .secretsForTests()
+      .tokenPasswords.some((p) => p.value === password && p.current)
     return { connectionString, passwordCurrent }
   }
 

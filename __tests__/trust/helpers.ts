@@ -4,11 +4,9 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import type { RunningEmulator } from '../../emulator/index.js'
-import { errorOf, type ActionRun } from '../../__fixtures__/action-runner.js'
+import { targetInputs } from '../../__fixtures__/scenario.js'
 
-export const RG = 'edge-rg'
-export const REGISTRY = 'contosoacr'
-export const CLUSTER = 'edge-cluster-01'
+export { CLUSTER, REGISTRY, RESOURCE_GROUP as RG } from '../../__fixtures__/scenario.js'
 
 let names = 0
 /** A connected-registry name no other scenario uses (5-40 letters and digits). */
@@ -24,14 +22,10 @@ export function deployInputs(
 ): Record<string, string> {
   const octet = (names % 200) + 20
   return {
-    'resource-group': RG,
-    registry: REGISTRY,
-    'connected-registry': name,
+    ...targetInputs(name),
     'extension-name': name.toLowerCase(),
-    cluster: CLUSTER,
     'service-cluster-ip': `10.0.3.${octet}`,
     repositories: 'hello-world, app/web',
-    'poll-interval': '100ms',
     timeout: '20s',
     ...extra
   }
@@ -61,14 +55,6 @@ export async function whenRequestArrives(
   const id = emu.admin.addFault({ operation, kind: 'latency', latencyMs: holdMs, times: 1 })
   await until(() => !emu.admin.faults().some((fault) => fault.id === id))
   await act()
-}
-
-/** The run succeeded; otherwise the assertion shows its error and log. */
-export function expectSuccess(run: ActionRun): ActionRun {
-  if (run.exitCode !== 0) {
-    throw new Error(`the run failed: ${errorOf(run)}\n${run.stdout.slice(-3000)}`)
-  }
-  return run
 }
 
 /** Records the figures a test measured, for docs/trust.md (coverage/ is not committed). */

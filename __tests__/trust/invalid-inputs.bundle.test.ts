@@ -7,22 +7,19 @@
 import net from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { startEmulator, type JournalEntry, type RunningEmulator } from '../../emulator/index.js'
-import { errorOf, runAction, type ActionRun } from '../../__fixtures__/action-runner.js'
+import {
+  errorOf,
+  expectSuccess,
+  runAction,
+  type ActionRun
+} from '../../__fixtures__/action-runner.js'
 import { emulatorClients } from '../../__fixtures__/azure.js'
 import {
   invalidInputCases,
   VALID_BASE_INPUTS,
   type InvalidInputCase
 } from '../inputs/invalid-inputs.corpus.js'
-import {
-  CLUSTER,
-  deployInputs,
-  expectSuccess,
-  REGISTRY,
-  RG,
-  uniqueName,
-  writeFigures
-} from './helpers.js'
+import { CLUSTER, deployInputs, REGISTRY, RG, uniqueName, writeFigures } from './helpers.js'
 
 const cases = await invalidInputCases()
 /** Runs at once: enough to keep two cores busy without starving the emulator. */

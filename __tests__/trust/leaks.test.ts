@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { startEmulator, type RunningEmulator } from '../../emulator/index.js'
 import {
   errorOf,
+  expectSuccess,
   runAction,
   type ActionRun,
   type RunOptions
@@ -27,10 +28,10 @@ import {
   type ScanReport,
   type Secret
 } from '../../__fixtures__/leak-scanner.js'
+import { tokenIdOf } from '../../__fixtures__/scenario.js'
 import {
   CLUSTER,
   deployInputs,
-  expectSuccess,
   REGISTRY,
   RG,
   uniqueName,
@@ -110,13 +111,12 @@ const expectFailure = (result: ActionRun, pattern: RegExp): void => {
   expect(errorOf(result)).toMatch(pattern)
 }
 
-const tokenId = (name: string): string =>
-  `/subscriptions/${emu.env.AZURE_SUBSCRIPTION_ID}/resourceGroups/${RG}/providers/Microsoft.ContainerRegistry/registries/${REGISTRY}/tokens/${name}`
-
 /** The newest password the emulator generated for a sync token. */
 function newestPassword(name: string): string {
   const passwords = emu.admin.secretsForTests().tokenPasswords
-  const mine = passwords.filter((p) => p.tokenId.toLowerCase() === tokenId(name).toLowerCase())
+  const mine = passwords.filter(
+    (p) => p.tokenId.toLowerCase() === tokenIdOf(emu, name).toLowerCase()
+  )
   return mine[mine.length - 1].value
 }
 
@@ -200,7 +200,7 @@ describe('re-runs and repairs leak nothing', () => {
     await clients().acr.registries.generateCredentials(
       RG,
       REGISTRY,
-      { tokenId: tokenId(name), name: 'password1' },
+      { tokenId: tokenIdOf(emu, name), name: 'password1' },
       { updateIntervalInMs: 20 }
     )
     const result = expectSuccess(await scan('UNAUTHORIZED repair', () => run(deployInputs(name))))

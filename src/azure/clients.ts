@@ -14,7 +14,7 @@ import {
 import type { AccessToken, TokenCredential } from '@azure/identity'
 import type { Log } from '../ports.js'
 import type { CloudSettings } from '../settings.js'
-import { ActionError, requestTrail } from './errors.js'
+import { ActionError, messageOf, requestTrail } from './errors.js'
 
 const USER_AGENT = 'connected-registry-arc-action/0.1.0'
 const CONNECTED_CLUSTERS_API_VERSION = '2024-01-01'
@@ -102,7 +102,7 @@ export function signInFailure(error: unknown): ActionError {
       traceId?: string
     }
   }
-  let detail = error instanceof Error ? error.message : String(error)
+  let detail = messageOf(error)
   const response = fields.errorResponse
   if (response) {
     const code = textOf(response.error)

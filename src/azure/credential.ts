@@ -11,7 +11,7 @@ import {
 import type { CloudSettings } from '../settings.js'
 import type { Log } from '../ports.js'
 import { maskSecret } from '../secrets.js'
-import { ActionError } from './errors.js'
+import { ActionError, messageOf } from './errors.js'
 
 /** A credential whose cached tokens can be dropped (see the bearer policy in clients.ts). */
 export interface RefreshableCredential extends TokenCredential {
@@ -77,10 +77,12 @@ export function chooseSignIn(cloud: CloudSettings, deps: SignInDependencies): Si
       }
     }
     signIn = {
+      // The credential wraps a failure of its assertion callback in its own error: our message
+      // about the OIDC token says more, so it is thrown instead.
       credential: () =>
-        surfacing(
+        explaining(
           new ClientAssertionCredential(tenantId, clientId, idToken, options),
-          () => idTokenFailure
+          (error) => idTokenFailure ?? error
         ),
       method: `federated credential (GitHub OIDC) for client ${cloud.clientId}`
     }
@@ -122,18 +124,14 @@ export function chooseSignIn(cloud: CloudSettings, deps: SignInDependencies): Si
   return { method: signIn.method, credential: maskingCredential(signIn.credential, deps.log) }
 }
 
-/** The credential wraps a failure of its assertion callback in its own error: our message
- * about the OIDC token says more, so it is thrown instead. */
-function surfacing(
-  inner: TokenCredential,
-  failure: () => ActionError | undefined
-): TokenCredential {
+/** `inner`, with what its getToken throws replaced by what `explain` makes of it. */
+function explaining(inner: TokenCredential, explain: (error: unknown) => unknown): TokenCredential {
   return {
     async getToken(scopes, options) {
       try {
         return await inner.getToken(scopes, options)
       } catch (error) {
-        throw failure() ?? error
+        throw explain(error)
       }
     }
   }
@@ -152,9 +150,7 @@ async function fetchIdToken(get: () => Promise<string>, audience: string): Promi
       return await get()
     } catch (error) {
       if (attempt >= ID_TOKEN_RETRY_DELAYS_MS.length) {
-        const detail = (error instanceof Error ? error.message : String(error))
-          .replace(/\s+/g, ' ')
-          .trim()
+        const detail = messageOf(error).replace(/\s+/g, ' ').trim()
         throw new ActionError(
           `Getting the workflow's OIDC token from GitHub (audience ${audience}) failed ${attempt + 1} times: ${detail.replace(/[.,]$/, '')}. If GitHub's token service is unavailable, re-run the step; otherwise check that the job has \`permissions: id-token: write\`.`
         )
@@ -189,18 +185,11 @@ function explainUnavailable(
   reason: string,
   env: NodeJS.ProcessEnv
 ): TokenCredential {
-  return {
-    async getToken(scopes, options) {
-      try {
-        return await inner.getToken(scopes, options)
-      } catch (error) {
-        if (error instanceof Error && error.name === 'CredentialUnavailableError') {
-          throw noCredentials(`${reason} (${error.message.trim().replace(/\.$/, '')})`, env)
-        }
-        throw error
-      }
-    }
-  }
+  return explaining(inner, (error) =>
+    error instanceof Error && error.name === 'CredentialUnavailableError'
+      ? noCredentials(`${reason} (${error.message.trim().replace(/\.$/, '')})`, env)
+      : error
+  )
 }
 
 /**

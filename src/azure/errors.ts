@@ -140,6 +140,10 @@ export function withRequestIds(message: string): string {
   return `${message} (${ids.join(', ')})`
 }
 
+/** The message of anything thrown. */
+export const messageOf = (error: unknown): string =>
+  error instanceof Error ? error.message : String(error)
+
 export function isNotFound(error: unknown): boolean {
   return (error as { statusCode?: number } | undefined)?.statusCode === 404
 }
