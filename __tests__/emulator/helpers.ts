@@ -390,7 +390,7 @@ export function armGet(emu: RunningEmulator, pathAndQuery: string) {
 }
 
 /** Connection-state transitions of one connected registry, in order. */
-export function connectionStates(emu: RunningEmulator, name: string, sinceIso?: string): string[] {
+export function connectionStates(emu: RunningEmulator, name: string): string[] {
   return emu.admin
     .events()
     .filter(
@@ -398,6 +398,5 @@ export function connectionStates(emu: RunningEmulator, name: string, sinceIso?: 
         e.resource.toLowerCase().endsWith(`/connectedregistries/${name.toLowerCase()}`) &&
         e.property === 'connectionState'
     )
-    .filter((e) => !sinceIso || e.time >= sinceIso)
     .map((e) => `${e.from}->${e.to}`)
 }
