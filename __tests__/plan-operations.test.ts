@@ -151,6 +151,17 @@ describe('planTeardown', () => {
     expect(plan.warnings.join()).toMatch(/was not found .* its extension is treated as gone/)
   })
 
+  it('refuses to delete a parent that still has children, naming them', () => {
+    const settings = teardownSettings()
+    const world = deployedWorld(settingsFor())
+    world.children = [{ name: 'store01' }, { name: 'store02' }]
+    expect(() => planTeardown(settings, world)).toThrow(
+      "Connected registry 'edge01reg' is the parent of 'store01', 'store02': deleting it would leave those registries unable to sync. Nothing was changed. Tear down the children first (operation: teardown with connected-registry: store01), then this one."
+    )
+    world.children = []
+    expect(planTeardown(settings, world).changed).toBe(true)
+  })
+
   it('fails without the registry rather than report everything as gone', () => {
     const settings = teardownSettings()
     expect(() => planTeardown(settings, { ancestors: [], sync: {} })).toThrow(

@@ -80440,6 +80440,21 @@ async function readConnectedRegistry(clients, settings) {
     const { resourceGroup, registry, connectedRegistry } = settings.target;
     return getOrUndefined(`connected registry '${connectedRegistry}'`, () => clients.acr.connectedRegistries.get(resourceGroup, registry, connectedRegistry));
 }
+/** Connected registries whose parent is `parentId` (a teardown must not strand them). */
+async function readChildren(clients, settings, parentId) {
+    const { resourceGroup, registry } = settings.target;
+    const children = [];
+    try {
+        for await (const candidate of clients.acr.connectedRegistries.list(resourceGroup, registry)) {
+            if (candidate.parent?.id?.toLowerCase() === parentId.toLowerCase())
+                children.push(candidate);
+        }
+    }
+    catch (error) {
+        throw explainAzureFailure(`Listing the connected registries of registry '${registry}'`, error);
+    }
+    return children;
+}
 /** Reads everything the plan compares against. Missing resources are `undefined`, not errors. */
 async function observeState(clients, settings) {
     const { clusterResourceGroup, cluster } = settings.target;
@@ -80456,7 +80471,12 @@ async function observeState(clients, settings) {
     // The input names the parent of a registry to deploy; a teardown finds it on the registry.
     const firstAncestor = settings.connectedRegistry.parent ??
         nameFromId(connectedRegistry?.parent?.id, 'connectedRegistries');
-    const ancestors = await readAncestors(clients, settings, firstAncestor);
+    const [ancestors, children] = await Promise.all([
+        readAncestors(clients, settings, firstAncestor),
+        settings.behaviour.operation === 'teardown' && connectedRegistry?.id
+            ? readChildren(clients, settings, connectedRegistry.id)
+            : Promise.resolve(undefined)
+    ]);
     const tokenName = nameFromId(connectedRegistry?.parent?.syncProperties?.tokenId, 'tokens') ??
         settings.target.connectedRegistry;
     return {
@@ -80467,6 +80487,7 @@ async function observeState(clients, settings) {
         },
         ancestors,
         connectedRegistry,
+        children,
         sync: await readSyncIdentity(clients, settings, tokenName),
         extension
     };
@@ -81071,6 +81092,11 @@ function planTeardown(settings, observed) {
     // Without the registry nothing can be found, and a typo would report everything as gone.
     if (!observed.registry) {
         throw new ActionError(`Registry '${settings.target.registry}' was not found in resource group '${settings.target.resourceGroup}' of subscription '${settings.target.subscriptionId}'. Check the inputs 'registry', 'resource-group' and 'subscription-id'.`);
+    }
+    // Deleting a parent leaves its children nothing to sync with, and they cannot be re-parented.
+    const children = (observed.children ?? []).map((child) => child.name ?? '?');
+    if (children.length) {
+        throw new ActionError(`Connected registry '${name}' is the parent of ${children.map((c) => `'${c}'`).join(', ')}: deleting it would leave ${children.length === 1 ? 'that registry' : 'those registries'} unable to sync. Nothing was changed. Tear down the children first (operation: teardown with connected-registry: ${children[0]}), then this one.`);
     }
     const extensionResource = `Extension '${extensionName}' on '${cluster}'`;
     const extensionDetail = { kind: 'extension', resendProtectedSettings: false };

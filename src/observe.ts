@@ -31,6 +31,8 @@ export interface ObservedState {
   /** Nearest first: the parent, its parent, ... up to the top-level connected registry. */
   ancestors: ObservedAncestor[]
   connectedRegistry?: ConnectedRegistry
+  /** Connected registries whose parent is this one; read for a teardown only. */
+  children?: ConnectedRegistry[]
   /** The sync token and scope map the connected registry uses (or would use, when absent). */
   sync: ObservedSyncIdentity
   extension?: Extension
@@ -149,6 +151,24 @@ export async function readConnectedRegistry(
   )
 }
 
+/** Connected registries whose parent is `parentId` (a teardown must not strand them). */
+async function readChildren(
+  clients: AzureClients,
+  settings: Settings,
+  parentId: string
+): Promise<ConnectedRegistry[]> {
+  const { resourceGroup, registry } = settings.target
+  const children: ConnectedRegistry[] = []
+  try {
+    for await (const candidate of clients.acr.connectedRegistries.list(resourceGroup, registry)) {
+      if (candidate.parent?.id?.toLowerCase() === parentId.toLowerCase()) children.push(candidate)
+    }
+  } catch (error) {
+    throw explainAzureFailure(`Listing the connected registries of registry '${registry}'`, error)
+  }
+  return children
+}
+
 /** Reads everything the plan compares against. Missing resources are `undefined`, not errors. */
 export async function observeState(
   clients: AzureClients,
@@ -170,7 +190,12 @@ export async function observeState(
   const firstAncestor =
     settings.connectedRegistry.parent ??
     nameFromId(connectedRegistry?.parent?.id, 'connectedRegistries')
-  const ancestors = await readAncestors(clients, settings, firstAncestor)
+  const [ancestors, children] = await Promise.all([
+    readAncestors(clients, settings, firstAncestor),
+    settings.behaviour.operation === 'teardown' && connectedRegistry?.id
+      ? readChildren(clients, settings, connectedRegistry.id)
+      : Promise.resolve(undefined)
+  ])
   const tokenName =
     nameFromId(connectedRegistry?.parent?.syncProperties?.tokenId, 'tokens') ??
     settings.target.connectedRegistry
@@ -182,6 +207,7 @@ export async function observeState(
     },
     ancestors,
     connectedRegistry,
+    children,
     sync: await readSyncIdentity(clients, settings, tokenName),
     extension
   }

@@ -788,6 +788,14 @@ export function planTeardown(settings: Settings, observed: ObservedState): Plan 
     )
   }
 
+  // Deleting a parent leaves its children nothing to sync with, and they cannot be re-parented.
+  const children = (observed.children ?? []).map((child) => child.name ?? '?')
+  if (children.length) {
+    throw new ActionError(
+      `Connected registry '${name}' is the parent of ${children.map((c) => `'${c}'`).join(', ')}: deleting it would leave ${children.length === 1 ? 'that registry' : 'those registries'} unable to sync. Nothing was changed. Tear down the children first (operation: teardown with connected-registry: ${children[0]}), then this one.`
+    )
+  }
+
   const extensionResource = `Extension '${extensionName}' on '${cluster}'`
   const extensionDetail: StepDetail = { kind: 'extension', resendProtectedSettings: false }
   const extension = observed.extension

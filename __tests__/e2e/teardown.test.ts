@@ -84,6 +84,14 @@ describe('operation: teardown', () => {
     await s.deploy('tdchild01', { parent: 'tdparent01' })
     const parentBefore = await s.clients.acr.scopeMaps.get(RESOURCE_GROUP, REGISTRY, 'tdparent01')
     expect(parentBefore.actions).toContain('gateway/tdchild01/config/read')
+    // The parent first would strand its child: refused before any write.
+    s.admin.clearJournal()
+    const refused = await s.run(teardown('tdparent01'))
+    expect(refused.exitCode).toBe(1)
+    expect(errorOf(refused)).toContain(
+      "Connected registry 'tdparent01' is the parent of 'tdchild01': deleting it would leave that registry unable to sync. Nothing was changed."
+    )
+    expect(writeOperations(s.admin.journal())).toEqual([])
     const eventsBefore = s.admin.events().length
     s.admin.clearJournal()
     // Everything a deploy needs beyond reading is refused: a teardown must not need it.
