@@ -4,17 +4,21 @@
 export function renderRunnerLog(stdout: string): string {
   const masks: string[] = []
   const lines: string[] = []
+  let indent = ''
   for (const raw of stdout.split('\n')) {
     const command = /^::([a-z-]+)(?: [^:]*)?::(.*)$/.exec(raw)
     if (command) {
       const [, name, value] = command
       if (name === 'add-mask') masks.push(value)
-      else if (name === 'group') lines.push(`\n▶ ${value}`)
-      else if (name === 'warning') lines.push(`  Warning: ${value}`)
-      else if (name === 'error') lines.push(`  Error: ${value.replace(/%0A/g, '\n')}`)
+      else if (name === 'group') {
+        lines.push(`\n▶ ${value}`)
+        indent = '  '
+      } else if (name === 'endgroup') indent = ''
+      else if (name === 'warning') lines.push(`${indent}Warning: ${value}`)
+      else if (name === 'error') lines.push(`${indent}Error: ${value.replace(/%0A/g, '\n')}`)
       continue
     }
-    lines.push(raw ? `  ${raw}` : raw)
+    lines.push(raw ? `${indent}${raw}` : raw)
   }
   // Longest first, so a secret that contains another is redacted whole.
   masks.sort((a, b) => b.length - a.length)

@@ -154,10 +154,8 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
         show(final, {})
       }
     } else if (operation !== 'plan') {
-      // A plan is read-only: nothing is applied or waited for.
-      if (!currentPlan.changed && isOnline(observed)) {
-        log.info('Nothing to change: the connected registry is Active and Online.')
-      } else {
+      // A plan is read-only: nothing is applied or waited for; nor is a deploy with nothing to do.
+      if (currentPlan.changed || !isOnline(observed)) {
         await converge(clients, current, observed, currentPlan, log, final)
       }
     }

@@ -152,7 +152,8 @@ describe('re-runs', () => {
     expect(run.outputs.changed).toBe('false')
     expect(run.outputs['connection-state']).toBe('Online')
     expect(writes()).toEqual([])
-    expect(run.stdout).toContain('Nothing to change')
+    expect(run.stdout).toContain('No changes: everything is as desired.')
+    expect(run.stdout).toContain('Done: nothing changed, connected registry Online.')
     expect(s.admin.journal().length).toBeLessThan(12)
   })
 
