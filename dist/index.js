@@ -80444,8 +80444,12 @@ async function readConnectedRegistry(clients, settings) {
 async function readChildren(clients, settings, parentId) {
     const { resourceGroup, registry } = settings.target;
     const children = [];
+    const listed = clients.acr.connectedRegistries.list(resourceGroup, registry, {
+        filter: `parent.id eq '${parentId}'`
+    });
     try {
-        for await (const candidate of clients.acr.connectedRegistries.list(resourceGroup, registry)) {
+        for await (const candidate of listed) {
+            // The filter narrows the list; the comparison decides (ids differ only in case at most).
             if (candidate.parent?.id?.toLowerCase() === parentId.toLowerCase())
                 children.push(candidate);
         }

@@ -159,8 +159,12 @@ async function readChildren(
 ): Promise<ConnectedRegistry[]> {
   const { resourceGroup, registry } = settings.target
   const children: ConnectedRegistry[] = []
+  const listed = clients.acr.connectedRegistries.list(resourceGroup, registry, {
+    filter: `parent.id eq '${parentId}'`
+  })
   try {
-    for await (const candidate of clients.acr.connectedRegistries.list(resourceGroup, registry)) {
+    for await (const candidate of listed) {
+      // The filter narrows the list; the comparison decides (ids differ only in case at most).
       if (candidate.parent?.id?.toLowerCase() === parentId.toLowerCase()) children.push(candidate)
     }
   } catch (error) {

@@ -1,6 +1,6 @@
-// Replays every official example in shared/reference/arm-examples through the
-// real SDK clients against the emulator (world seeded with the example's names)
-// and checks the status code, the LRO headers and the shape of every field of
+// Replays every official example in __fixtures__/arm-examples (copied unchanged from
+// Azure/azure-rest-api-specs, see its SOURCES.md) through the real SDK clients against the
+// emulator (world seeded with the example's names) and checks the status code, the LRO headers and the shape of every field of
 // the example's response bodies (presence and JSON type; values are volatile).
 import fs from 'node:fs'
 import path from 'node:path'
@@ -16,7 +16,7 @@ import {
   type RecordedResponse
 } from './helpers.js'
 
-const EXAMPLES_DIR = path.resolve('../shared/reference/arm-examples')
+const EXAMPLES_DIR = path.resolve('__fixtures__/arm-examples')
 
 interface Example {
   operationId?: string
