@@ -260,6 +260,25 @@ describe('authorization and authentication', () => {
     expect(error.message).toMatch(/'Microsoft\.KubernetesConfiguration\/extensions\/read'/)
   })
 
+  it("following an extension's operation needs extensions/operations/read", async () => {
+    const d = await createConnectedRegistry(c, 'edgepollrbac')
+    emu.admin.denyActions(['Microsoft.KubernetesConfiguration/extensions/operations/read'])
+    const error = await rejection(
+      installExtension(
+        c,
+        'edgepollrbac',
+        { 'service.clusterIP': '10.0.0.50' },
+        { connectionString: d.connectionString }
+      )
+    )
+    expect(error.code).toBe('AuthorizationFailed')
+    expect(error.message).toMatch(
+      /'Microsoft\.KubernetesConfiguration\/extensions\/operations\/read'/
+    )
+    // The create itself was accepted: only following it was refused.
+    expect(journalOf('Extensions_Create').map((e) => e.status)).toEqual([201])
+  })
+
   it('expired tokens get 401 ExpiredAuthenticationToken with an invalid_token challenge', async () => {
     const token = emu.admin.issueAccessToken().token
     const fixed = sdkClients(emu, { credential: fixedCredential(token), maxRetries: 0 })

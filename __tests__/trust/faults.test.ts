@@ -465,6 +465,17 @@ const FAULTS: FaultCase[] = [
   },
   {
     phase: 'LRO poll',
+    fault: "missing RBAC permission to follow the extension's operation (403)",
+    inject: () =>
+      emu.admin.denyActions(['Microsoft.KubernetesConfiguration/extensions/operations/read']),
+    expect: {
+      cause: /Creating Extension '.+' failed: .*extensions\/operations\/read/,
+      code: /Azure error AuthorizationFailed, HTTP 403/,
+      fix: /Grant the signed-in identity the missing action/
+    }
+  },
+  {
+    phase: 'LRO poll',
     fault: 'connected registry creation ends Failed',
     inject: fault({
       operation: 'ConnectedRegistries_Create',

@@ -333,6 +333,7 @@ export function extensionRoutes(env: ArmEnv): Route[] {
       pattern: `${E}/operations/{operationId}`,
       operation: 'OperationStatus_Get',
       kind: 'arm',
+      action: `${EXTENSION_TYPE}/operations/read`,
       handle: operationStatus
     }
   ]
