@@ -8,12 +8,12 @@ import { syncScopeMapActions } from '../src/domain/scope-map.js'
 import { fromRecord } from '../src/inputs/input-reader.js'
 import { parseSettings } from '../src/inputs/parse-settings.js'
 import type { ObservedState } from '../src/observe.js'
+import { protectedSettingsHash } from '../src/plan/deploy.js'
 import {
   PASSWORD_SLOT_SETTING,
   PROTECTED_HASH_SETTING,
-  protectedSettingsHash,
   scopeMapDescription
-} from '../src/plan.js'
+} from '../src/plan/model.js'
 import type { Settings } from '../src/settings.js'
 
 export const SUB = '0b1f6471-1bf0-4dda-aec3-cb9272f09590'

@@ -2,14 +2,10 @@
 // refuses, and what a teardown deletes, keeps or only warns about.
 
 import { describe, expect, it } from '@jest/globals'
-import {
-  PASSWORD_SLOT_SETTING,
-  PROTECTED_HASH_SETTING,
-  planRotation,
-  planTeardown,
-  protectedSettingsHash,
-  type Plan
-} from '../src/plan.js'
+import { protectedSettingsHash } from '../src/plan/deploy.js'
+import { PASSWORD_SLOT_SETTING, PROTECTED_HASH_SETTING, type Plan } from '../src/plan/model.js'
+import { planRotation } from '../src/plan/rotation.js'
+import { planTeardown } from '../src/plan/teardown.js'
 import { buildConfigurationSettings } from '../src/domain/extension-settings.js'
 import { gatewayActions, syncScopeMapActions } from '../src/domain/scope-map.js'
 import { DATA_ENDPOINT, deployedWorld, settingsFor } from '../__fixtures__/plan-world.js'

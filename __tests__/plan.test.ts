@@ -4,7 +4,9 @@
 
 import { describe, expect, it } from '@jest/globals'
 import type { ObservedState } from '../src/observe.js'
-import { expectedGatewayEndpoint, planDeploy, planTeardown, type Plan } from '../src/plan.js'
+import { expectedGatewayEndpoint, planDeploy } from '../src/plan/deploy.js'
+import type { Plan } from '../src/plan/model.js'
+import { planTeardown } from '../src/plan/teardown.js'
 import { deployedWorld, emptyWorld, settingsFor } from '../__fixtures__/plan-world.js'
 
 const actions = (plan: Plan) =>

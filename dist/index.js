@@ -41960,7 +41960,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2623);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5365);
 // Entry point of the bundle: everything lives in main.ts so tests can import run().
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -41970,7 +41970,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2623:
+/***/ 5365:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -80497,13 +80497,9 @@ async function observeState(clients, settings) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/plan.ts
-// The plan: the difference between the desired state (from settings) and what Azure has.
-// Pure: no request is made here. A plan run prints it; a deploy run applies it.
-
-
-
-
+;// CONCATENATED MODULE: ./src/plan/model.ts
+// The plan's vocabulary: steps, the actions they take, and what every planner shares (the names
+// of resources and the chart settings the action keeps for itself).
 
 const EXTENSION_TYPE = 'Microsoft.ContainerRegistry.ConnectedRegistry';
 const MANAGED_BY = 'managed by connected-registry-arc-action';
@@ -80516,27 +80512,21 @@ const SERVING_SLOT_SETTING = 'connectedRegistryAction.servingPasswordSlot';
 /** The step changes something in Azure (not unchanged, kept or already absent). */
 const isWrite = (step) => step.action !== 'unchanged' && step.action !== 'kept' && step.action !== 'absent';
 const otherSlot = (slot) => slot === 'password1' ? 'password2' : 'password1';
-const sameText = (a, b) => (a ?? '').toLowerCase() === (b ?? '').toLowerCase();
-const sameSet = (a, b) => {
-    const left = new Set((a ?? []).map((x) => x.toLowerCase()));
-    const right = new Set((b ?? []).map((x) => x.toLowerCase()));
-    return left.size === right.size && [...left].every((x) => right.has(x));
+/** A step and its (non-secret) changes in one line, for messages. */
+const summarizeStep = (step) => {
+    const fields = step.changes.filter((change) => !change.sensitive);
+    const detail = fields
+        .map((change) => change.from !== undefined && change.to !== undefined
+        ? `${change.field} ${change.from} → ${change.to}`
+        : `${change.field} ${change.to ?? change.from}`)
+        .join(', ');
+    return `${step.resource}: ${step.action}${detail ? ` (${detail})` : ''}`;
 };
-const show = (value) => Array.isArray(value) ? (value.length ? value.join(', ') : '(none)') : (value ?? '(none)');
-/** Legacy modes map onto the two current ones (connected-registry.md §1.2). */
-function canonicalMode(mode) {
-    const lower = (mode ?? '').toLowerCase();
-    if (lower === 'registry' || lower === 'readwrite')
-        return 'ReadWrite';
-    if (lower === 'mirror' || lower === 'readonly')
-        return 'ReadOnly';
-    return mode ?? '';
-}
+const sameText = (a, b) => (a ?? '').toLowerCase() === (b ?? '').toLowerCase();
 const scopeMapDescription = (connectedRegistry) => `Sync scope map of connected registry '${connectedRegistry}', ${MANAGED_BY}`;
 const isManagedScopeMap = (description) => (description ?? '').includes(MANAGED_BY);
-/** A sync scope map the az CLI made for this connected registry may be adopted. */
-const isCliSyncScopeMap = (description, connectedRegistry) => sameText(description, `Created by connected registry sync token: ${connectedRegistry}`);
-function ids(settings) {
+/** ARM ids of the resources the action manages, also for those that do not exist yet. */
+function resourceIds(settings) {
     const { target } = settings;
     const registry = registryId(settings);
     const clusterId = `/subscriptions/${target.subscriptionId}/resourceGroups/${target.clusterResourceGroup}` +
@@ -80549,6 +80539,33 @@ function ids(settings) {
         scopeMap: (name) => `${registry}/scopeMaps/${name}`,
         extension: `${clusterId}/providers/Microsoft.KubernetesConfiguration/extensions/${target.extensionName}`
     };
+}
+
+;// CONCATENATED MODULE: ./src/plan/deploy.ts
+// The plan of a deploy: the difference between the desired state (from settings) and what Azure
+// has. Pure: no request is made here. A plan run prints it; a deploy run applies it.
+
+
+
+
+
+
+const sameSet = (a, b) => {
+    const left = new Set((a ?? []).map((x) => x.toLowerCase()));
+    const right = new Set((b ?? []).map((x) => x.toLowerCase()));
+    return left.size === right.size && [...left].every((x) => right.has(x));
+};
+const show = (value) => Array.isArray(value) ? (value.length ? value.join(', ') : '(none)') : (value ?? '(none)');
+/** A sync scope map the az CLI made for this connected registry may be adopted. */
+const isCliSyncScopeMap = (description, connectedRegistry) => sameText(description, `Created by connected registry sync token: ${connectedRegistry}`);
+/** Legacy modes map onto the two current ones (connected-registry.md §1.2). */
+function canonicalMode(mode) {
+    const lower = (mode ?? '').toLowerCase();
+    if (lower === 'registry' || lower === 'readwrite')
+        return 'ReadWrite';
+    if (lower === 'mirror' || lower === 'readonly')
+        return 'ReadOnly';
+    return mode ?? '';
 }
 /** The endpoint the instance syncs with: the registry's home-region data endpoint, or the parent. */
 function expectedGatewayEndpoint(settings, observed) {
@@ -80584,13 +80601,17 @@ function protectedSettingsHash(settings, syncTokenName, gatewayEndpoint) {
 function protectedSettingChanges(settings) {
     return Object.keys(buildProtectedSettings(settings.extension.tls, 'placeholder')).map((field) => ({ field, to: '(sensitive)', sensitive: true }));
 }
+function checkRegistryFound(settings, observed) {
+    const { target } = settings;
+    if (observed.registry)
+        return observed.registry;
+    throw new ActionError(`Registry '${target.registry}' was not found in resource group '${target.resourceGroup}' of subscription '${target.subscriptionId}'. Check the inputs 'registry', 'resource-group' and 'subscription-id'.`);
+}
 function checkPreflight(settings, observed) {
     const { target } = settings;
-    if (!observed.registry) {
-        throw new ActionError(`Registry '${target.registry}' was not found in resource group '${target.resourceGroup}' of subscription '${target.subscriptionId}'. Check the inputs 'registry', 'resource-group' and 'subscription-id'.`);
-    }
-    if (observed.registry.sku.toLowerCase() !== 'premium') {
-        throw new ActionError(`Registry '${target.registry}' is on the ${observed.registry.sku} tier; connected registries need the Premium tier. Upgrade it (az acr update -n ${target.registry} --sku Premium) and re-run.`);
+    const registry = checkRegistryFound(settings, observed);
+    if (registry.sku.toLowerCase() !== 'premium') {
+        throw new ActionError(`Registry '${target.registry}' is on the ${registry.sku} tier; connected registries need the Premium tier. Upgrade it (az acr update -n ${target.registry} --sku Premium) and re-run.`);
     }
     if (!observed.cluster) {
         throw new ActionError(`Arc-enabled cluster '${target.cluster}' was not found in resource group '${target.clusterResourceGroup}'. Check the inputs 'cluster' and 'cluster-resource-group' (it defaults to 'resource-group').`);
@@ -80706,7 +80727,7 @@ function planSyncIdentity(settings, observed, tokenName, warnings) {
             detail: { kind: 'scope-map', scopeMapName, actions: desired }
         });
     }
-    const scopeMapId = scopeMap?.id ?? ids(settings).scopeMap(scopeMapName);
+    const scopeMapId = scopeMap?.id ?? resourceIds(settings).scopeMap(scopeMapName);
     const token = sync.token;
     const tokenChanges = [];
     if (token && token.status?.toLowerCase() === 'disabled') {
@@ -80726,9 +80747,9 @@ function planSyncIdentity(settings, observed, tokenName, warnings) {
 function planConnectedRegistry(settings, observed, tokenId) {
     const cr = settings.connectedRegistry;
     const { connectedRegistry: name, registry } = settings.target;
-    const clientTokenIds = cr.clientTokens.map((token) => ids(settings).token(token));
+    const clientTokenIds = cr.clientTokens.map((token) => resourceIds(settings).token(token));
     const parentId = cr.parent
-        ? (observed.ancestors[0]?.connectedRegistry.id ?? ids(settings).parent(cr.parent))
+        ? (observed.ancestors[0]?.connectedRegistry.id ?? resourceIds(settings).parent(cr.parent))
         : undefined;
     const existing = observed.connectedRegistry;
     const resource = `Connected registry '${name}'`;
@@ -80828,10 +80849,10 @@ function statusCodes(cr) {
 function planDeploy(settings, observed, options) {
     checkPreflight(settings, observed);
     const warnings = [];
-    const resourceIds = ids(settings);
+    const ids = resourceIds(settings);
     const name = settings.target.connectedRegistry;
     const tokenName = nameFromId(observed.connectedRegistry?.parent?.syncProperties?.tokenId, 'tokens') ?? name;
-    const tokenId = observed.connectedRegistry?.parent?.syncProperties?.tokenId ?? resourceIds.token(tokenName);
+    const tokenId = observed.connectedRegistry?.parent?.syncProperties?.tokenId ?? ids.token(tokenName);
     const steps = [
         planDataEndpoint(observed),
         ...planAncestorScopeMaps(settings, observed),
@@ -81017,201 +81038,8 @@ function planDeploy(settings, observed, options) {
         warnings,
         passwordSlot: slot,
         syncTokenId: tokenId,
-        connectedRegistryId: cr?.id ?? resourceIds.connectedRegistry,
-        extensionId: extension?.id ?? resourceIds.extension
-    };
-}
-/** A step and its (non-secret) changes in one line, for messages. */
-const summarizeStep = (step) => {
-    const fields = step.changes.filter((change) => !change.sensitive);
-    const detail = fields
-        .map((change) => change.from !== undefined && change.to !== undefined
-        ? `${change.field} ${change.from} → ${change.to}`
-        : `${change.field} ${change.to ?? change.from}`)
-        .join(', ');
-    return `${step.resource}: ${step.action}${detail ? ` (${detail})` : ''}`;
-};
-/**
- * The plan of `rotate-credentials`: a new password in the slot the instance does not use and the
- * extension's protected settings sent again with it, nothing else. Anything else that differs
- * from the inputs stops the run before any write: a scheduled rotation whose inputs lag behind
- * the deploy workflow's must not revert that deploy, and it has only the permissions to rotate.
- */
-function planRotation(settings, observed) {
-    const { connectedRegistry: name, extensionName, cluster } = settings.target;
-    const deployFirst = "Run the step with 'operation: deploy' first: rotate-credentials only rotates the password of a deployed connected registry.";
-    // The registry and cluster are checked first, so a wrong name is reported as such.
-    checkPreflight(settings, observed);
-    if (!observed.connectedRegistry) {
-        throw new ActionError(`Connected registry '${name}' does not exist. ${deployFirst}`);
-    }
-    const extension = observed.extension;
-    if (!extension) {
-        throw new ActionError(`Extension '${extensionName}' does not exist on cluster '${cluster}'. ${deployFirst}`);
-    }
-    if (extension.provisioningState !== 'Succeeded') {
-        throw new ActionError(`Extension '${extensionName}' on cluster '${cluster}' is in state ${extension.provisioningState}. Run the step with 'operation: deploy' to repair it (a repair sends a new password too).`);
-    }
-    const plan = planDeploy(settings, observed, { rotate: true });
-    const drift = plan.steps
-        .filter((step) => {
-        if (step.detail.kind === 'sync-password')
-            return false;
-        if (step.detail.kind === 'extension')
-            return step.changes.some((c) => !c.sensitive);
-        return isWrite(step);
-    })
-        .map(summarizeStep);
-    // The protected settings other than the password (TLS material, parent endpoint) are resent
-    // from the inputs: when they differ from what the last deploy recorded, they are drift too.
-    const recordedHash = extension.configurationSettings?.[PROTECTED_HASH_SETTING];
-    const tokenName = nameFromId(observed.connectedRegistry.parent?.syncProperties?.tokenId, 'tokens') ?? name;
-    const hash = protectedSettingsHash(settings, tokenName, expectedGatewayEndpoint(settings, observed));
-    if (recordedHash && recordedHash !== hash) {
-        drift.push(`Extension '${extensionName}': the protected settings (TLS material or parent endpoint) differ from the ones the last deploy sent`);
-    }
-    if (drift.length) {
-        throw new ActionError(`rotate-credentials changes only the sync-token password, but the deployment differs from the inputs: ${drift.join('; ')}. Nothing was changed. Run 'operation: deploy' (with 'rotate: true' to rotate in the same run), or give this step the same inputs as the deploy.`);
-    }
-    return plan;
-}
-/**
- * The plan of a teardown: everything the deploy made, newest first; what is gone is reported.
- * The ancestors' gateway actions go before the connected registry itself, because only the
- * registry names its parent: a re-run after a failure further on can still find them.
- */
-function planTeardown(settings, observed) {
-    const resourceIds = ids(settings);
-    const { connectedRegistry: name, extensionName, cluster } = settings.target;
-    const cr = observed.connectedRegistry;
-    const steps = [];
-    const warnings = [];
-    const gone = (resource, detail, reason = 'already gone') => ({
-        resource,
-        action: 'absent',
-        changes: [],
-        reason,
-        detail
-    });
-    // Without the registry nothing can be found, and a typo would report everything as gone.
-    if (!observed.registry) {
-        throw new ActionError(`Registry '${settings.target.registry}' was not found in resource group '${settings.target.resourceGroup}' of subscription '${settings.target.subscriptionId}'. Check the inputs 'registry', 'resource-group' and 'subscription-id'.`);
-    }
-    // Deleting a parent leaves its children nothing to sync with, and they cannot be re-parented.
-    const children = (observed.children ?? []).map((child) => child.name ?? '?');
-    if (children.length) {
-        throw new ActionError(`Connected registry '${name}' is the parent of ${children.map((c) => `'${c}'`).join(', ')}: deleting it would leave ${children.length === 1 ? 'that registry' : 'those registries'} unable to sync. Nothing was changed. Tear down the children first (operation: teardown with connected-registry: ${children[0]}), then this one.`);
-    }
-    const extensionResource = `Extension '${extensionName}' on '${cluster}'`;
-    const extensionDetail = { kind: 'extension', resendProtectedSettings: false };
-    const extension = observed.extension;
-    if (!observed.cluster) {
-        warnings.push(`Arc-enabled cluster '${cluster}' was not found in resource group '${settings.target.clusterResourceGroup}': its extension is treated as gone. If the cluster still exists, check the inputs 'cluster' and 'cluster-resource-group'.`);
-        steps.push(gone(extensionResource, extensionDetail, 'its cluster was not found'));
-    }
-    else if (!extension) {
-        steps.push(gone(extensionResource, extensionDetail));
-    }
-    else if (!sameText(extension.extensionType, EXTENSION_TYPE)) {
-        warnings.push(`Extension '${extensionName}' on cluster '${cluster}' is of type '${extension.extensionType}', not ${EXTENSION_TYPE}: it is not deleted. Check 'extension-name'.`);
-        steps.push({
-            resource: extensionResource,
-            action: 'kept',
-            changes: [],
-            reason: `not a connected registry extension (${extension.extensionType})`,
-            detail: extensionDetail
-        });
-    }
-    else {
-        if (!sameText(observed.cluster.connectivityStatus, 'Connected') &&
-            !settings.behaviour.forceDelete) {
-            warnings.push(`Arc-enabled cluster '${cluster}' is ${observed.cluster.connectivityStatus}: Azure deletes the extension only once the cluster reconnects, so this run waits for it up to 'timeout'. With 'force-delete: true' the extension is removed from Azure at once, and its release stays on the cluster until you remove it there.`);
-        }
-        steps.push({
-            resource: extensionResource,
-            action: 'delete',
-            changes: [],
-            reason: settings.behaviour.forceDelete ? 'force-delete' : undefined,
-            detail: extensionDetail
-        });
-    }
-    if (cr?.activation?.status === 'Active') {
-        steps.push({
-            resource: `Activation of '${name}'`,
-            action: 'deactivate',
-            changes: [{ field: 'activation', from: 'Active', to: 'Inactive' }],
-            detail: { kind: 'activation' }
-        });
-    }
-    const prefix = `gateway/${name.toLowerCase()}/`;
-    for (const ancestor of observed.ancestors) {
-        const current = ancestor.scopeMap?.actions ?? [];
-        const removed = current.filter((a) => a.toLowerCase().startsWith(prefix));
-        if (!ancestor.scopeMap?.name)
-            continue;
-        steps.push({
-            resource: `Scope map '${ancestor.scopeMap.name}' of ancestor '${ancestor.connectedRegistry.name}'`,
-            action: removed.length ? 'update' : 'unchanged',
-            changes: removed.map((a) => ({ field: 'actions', from: `- ${a}` })),
-            detail: {
-                kind: 'ancestor-scope-map',
-                scopeMapName: ancestor.scopeMap.name,
-                actions: current.filter((a) => !removed.includes(a))
-            }
-        });
-    }
-    steps.push(cr
-        ? {
-            resource: `Connected registry '${name}'`,
-            action: 'delete',
-            changes: [],
-            detail: { kind: 'connected-registry' }
-        }
-        : gone(`Connected registry '${name}'`, { kind: 'connected-registry' }));
-    const { token, scopeMap } = observed.sync;
-    const ours = isManagedScopeMap(scopeMap?.description);
-    const tokenName = token?.name ?? name;
-    const scopeMapName = scopeMap?.name ?? name;
-    const tokenIsOurs = ours && sameText(nameFromId(token?.scopeMapId, 'scopeMaps'), scopeMapName);
-    steps.push(!token
-        ? gone(`Sync token '${tokenName}'`, { kind: 'sync-token', tokenName, scopeMapId: '' })
-        : tokenIsOurs
-            ? {
-                resource: `Sync token '${tokenName}'`,
-                action: 'delete',
-                changes: [],
-                detail: { kind: 'sync-token', tokenName, scopeMapId: token.scopeMapId ?? '' }
-            }
-            : {
-                resource: `Sync token '${tokenName}'`,
-                action: 'kept',
-                changes: [],
-                reason: 'not created by this action',
-                detail: { kind: 'sync-token', tokenName, scopeMapId: token.scopeMapId ?? '' }
-            });
-    steps.push(!scopeMap
-        ? gone(`Scope map '${scopeMapName}'`, { kind: 'scope-map', scopeMapName, actions: [] })
-        : ours
-            ? {
-                resource: `Scope map '${scopeMapName}'`,
-                action: 'delete',
-                changes: [],
-                detail: { kind: 'scope-map', scopeMapName, actions: [] }
-            }
-            : {
-                resource: `Scope map '${scopeMapName}'`,
-                action: 'kept',
-                changes: [],
-                reason: 'not created by this action',
-                detail: { kind: 'scope-map', scopeMapName, actions: scopeMap.actions ?? [] }
-            });
-    return {
-        steps,
-        changed: steps.some(isWrite),
-        warnings,
-        syncTokenId: token?.id ?? resourceIds.token(tokenName),
-        connectedRegistryId: cr?.id ?? resourceIds.connectedRegistry,
-        extensionId: extension?.id ?? resourceIds.extension
+        connectedRegistryId: cr?.id ?? ids.connectedRegistry,
+        extensionId: extension?.id ?? ids.extension
     };
 }
 
@@ -82422,6 +82250,201 @@ function parseSettings(reader, env, now = new Date()) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/plan/rotation.ts
+// The plan of `rotate-credentials`: a deploy's plan that may change the password and nothing else.
+
+
+
+
+/**
+ * The plan of `rotate-credentials`: a new password in the slot the instance does not use and the
+ * extension's protected settings sent again with it, nothing else. Anything else that differs
+ * from the inputs stops the run before any write: a scheduled rotation whose inputs lag behind
+ * the deploy workflow's must not revert that deploy, and it has only the permissions to rotate.
+ */
+function planRotation(settings, observed) {
+    const { connectedRegistry: name, extensionName, cluster } = settings.target;
+    const deployFirst = "Run the step with 'operation: deploy' first: rotate-credentials only rotates the password of a deployed connected registry.";
+    // The registry and cluster are checked first, so a wrong name is reported as such.
+    checkPreflight(settings, observed);
+    if (!observed.connectedRegistry) {
+        throw new ActionError(`Connected registry '${name}' does not exist. ${deployFirst}`);
+    }
+    const extension = observed.extension;
+    if (!extension) {
+        throw new ActionError(`Extension '${extensionName}' does not exist on cluster '${cluster}'. ${deployFirst}`);
+    }
+    if (extension.provisioningState !== 'Succeeded') {
+        throw new ActionError(`Extension '${extensionName}' on cluster '${cluster}' is in state ${extension.provisioningState}. Run the step with 'operation: deploy' to repair it (a repair sends a new password too).`);
+    }
+    const plan = planDeploy(settings, observed, { rotate: true });
+    const drift = plan.steps
+        .filter((step) => {
+        if (step.detail.kind === 'sync-password')
+            return false;
+        if (step.detail.kind === 'extension')
+            return step.changes.some((c) => !c.sensitive);
+        return isWrite(step);
+    })
+        .map(summarizeStep);
+    // The protected settings other than the password (TLS material, parent endpoint) are resent
+    // from the inputs: when they differ from what the last deploy recorded, they are drift too.
+    const recordedHash = extension.configurationSettings?.[PROTECTED_HASH_SETTING];
+    const tokenName = nameFromId(observed.connectedRegistry.parent?.syncProperties?.tokenId, 'tokens') ?? name;
+    const hash = protectedSettingsHash(settings, tokenName, expectedGatewayEndpoint(settings, observed));
+    if (recordedHash && recordedHash !== hash) {
+        drift.push(`Extension '${extensionName}': the protected settings (TLS material or parent endpoint) differ from the ones the last deploy sent`);
+    }
+    if (drift.length) {
+        throw new ActionError(`rotate-credentials changes only the sync-token password, but the deployment differs from the inputs: ${drift.join('; ')}. Nothing was changed. Run 'operation: deploy' (with 'rotate: true' to rotate in the same run), or give this step the same inputs as the deploy.`);
+    }
+    return plan;
+}
+
+;// CONCATENATED MODULE: ./src/plan/teardown.ts
+// The plan of a teardown: what a deploy made, to delete; what is gone or not ours, to report.
+
+
+
+
+/**
+ * The plan of a teardown: everything the deploy made, newest first; what is gone is reported.
+ * The ancestors' gateway actions go before the connected registry itself, because only the
+ * registry names its parent: a re-run after a failure further on can still find them.
+ */
+function planTeardown(settings, observed) {
+    const ids = resourceIds(settings);
+    const { connectedRegistry: name, extensionName, cluster } = settings.target;
+    const cr = observed.connectedRegistry;
+    const steps = [];
+    const warnings = [];
+    const gone = (resource, detail, reason = 'already gone') => ({
+        resource,
+        action: 'absent',
+        changes: [],
+        reason,
+        detail
+    });
+    // Without the registry nothing can be found, and a typo would report everything as gone.
+    checkRegistryFound(settings, observed);
+    // Deleting a parent leaves its children nothing to sync with, and they cannot be re-parented.
+    const children = (observed.children ?? []).map((child) => child.name ?? '?');
+    if (children.length) {
+        throw new ActionError(`Connected registry '${name}' is the parent of ${children.map((c) => `'${c}'`).join(', ')}: deleting it would leave ${children.length === 1 ? 'that registry' : 'those registries'} unable to sync. Nothing was changed. Tear down the children first (operation: teardown with connected-registry: ${children[0]}), then this one.`);
+    }
+    const extensionResource = `Extension '${extensionName}' on '${cluster}'`;
+    const extensionDetail = { kind: 'extension', resendProtectedSettings: false };
+    const extension = observed.extension;
+    if (!observed.cluster) {
+        warnings.push(`Arc-enabled cluster '${cluster}' was not found in resource group '${settings.target.clusterResourceGroup}': its extension is treated as gone. If the cluster still exists, check the inputs 'cluster' and 'cluster-resource-group'.`);
+        steps.push(gone(extensionResource, extensionDetail, 'its cluster was not found'));
+    }
+    else if (!extension) {
+        steps.push(gone(extensionResource, extensionDetail));
+    }
+    else if (!sameText(extension.extensionType, EXTENSION_TYPE)) {
+        warnings.push(`Extension '${extensionName}' on cluster '${cluster}' is of type '${extension.extensionType}', not ${EXTENSION_TYPE}: it is not deleted. Check 'extension-name'.`);
+        steps.push({
+            resource: extensionResource,
+            action: 'kept',
+            changes: [],
+            reason: `not a connected registry extension (${extension.extensionType})`,
+            detail: extensionDetail
+        });
+    }
+    else {
+        if (!sameText(observed.cluster.connectivityStatus, 'Connected') &&
+            !settings.behaviour.forceDelete) {
+            warnings.push(`Arc-enabled cluster '${cluster}' is ${observed.cluster.connectivityStatus}: Azure deletes the extension only once the cluster reconnects, so this run waits for it up to 'timeout'. With 'force-delete: true' the extension is removed from Azure at once, and its release stays on the cluster until you remove it there.`);
+        }
+        steps.push({
+            resource: extensionResource,
+            action: 'delete',
+            changes: [],
+            reason: settings.behaviour.forceDelete ? 'force-delete' : undefined,
+            detail: extensionDetail
+        });
+    }
+    if (cr?.activation?.status === 'Active') {
+        steps.push({
+            resource: `Activation of '${name}'`,
+            action: 'deactivate',
+            changes: [{ field: 'activation', from: 'Active', to: 'Inactive' }],
+            detail: { kind: 'activation' }
+        });
+    }
+    const prefix = `gateway/${name.toLowerCase()}/`;
+    for (const ancestor of observed.ancestors) {
+        const current = ancestor.scopeMap?.actions ?? [];
+        const removed = current.filter((a) => a.toLowerCase().startsWith(prefix));
+        if (!ancestor.scopeMap?.name)
+            continue;
+        steps.push({
+            resource: `Scope map '${ancestor.scopeMap.name}' of ancestor '${ancestor.connectedRegistry.name}'`,
+            action: removed.length ? 'update' : 'unchanged',
+            changes: removed.map((a) => ({ field: 'actions', from: `- ${a}` })),
+            detail: {
+                kind: 'ancestor-scope-map',
+                scopeMapName: ancestor.scopeMap.name,
+                actions: current.filter((a) => !removed.includes(a))
+            }
+        });
+    }
+    steps.push(cr
+        ? {
+            resource: `Connected registry '${name}'`,
+            action: 'delete',
+            changes: [],
+            detail: { kind: 'connected-registry' }
+        }
+        : gone(`Connected registry '${name}'`, { kind: 'connected-registry' }));
+    const { token, scopeMap } = observed.sync;
+    const ours = isManagedScopeMap(scopeMap?.description);
+    const tokenName = token?.name ?? name;
+    const scopeMapName = scopeMap?.name ?? name;
+    const tokenIsOurs = ours && sameText(nameFromId(token?.scopeMapId, 'scopeMaps'), scopeMapName);
+    steps.push(!token
+        ? gone(`Sync token '${tokenName}'`, { kind: 'sync-token', tokenName, scopeMapId: '' })
+        : tokenIsOurs
+            ? {
+                resource: `Sync token '${tokenName}'`,
+                action: 'delete',
+                changes: [],
+                detail: { kind: 'sync-token', tokenName, scopeMapId: token.scopeMapId ?? '' }
+            }
+            : {
+                resource: `Sync token '${tokenName}'`,
+                action: 'kept',
+                changes: [],
+                reason: 'not created by this action',
+                detail: { kind: 'sync-token', tokenName, scopeMapId: token.scopeMapId ?? '' }
+            });
+    steps.push(!scopeMap
+        ? gone(`Scope map '${scopeMapName}'`, { kind: 'scope-map', scopeMapName, actions: [] })
+        : ours
+            ? {
+                resource: `Scope map '${scopeMapName}'`,
+                action: 'delete',
+                changes: [],
+                detail: { kind: 'scope-map', scopeMapName, actions: [] }
+            }
+            : {
+                resource: `Scope map '${scopeMapName}'`,
+                action: 'kept',
+                changes: [],
+                reason: 'not created by this action',
+                detail: { kind: 'scope-map', scopeMapName, actions: scopeMap.actions ?? [] }
+            });
+    return {
+        steps,
+        changed: steps.some(isWrite),
+        warnings,
+        syncTokenId: token?.id ?? ids.token(tokenName),
+        connectedRegistryId: cr?.id ?? ids.connectedRegistry,
+        extensionId: extension?.id ?? ids.extension
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/report.ts
 // What a person reads: the plan in the log, the outputs for later steps, the job summary.
 
@@ -82701,6 +82724,9 @@ async function waitUntilOnline(clients, settings, log, options = {}) {
 }
 
 ;// CONCATENATED MODULE: ./src/main.ts
+
+
+
 
 
 

@@ -6,16 +6,16 @@ import { applyPlan, revokePassword, type ExecutionResult } from './execute.js'
 import { fromEnvironment } from './inputs/input-reader.js'
 import { parseSettings } from './inputs/parse-settings.js'
 import { observeState, type ObservedState } from './observe.js'
+import { planDeploy } from './plan/deploy.js'
 import {
   isWrite,
   otherSlot,
   PASSWORD_SLOT_SETTING,
-  planDeploy,
-  planRotation,
-  planTeardown,
   summarizeStep,
   type Plan
-} from './plan.js'
+} from './plan/model.js'
+import { planRotation } from './plan/rotation.js'
+import { planTeardown } from './plan/teardown.js'
 import type { Log } from './ports.js'
 import { collectOutputs, formatPlan, summaryTables, type FinalState } from './report.js'
 import { maskSecret, maskTlsMaterial, redact, SECRET_INPUTS } from './secrets.js'

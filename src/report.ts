@@ -2,7 +2,7 @@
 
 import type { ConnectedRegistry } from '@azure/arm-containerregistry'
 import type { Extension } from '@azure/arm-kubernetesconfiguration'
-import { isWrite, type Plan, type PlanStep, type StepAction } from './plan.js'
+import { isWrite, type Plan, type PlanStep, type StepAction } from './plan/model.js'
 import type { Operation } from './settings.js'
 
 const SYMBOLS: Record<StepAction, string> = {

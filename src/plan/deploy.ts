@@ -1,5 +1,5 @@
-// The plan: the difference between the desired state (from settings) and what Azure has.
-// Pure: no request is made here. A plan run prints it; a deploy run applies it.
+// The plan of a deploy: the difference between the desired state (from settings) and what Azure
+// has. Pure: no request is made here. A plan run prints it; a deploy run applies it.
 
 import { createHash } from 'node:crypto'
 import type {
@@ -7,84 +7,35 @@ import type {
   ConnectedRegistryUpdateParameters
 } from '@azure/arm-containerregistry'
 import type { Extension, PatchExtension } from '@azure/arm-kubernetesconfiguration'
-import { ActionError } from './azure/errors.js'
+import { ActionError } from '../azure/errors.js'
 import {
   buildConfigurationSettings,
   buildProtectedSettings,
   protectedSettingsFingerprint
-} from './domain/extension-settings.js'
-import { gatewayActions, repositoryActions } from './domain/scope-map.js'
-import { nameFromId, registryId, type ObservedState, type ObservedSyncIdentity } from './observe.js'
-import type { PasswordSlot, Settings } from './settings.js'
-
-export const EXTENSION_TYPE = 'Microsoft.ContainerRegistry.ConnectedRegistry'
-const MANAGED_BY = 'managed by connected-registry-arc-action'
-/** Chart settings the action keeps for itself: what it cannot read back from Azure later. */
-export const PASSWORD_SLOT_SETTING = 'connectedRegistryAction.passwordSlot'
-export const PROTECTED_HASH_SETTING = 'connectedRegistryAction.protectedSettingsHash'
-/** The slot the running instance used when the extension was last written: after a write that
- * failed, the previous release (and its password) may still serve the registry. */
-export const SERVING_SLOT_SETTING = 'connectedRegistryAction.servingPasswordSlot'
-
-export type StepAction =
-  'create' | 'update' | 'unchanged' | 'delete' | 'deactivate' | 'generate' | 'absent' | 'kept'
-
-export interface FieldChange {
-  field: string
-  from?: string
-  to?: string
-  sensitive?: boolean
-}
-
-export type StepDetail =
-  | { kind: 'data-endpoint' }
-  | { kind: 'ancestor-scope-map'; scopeMapName: string; actions: string[] }
-  | { kind: 'scope-map'; scopeMapName: string; actions: string[]; description?: string }
-  | { kind: 'sync-token'; tokenName: string; scopeMapId: string }
-  | {
-      kind: 'connected-registry'
-      create?: ConnectedRegistry
-      update?: ConnectedRegistryUpdateParameters
-    }
-  | { kind: 'activation' }
-  | { kind: 'sync-password'; slot: PasswordSlot }
-  | {
-      kind: 'extension'
-      /** Everything but the protected settings, which need the password made during the run. */
-      create?: Extension
-      patch?: PatchExtension
-      resendProtectedSettings: boolean
-    }
-
-export interface PlanStep {
-  resource: string
-  action: StepAction
-  changes: FieldChange[]
-  reason?: string
-  detail: StepDetail
-}
-
-export interface Plan {
-  steps: PlanStep[]
-  /** True when applying the plan writes anything. */
-  changed: boolean
-  warnings: string[]
-  /** The slot the instance will use after the run (the new one when a password is generated). */
-  passwordSlot?: PasswordSlot
-  syncTokenId: string
-  connectedRegistryId: string
-  extensionId: string
-}
-
-/** The step changes something in Azure (not unchanged, kept or already absent). */
-export const isWrite = (step: PlanStep): boolean =>
-  step.action !== 'unchanged' && step.action !== 'kept' && step.action !== 'absent'
-
-export const otherSlot = (slot: PasswordSlot): PasswordSlot =>
-  slot === 'password1' ? 'password2' : 'password1'
-
-const sameText = (a: string | undefined, b: string | undefined): boolean =>
-  (a ?? '').toLowerCase() === (b ?? '').toLowerCase()
+} from '../domain/extension-settings.js'
+import { gatewayActions, repositoryActions } from '../domain/scope-map.js'
+import {
+  nameFromId,
+  type ObservedRegistry,
+  type ObservedState,
+  type ObservedSyncIdentity
+} from '../observe.js'
+import type { PasswordSlot, Settings } from '../settings.js'
+import {
+  EXTENSION_TYPE,
+  isManagedScopeMap,
+  isWrite,
+  otherSlot,
+  PASSWORD_SLOT_SETTING,
+  PROTECTED_HASH_SETTING,
+  resourceIds,
+  sameText,
+  scopeMapDescription,
+  SERVING_SLOT_SETTING,
+  type FieldChange,
+  type Plan,
+  type PlanStep
+} from './model.js'
 
 const sameSet = (a: string[] | undefined, b: string[] | undefined): boolean => {
   const left = new Set((a ?? []).map((x) => x.toLowerCase()))
@@ -95,38 +46,16 @@ const sameSet = (a: string[] | undefined, b: string[] | undefined): boolean => {
 const show = (value: string[] | string | undefined): string =>
   Array.isArray(value) ? (value.length ? value.join(', ') : '(none)') : (value ?? '(none)')
 
-/** Legacy modes map onto the two current ones (connected-registry.md §1.2). */
-export function canonicalMode(mode: string | undefined): string {
-  const lower = (mode ?? '').toLowerCase()
-  if (lower === 'registry' || lower === 'readwrite') return 'ReadWrite'
-  if (lower === 'mirror' || lower === 'readonly') return 'ReadOnly'
-  return mode ?? ''
-}
-
-export const scopeMapDescription = (connectedRegistry: string): string =>
-  `Sync scope map of connected registry '${connectedRegistry}', ${MANAGED_BY}`
-
-export const isManagedScopeMap = (description: string | undefined): boolean =>
-  (description ?? '').includes(MANAGED_BY)
-
 /** A sync scope map the az CLI made for this connected registry may be adopted. */
 const isCliSyncScopeMap = (description: string | undefined, connectedRegistry: string): boolean =>
   sameText(description, `Created by connected registry sync token: ${connectedRegistry}`)
 
-function ids(settings: Settings) {
-  const { target } = settings
-  const registry = registryId(settings)
-  const clusterId =
-    `/subscriptions/${target.subscriptionId}/resourceGroups/${target.clusterResourceGroup}` +
-    `/providers/Microsoft.Kubernetes/connectedClusters/${target.cluster}`
-  return {
-    registry,
-    connectedRegistry: `${registry}/connectedRegistries/${target.connectedRegistry}`,
-    parent: (name: string) => `${registry}/connectedRegistries/${name}`,
-    token: (name: string) => `${registry}/tokens/${name}`,
-    scopeMap: (name: string) => `${registry}/scopeMaps/${name}`,
-    extension: `${clusterId}/providers/Microsoft.KubernetesConfiguration/extensions/${target.extensionName}`
-  }
+/** Legacy modes map onto the two current ones (connected-registry.md §1.2). */
+function canonicalMode(mode: string | undefined): string {
+  const lower = (mode ?? '').toLowerCase()
+  if (lower === 'registry' || lower === 'readwrite') return 'ReadWrite'
+  if (lower === 'mirror' || lower === 'readonly') return 'ReadOnly'
+  return mode ?? ''
 }
 
 /** The endpoint the instance syncs with: the registry's home-region data endpoint, or the parent. */
@@ -177,16 +106,20 @@ function protectedSettingChanges(settings: Settings): FieldChange[] {
   )
 }
 
-function checkPreflight(settings: Settings, observed: ObservedState): void {
+export function checkRegistryFound(settings: Settings, observed: ObservedState): ObservedRegistry {
   const { target } = settings
-  if (!observed.registry) {
+  if (observed.registry) return observed.registry
+  throw new ActionError(
+    `Registry '${target.registry}' was not found in resource group '${target.resourceGroup}' of subscription '${target.subscriptionId}'. Check the inputs 'registry', 'resource-group' and 'subscription-id'.`
+  )
+}
+
+export function checkPreflight(settings: Settings, observed: ObservedState): void {
+  const { target } = settings
+  const registry = checkRegistryFound(settings, observed)
+  if (registry.sku.toLowerCase() !== 'premium') {
     throw new ActionError(
-      `Registry '${target.registry}' was not found in resource group '${target.resourceGroup}' of subscription '${target.subscriptionId}'. Check the inputs 'registry', 'resource-group' and 'subscription-id'.`
-    )
-  }
-  if (observed.registry.sku.toLowerCase() !== 'premium') {
-    throw new ActionError(
-      `Registry '${target.registry}' is on the ${observed.registry.sku} tier; connected registries need the Premium tier. Upgrade it (az acr update -n ${target.registry} --sku Premium) and re-run.`
+      `Registry '${target.registry}' is on the ${registry.sku} tier; connected registries need the Premium tier. Upgrade it (az acr update -n ${target.registry} --sku Premium) and re-run.`
     )
   }
   if (!observed.cluster) {
@@ -333,7 +266,7 @@ function planSyncIdentity(
     })
   }
 
-  const scopeMapId = scopeMap?.id ?? ids(settings).scopeMap(scopeMapName)
+  const scopeMapId = scopeMap?.id ?? resourceIds(settings).scopeMap(scopeMapName)
   const token = sync.token
   const tokenChanges: FieldChange[] = []
   if (token && token.status?.toLowerCase() === 'disabled') {
@@ -358,9 +291,9 @@ function planConnectedRegistry(
 ): PlanStep {
   const cr = settings.connectedRegistry
   const { connectedRegistry: name, registry } = settings.target
-  const clientTokenIds = cr.clientTokens.map((token) => ids(settings).token(token))
+  const clientTokenIds = cr.clientTokens.map((token) => resourceIds(settings).token(token))
   const parentId = cr.parent
-    ? (observed.ancestors[0]?.connectedRegistry.id ?? ids(settings).parent(cr.parent))
+    ? (observed.ancestors[0]?.connectedRegistry.id ?? resourceIds(settings).parent(cr.parent))
     : undefined
   const existing = observed.connectedRegistry
   const resource = `Connected registry '${name}'`
@@ -477,12 +410,12 @@ export function planDeploy(
 ): Plan {
   checkPreflight(settings, observed)
   const warnings: string[] = []
-  const resourceIds = ids(settings)
+  const ids = resourceIds(settings)
   const name = settings.target.connectedRegistry
   const tokenName =
     nameFromId(observed.connectedRegistry?.parent?.syncProperties?.tokenId, 'tokens') ?? name
   const tokenId =
-    observed.connectedRegistry?.parent?.syncProperties?.tokenId ?? resourceIds.token(tokenName)
+    observed.connectedRegistry?.parent?.syncProperties?.tokenId ?? ids.token(tokenName)
 
   const steps: PlanStep[] = [
     planDataEndpoint(observed),
@@ -686,235 +619,7 @@ export function planDeploy(
     warnings,
     passwordSlot: slot,
     syncTokenId: tokenId,
-    connectedRegistryId: cr?.id ?? resourceIds.connectedRegistry,
-    extensionId: extension?.id ?? resourceIds.extension
-  }
-}
-
-/** A step and its (non-secret) changes in one line, for messages. */
-export const summarizeStep = (step: PlanStep): string => {
-  const fields = step.changes.filter((change) => !change.sensitive)
-  const detail = fields
-    .map((change) =>
-      change.from !== undefined && change.to !== undefined
-        ? `${change.field} ${change.from} → ${change.to}`
-        : `${change.field} ${change.to ?? change.from}`
-    )
-    .join(', ')
-  return `${step.resource}: ${step.action}${detail ? ` (${detail})` : ''}`
-}
-
-/**
- * The plan of `rotate-credentials`: a new password in the slot the instance does not use and the
- * extension's protected settings sent again with it, nothing else. Anything else that differs
- * from the inputs stops the run before any write: a scheduled rotation whose inputs lag behind
- * the deploy workflow's must not revert that deploy, and it has only the permissions to rotate.
- */
-export function planRotation(settings: Settings, observed: ObservedState): Plan {
-  const { connectedRegistry: name, extensionName, cluster } = settings.target
-  const deployFirst =
-    "Run the step with 'operation: deploy' first: rotate-credentials only rotates the password of a deployed connected registry."
-  // The registry and cluster are checked first, so a wrong name is reported as such.
-  checkPreflight(settings, observed)
-  if (!observed.connectedRegistry) {
-    throw new ActionError(`Connected registry '${name}' does not exist. ${deployFirst}`)
-  }
-  const extension = observed.extension
-  if (!extension) {
-    throw new ActionError(
-      `Extension '${extensionName}' does not exist on cluster '${cluster}'. ${deployFirst}`
-    )
-  }
-  if (extension.provisioningState !== 'Succeeded') {
-    throw new ActionError(
-      `Extension '${extensionName}' on cluster '${cluster}' is in state ${extension.provisioningState}. Run the step with 'operation: deploy' to repair it (a repair sends a new password too).`
-    )
-  }
-
-  const plan = planDeploy(settings, observed, { rotate: true })
-  const drift = plan.steps
-    .filter((step) => {
-      if (step.detail.kind === 'sync-password') return false
-      if (step.detail.kind === 'extension') return step.changes.some((c) => !c.sensitive)
-      return isWrite(step)
-    })
-    .map(summarizeStep)
-  // The protected settings other than the password (TLS material, parent endpoint) are resent
-  // from the inputs: when they differ from what the last deploy recorded, they are drift too.
-  const recordedHash = extension.configurationSettings?.[PROTECTED_HASH_SETTING]
-  const tokenName =
-    nameFromId(observed.connectedRegistry.parent?.syncProperties?.tokenId, 'tokens') ?? name
-  const hash = protectedSettingsHash(
-    settings,
-    tokenName,
-    expectedGatewayEndpoint(settings, observed)
-  )
-  if (recordedHash && recordedHash !== hash) {
-    drift.push(
-      `Extension '${extensionName}': the protected settings (TLS material or parent endpoint) differ from the ones the last deploy sent`
-    )
-  }
-  if (drift.length) {
-    throw new ActionError(
-      `rotate-credentials changes only the sync-token password, but the deployment differs from the inputs: ${drift.join('; ')}. Nothing was changed. Run 'operation: deploy' (with 'rotate: true' to rotate in the same run), or give this step the same inputs as the deploy.`
-    )
-  }
-  return plan
-}
-
-/**
- * The plan of a teardown: everything the deploy made, newest first; what is gone is reported.
- * The ancestors' gateway actions go before the connected registry itself, because only the
- * registry names its parent: a re-run after a failure further on can still find them.
- */
-export function planTeardown(settings: Settings, observed: ObservedState): Plan {
-  const resourceIds = ids(settings)
-  const { connectedRegistry: name, extensionName, cluster } = settings.target
-  const cr = observed.connectedRegistry
-  const steps: PlanStep[] = []
-  const warnings: string[] = []
-  const gone = (resource: string, detail: StepDetail, reason = 'already gone'): PlanStep => ({
-    resource,
-    action: 'absent',
-    changes: [],
-    reason,
-    detail
-  })
-
-  // Without the registry nothing can be found, and a typo would report everything as gone.
-  if (!observed.registry) {
-    throw new ActionError(
-      `Registry '${settings.target.registry}' was not found in resource group '${settings.target.resourceGroup}' of subscription '${settings.target.subscriptionId}'. Check the inputs 'registry', 'resource-group' and 'subscription-id'.`
-    )
-  }
-
-  // Deleting a parent leaves its children nothing to sync with, and they cannot be re-parented.
-  const children = (observed.children ?? []).map((child) => child.name ?? '?')
-  if (children.length) {
-    throw new ActionError(
-      `Connected registry '${name}' is the parent of ${children.map((c) => `'${c}'`).join(', ')}: deleting it would leave ${children.length === 1 ? 'that registry' : 'those registries'} unable to sync. Nothing was changed. Tear down the children first (operation: teardown with connected-registry: ${children[0]}), then this one.`
-    )
-  }
-
-  const extensionResource = `Extension '${extensionName}' on '${cluster}'`
-  const extensionDetail: StepDetail = { kind: 'extension', resendProtectedSettings: false }
-  const extension = observed.extension
-  if (!observed.cluster) {
-    warnings.push(
-      `Arc-enabled cluster '${cluster}' was not found in resource group '${settings.target.clusterResourceGroup}': its extension is treated as gone. If the cluster still exists, check the inputs 'cluster' and 'cluster-resource-group'.`
-    )
-    steps.push(gone(extensionResource, extensionDetail, 'its cluster was not found'))
-  } else if (!extension) {
-    steps.push(gone(extensionResource, extensionDetail))
-  } else if (!sameText(extension.extensionType, EXTENSION_TYPE)) {
-    warnings.push(
-      `Extension '${extensionName}' on cluster '${cluster}' is of type '${extension.extensionType}', not ${EXTENSION_TYPE}: it is not deleted. Check 'extension-name'.`
-    )
-    steps.push({
-      resource: extensionResource,
-      action: 'kept',
-      changes: [],
-      reason: `not a connected registry extension (${extension.extensionType})`,
-      detail: extensionDetail
-    })
-  } else {
-    if (
-      !sameText(observed.cluster.connectivityStatus, 'Connected') &&
-      !settings.behaviour.forceDelete
-    ) {
-      warnings.push(
-        `Arc-enabled cluster '${cluster}' is ${observed.cluster.connectivityStatus}: Azure deletes the extension only once the cluster reconnects, so this run waits for it up to 'timeout'. With 'force-delete: true' the extension is removed from Azure at once, and its release stays on the cluster until you remove it there.`
-      )
-    }
-    steps.push({
-      resource: extensionResource,
-      action: 'delete',
-      changes: [],
-      reason: settings.behaviour.forceDelete ? 'force-delete' : undefined,
-      detail: extensionDetail
-    })
-  }
-  if (cr?.activation?.status === 'Active') {
-    steps.push({
-      resource: `Activation of '${name}'`,
-      action: 'deactivate',
-      changes: [{ field: 'activation', from: 'Active', to: 'Inactive' }],
-      detail: { kind: 'activation' }
-    })
-  }
-  const prefix = `gateway/${name.toLowerCase()}/`
-  for (const ancestor of observed.ancestors) {
-    const current = ancestor.scopeMap?.actions ?? []
-    const removed = current.filter((a) => a.toLowerCase().startsWith(prefix))
-    if (!ancestor.scopeMap?.name) continue
-    steps.push({
-      resource: `Scope map '${ancestor.scopeMap.name}' of ancestor '${ancestor.connectedRegistry.name}'`,
-      action: removed.length ? 'update' : 'unchanged',
-      changes: removed.map((a) => ({ field: 'actions', from: `- ${a}` })),
-      detail: {
-        kind: 'ancestor-scope-map',
-        scopeMapName: ancestor.scopeMap.name,
-        actions: current.filter((a) => !removed.includes(a))
-      }
-    })
-  }
-  steps.push(
-    cr
-      ? {
-          resource: `Connected registry '${name}'`,
-          action: 'delete',
-          changes: [],
-          detail: { kind: 'connected-registry' }
-        }
-      : gone(`Connected registry '${name}'`, { kind: 'connected-registry' })
-  )
-  const { token, scopeMap } = observed.sync
-  const ours = isManagedScopeMap(scopeMap?.description)
-  const tokenName = token?.name ?? name
-  const scopeMapName = scopeMap?.name ?? name
-  const tokenIsOurs = ours && sameText(nameFromId(token?.scopeMapId, 'scopeMaps'), scopeMapName)
-  steps.push(
-    !token
-      ? gone(`Sync token '${tokenName}'`, { kind: 'sync-token', tokenName, scopeMapId: '' })
-      : tokenIsOurs
-        ? {
-            resource: `Sync token '${tokenName}'`,
-            action: 'delete',
-            changes: [],
-            detail: { kind: 'sync-token', tokenName, scopeMapId: token.scopeMapId ?? '' }
-          }
-        : {
-            resource: `Sync token '${tokenName}'`,
-            action: 'kept',
-            changes: [],
-            reason: 'not created by this action',
-            detail: { kind: 'sync-token', tokenName, scopeMapId: token.scopeMapId ?? '' }
-          }
-  )
-  steps.push(
-    !scopeMap
-      ? gone(`Scope map '${scopeMapName}'`, { kind: 'scope-map', scopeMapName, actions: [] })
-      : ours
-        ? {
-            resource: `Scope map '${scopeMapName}'`,
-            action: 'delete',
-            changes: [],
-            detail: { kind: 'scope-map', scopeMapName, actions: [] }
-          }
-        : {
-            resource: `Scope map '${scopeMapName}'`,
-            action: 'kept',
-            changes: [],
-            reason: 'not created by this action',
-            detail: { kind: 'scope-map', scopeMapName, actions: scopeMap.actions ?? [] }
-          }
-  )
-  return {
-    steps,
-    changed: steps.some(isWrite),
-    warnings,
-    syncTokenId: token?.id ?? resourceIds.token(tokenName),
-    connectedRegistryId: cr?.id ?? resourceIds.connectedRegistry,
-    extensionId: extension?.id ?? resourceIds.extension
+    connectedRegistryId: cr?.id ?? ids.connectedRegistry,
+    extensionId: extension?.id ?? ids.extension
   }
 }
