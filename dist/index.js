@@ -80087,39 +80087,23 @@ function explainUnavailable(inner, reason, env) {
         : error);
 }
 /**
- * Registers every access token as a secret before anything could print it, and shares one
- * token request among the clients that ask at the same moment (MSAL caches it afterwards).
- * `invalidate` replaces the inner credential with a new one, whose empty cache makes the next
- * request go to the identity provider: the way to replace a token Azure rejected as expired
- * while MSAL still considers it valid.
+ * Registers every access token as a secret before anything could print it. `invalidate`
+ * replaces the inner credential with a new one, whose empty cache makes the next request go to
+ * the identity provider: the way to replace a token Azure rejected as expired while MSAL still
+ * considers it valid. (Concurrent requests are already shared by AccessTokenSource, the only
+ * caller.)
  */
 function maskingCredential(make, log) {
-    const pending = new Map();
     let inner = make();
     return {
         invalidate() {
             inner = make();
-            pending.clear();
         },
-        getToken(scopes, options) {
-            const key = [].concat(scopes).join(' ');
-            let request = pending.get(key);
-            if (!request) {
-                request = inner.getToken(scopes, options).then((token) => {
-                    if (token)
-                        maskSecret(log, token.token);
-                    return token;
-                });
-                pending.set(key, request);
-                const shared = request;
-                // Only this request: after invalidate() a newer one may hold the key.
-                const forget = () => {
-                    if (pending.get(key) === shared)
-                        pending.delete(key);
-                };
-                request.then(forget, forget);
-            }
-            return request;
+        async getToken(scopes, options) {
+            const token = await inner.getToken(scopes, options);
+            if (token)
+                maskSecret(log, token.token);
+            return token;
         }
     };
 }
@@ -80432,9 +80416,16 @@ async function readAncestors(clients, settings, firstAncestor) {
     }
     return ancestors;
 }
+/** The leading arguments of every extensions call: the Arc cluster that holds the extension. */
+const clusterScope = (settings) => [
+    settings.target.clusterResourceGroup,
+    'Microsoft.Kubernetes',
+    'connectedClusters',
+    settings.target.cluster
+];
 async function readExtension(clients, settings) {
-    const { clusterResourceGroup, cluster, extensionName } = settings.target;
-    return getOrUndefined(`extension '${extensionName}' on cluster '${cluster}'`, () => clients.extensions.get(clusterResourceGroup, 'Microsoft.Kubernetes', 'connectedClusters', cluster, extensionName));
+    const { cluster, extensionName } = settings.target;
+    return getOrUndefined(`extension '${extensionName}' on cluster '${cluster}'`, () => clients.extensions.get(...clusterScope(settings), extensionName));
 }
 async function readConnectedRegistry(clients, settings) {
     const { resourceGroup, registry, connectedRegistry } = settings.target;
@@ -81053,8 +81044,6 @@ function planDeploy(settings, observed, options) {
 
 
 
-const CLUSTER_RP = 'Microsoft.Kubernetes';
-const CLUSTER_TYPE = 'connectedClusters';
 const lro = (ctx) => ({ updateIntervalInMs: ctx.clients.lroIntervalMs });
 async function generatePassword(ctx, slot) {
     const { resourceGroup, registry } = ctx.settings.target;
@@ -81100,7 +81089,7 @@ async function protectedSettings(ctx) {
     return settings;
 }
 async function applyStep(ctx, step, result) {
-    const { resourceGroup, registry, connectedRegistry, cluster, clusterResourceGroup, extensionName } = ctx.settings.target;
+    const { resourceGroup, registry, connectedRegistry, cluster, extensionName } = ctx.settings.target;
     const { acr, extensions } = ctx.clients;
     const detail = step.detail;
     switch (detail.kind) {
@@ -81165,7 +81154,10 @@ async function applyStep(ctx, step, result) {
             return;
         case 'extension': {
             if (step.action === 'delete') {
-                const poller = await extensions.beginDelete(clusterResourceGroup, CLUSTER_RP, CLUSTER_TYPE, cluster, extensionName, { forceDelete: ctx.settings.behaviour.forceDelete || undefined, ...lro(ctx) });
+                const poller = await extensions.beginDelete(...clusterScope(ctx.settings), extensionName, {
+                    forceDelete: ctx.settings.behaviour.forceDelete || undefined,
+                    ...lro(ctx)
+                });
                 const deadline = AbortSignal.timeout(ctx.settings.behaviour.timeoutMs);
                 try {
                     await poller.pollUntilDone({ abortSignal: deadline });
@@ -81183,7 +81175,7 @@ async function applyStep(ctx, step, result) {
                 result.connectionString = configurationProtectedSettings.connectionString;
                 // Only the initial request: the waiter follows provisioning with its own timeout and
                 // explains a failure better than the LRO's one-line error.
-                await extensions.beginCreate(clusterResourceGroup, CLUSTER_RP, CLUSTER_TYPE, cluster, extensionName, { ...detail.create, configurationProtectedSettings }, lro(ctx));
+                await extensions.beginCreate(...clusterScope(ctx.settings), extensionName, { ...detail.create, configurationProtectedSettings }, lro(ctx));
             }
             else if (detail.patch) {
                 const patch = { ...detail.patch };
@@ -81192,7 +81184,7 @@ async function applyStep(ctx, step, result) {
                     patch.configurationProtectedSettings = await protectedSettings(ctx);
                     result.connectionString = patch.configurationProtectedSettings.connectionString;
                 }
-                await extensions.beginUpdate(clusterResourceGroup, CLUSTER_RP, CLUSTER_TYPE, cluster, extensionName, patch, lro(ctx));
+                await extensions.beginUpdate(...clusterScope(ctx.settings), extensionName, patch, lro(ctx));
             }
             return;
         }
@@ -82507,7 +82499,8 @@ function collectOutputs(plan, operation, final) {
         plan: planToJson(plan, operation)
     };
 }
-const report_escape = (text) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+/** The job summary is HTML: text from Azure or the inputs must not become markup. */
+const escapeHtml = (text) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 function summaryTables(plan, operation, final) {
     const tables = [
         {
@@ -82515,9 +82508,12 @@ function summaryTables(plan, operation, final) {
             rows: [
                 ['Resource', 'Action', 'Details'],
                 ...plan.steps.map((step) => [
-                    report_escape(step.resource),
+                    escapeHtml(step.resource),
                     step.action,
-                    report_escape([step.reason, ...step.changes.map(describeChange)].filter(Boolean).join('<br>') || '—')
+                    [step.reason, ...step.changes.map(describeChange)]
+                        .filter((line) => Boolean(line))
+                        .map(escapeHtml)
+                        .join('<br>') || '—'
                 ])
             ]
         }
@@ -82598,6 +82594,8 @@ function describeRegistryState(cr) {
         (details ? `, statusDetails ${details}` : '') +
         (cr.lastActivityTime ? `, last activity ${cr.lastActivityTime.toISOString()}` : ''));
 }
+/** What the action waits for: the registry activated by its instance and reporting Online. */
+const isActiveAndOnline = (cr) => cr?.activation?.status === 'Active' && (cr.connectionState ?? '').toLowerCase() === 'online';
 /** The registry did not come Online; `codes` are its status details (UNAUTHORIZED, ...). */
 class RegistryStateError extends ActionError {
     codes;
@@ -82679,9 +82677,7 @@ async function waitUntilOnline(clients, settings, log, options = {}) {
             log.info(`Connected registry: ${state}`);
             lastRegistryState = state;
         }
-        if (cr &&
-            cr.activation?.status === 'Active' &&
-            (cr.connectionState ?? '').toLowerCase() === 'online') {
+        if (isActiveAndOnline(cr)) {
             const fresh = !options.wroteExtension ||
                 (cr.lastActivityTime !== undefined && cr.lastActivityTime > settledAt) ||
                 ++onlinePolls >= STALE_ONLINE_POLLS;
@@ -82772,8 +82768,7 @@ async function signIn(settings, env, log) {
     log.info(`Azure Resource Manager: ${settings.cloud.armEndpoint}`);
     return createAzureClients(chosen.credential, settings.target.subscriptionId, settings.cloud, Math.min(settings.behaviour.pollIntervalMs, 2000), { conflictTimeoutMs: settings.behaviour.timeoutMs, log });
 }
-const isOnline = (observed) => observed.connectedRegistry?.activation?.status === 'Active' &&
-    (observed.connectedRegistry.connectionState ?? '').toLowerCase() === 'online' &&
+const isOnline = (observed) => isActiveAndOnline(observed.connectedRegistry) &&
     observed.extension?.provisioningState === 'Succeeded';
 async function readState(clients, settings, log) {
     let observed = await observeState(clients, settings);
@@ -82803,7 +82798,7 @@ async function writeSummary(title, plan, settings, final, failure) {
         return;
     summary.addHeading(title, 2);
     if (failure)
-        summary.addRaw(`<p><strong>Failed:</strong> ${failure.replace(/</g, '&lt;')}</p>`, true);
+        summary.addRaw(`<p><strong>Failed:</strong> ${escapeHtml(failure)}</p>`, true);
     if (plan && settings) {
         for (const table of summaryTables(plan, settings.behaviour.operation, final)) {
             summary.addHeading(table.heading, 3);

@@ -8,14 +8,10 @@ import { buildConnectionString } from './domain/connection-string.js'
 import { buildProtectedSettings } from './domain/extension-settings.js'
 import { expectedGatewayEndpoint } from './plan/deploy.js'
 import type { Plan, PlanStep } from './plan/model.js'
-import type { ObservedState } from './observe.js'
-import { readConnectedRegistry } from './observe.js'
+import { clusterScope, readConnectedRegistry, type ObservedState } from './observe.js'
 import type { Log } from './ports.js'
 import { maskSecret } from './secrets.js'
 import type { PasswordSlot, Settings } from './settings.js'
-
-const CLUSTER_RP = 'Microsoft.Kubernetes'
-const CLUSTER_TYPE = 'connectedClusters'
 
 export interface ExecutionResult {
   /** The connection string sent to the extension in this run (masked), if one was. */
@@ -89,14 +85,7 @@ async function protectedSettings(ctx: Context): Promise<Record<string, string>> 
 }
 
 async function applyStep(ctx: Context, step: PlanStep, result: ExecutionResult): Promise<void> {
-  const {
-    resourceGroup,
-    registry,
-    connectedRegistry,
-    cluster,
-    clusterResourceGroup,
-    extensionName
-  } = ctx.settings.target
+  const { resourceGroup, registry, connectedRegistry, cluster, extensionName } = ctx.settings.target
   const { acr, extensions } = ctx.clients
   const detail = step.detail
   switch (detail.kind) {
@@ -196,14 +185,10 @@ async function applyStep(ctx: Context, step: PlanStep, result: ExecutionResult):
       return
     case 'extension': {
       if (step.action === 'delete') {
-        const poller = await extensions.beginDelete(
-          clusterResourceGroup,
-          CLUSTER_RP,
-          CLUSTER_TYPE,
-          cluster,
-          extensionName,
-          { forceDelete: ctx.settings.behaviour.forceDelete || undefined, ...lro(ctx) }
-        )
+        const poller = await extensions.beginDelete(...clusterScope(ctx.settings), extensionName, {
+          forceDelete: ctx.settings.behaviour.forceDelete || undefined,
+          ...lro(ctx)
+        })
         const deadline = AbortSignal.timeout(ctx.settings.behaviour.timeoutMs)
         try {
           await poller.pollUntilDone({ abortSignal: deadline })
@@ -222,10 +207,7 @@ async function applyStep(ctx: Context, step: PlanStep, result: ExecutionResult):
         // Only the initial request: the waiter follows provisioning with its own timeout and
         // explains a failure better than the LRO's one-line error.
         await extensions.beginCreate(
-          clusterResourceGroup,
-          CLUSTER_RP,
-          CLUSTER_TYPE,
-          cluster,
+          ...clusterScope(ctx.settings),
           extensionName,
           { ...detail.create, configurationProtectedSettings },
           lro(ctx)
@@ -237,15 +219,7 @@ async function applyStep(ctx: Context, step: PlanStep, result: ExecutionResult):
           patch.configurationProtectedSettings = await protectedSettings(ctx)
           result.connectionString = patch.configurationProtectedSettings.connectionString
         }
-        await extensions.beginUpdate(
-          clusterResourceGroup,
-          CLUSTER_RP,
-          CLUSTER_TYPE,
-          cluster,
-          extensionName,
-          patch,
-          lro(ctx)
-        )
+        await extensions.beginUpdate(...clusterScope(ctx.settings), extensionName, patch, lro(ctx))
       }
       return
     }

@@ -17,10 +17,16 @@ import {
 import { planRotation } from './plan/rotation.js'
 import { planTeardown } from './plan/teardown.js'
 import type { Log } from './ports.js'
-import { collectOutputs, formatPlan, summaryTables, type FinalState } from './report.js'
+import { collectOutputs, escapeHtml, formatPlan, summaryTables, type FinalState } from './report.js'
 import { maskSecret, maskTlsMaterial, redact, SECRET_INPUTS } from './secrets.js'
 import type { Operation, PasswordSlot, Settings } from './settings.js'
-import { RegistryStateError, settleExtension, waitUntilOnline, type WaitResult } from './wait.js'
+import {
+  isActiveAndOnline,
+  RegistryStateError,
+  settleExtension,
+  waitUntilOnline,
+  type WaitResult
+} from './wait.js'
 
 const masked = new Set<string>()
 // Every line goes through redact(): a secret quoted back by Azure in an error message, or
@@ -63,8 +69,7 @@ async function signIn(settings: Settings, env: NodeJS.ProcessEnv, log: Log): Pro
 }
 
 const isOnline = (observed: ObservedState): boolean =>
-  observed.connectedRegistry?.activation?.status === 'Active' &&
-  (observed.connectedRegistry.connectionState ?? '').toLowerCase() === 'online' &&
+  isActiveAndOnline(observed.connectedRegistry) &&
   observed.extension?.provisioningState === 'Succeeded'
 
 async function readState(
@@ -106,8 +111,7 @@ async function writeSummary(
 ): Promise<void> {
   if (!process.env.GITHUB_STEP_SUMMARY) return
   core.summary.addHeading(title, 2)
-  if (failure)
-    core.summary.addRaw(`<p><strong>Failed:</strong> ${failure.replace(/</g, '&lt;')}</p>`, true)
+  if (failure) core.summary.addRaw(`<p><strong>Failed:</strong> ${escapeHtml(failure)}</p>`, true)
   if (plan && settings) {
     for (const table of summaryTables(plan, settings.behaviour.operation, final)) {
       core.summary.addHeading(table.heading, 3)

@@ -125,19 +125,22 @@ async function readAncestors(
   return ancestors
 }
 
+/** The leading arguments of every extensions call: the Arc cluster that holds the extension. */
+export const clusterScope = (settings: Settings) =>
+  [
+    settings.target.clusterResourceGroup,
+    'Microsoft.Kubernetes',
+    'connectedClusters',
+    settings.target.cluster
+  ] as const
+
 export async function readExtension(
   clients: AzureClients,
   settings: Settings
 ): Promise<Extension | undefined> {
-  const { clusterResourceGroup, cluster, extensionName } = settings.target
+  const { cluster, extensionName } = settings.target
   return getOrUndefined(`extension '${extensionName}' on cluster '${cluster}'`, () =>
-    clients.extensions.get(
-      clusterResourceGroup,
-      'Microsoft.Kubernetes',
-      'connectedClusters',
-      cluster,
-      extensionName
-    )
+    clients.extensions.get(...clusterScope(settings), extensionName)
   )
 }
 

@@ -10,7 +10,3 @@ export interface Log {
   /** Registers a value the runner must redact from every later log line. */
   mask(secret: string): void
 }
-
-export interface Outputs {
-  set(name: string, value: string): void
-}

@@ -84,7 +84,9 @@ export interface SummaryTable {
   rows: string[][]
 }
 
-const escape = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ')
+/** The job summary is HTML: text from Azure or the inputs must not become markup. */
+export const escapeHtml = (text: string): string =>
+  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 
 export function summaryTables(plan: Plan, operation: Operation, final: FinalState): SummaryTable[] {
   const tables: SummaryTable[] = [
@@ -93,11 +95,12 @@ export function summaryTables(plan: Plan, operation: Operation, final: FinalStat
       rows: [
         ['Resource', 'Action', 'Details'],
         ...plan.steps.map((step) => [
-          escape(step.resource),
+          escapeHtml(step.resource),
           step.action,
-          escape(
-            [step.reason, ...step.changes.map(describeChange)].filter(Boolean).join('<br>') || '—'
-          )
+          [step.reason, ...step.changes.map(describeChange)]
+            .filter((line): line is string => Boolean(line))
+            .map(escapeHtml)
+            .join('<br>') || '—'
         ])
       ]
     }

@@ -17,7 +17,6 @@ export const TLS_STRATEGIES = [
   'kubernetes-secret',
   'none'
 ] as const
-export type TlsStrategyName = (typeof TLS_STRATEGIES)[number]
 
 export const ENVIRONMENTS = ['AzureCloud', 'AzureUSGovernment', 'AzureChinaCloud'] as const
 export type CloudEnvironment = (typeof ENVIRONMENTS)[number]

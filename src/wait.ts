@@ -74,6 +74,10 @@ export function describeRegistryState(cr: ConnectedRegistry | undefined): string
   )
 }
 
+/** What the action waits for: the registry activated by its instance and reporting Online. */
+export const isActiveAndOnline = (cr: ConnectedRegistry | undefined): cr is ConnectedRegistry =>
+  cr?.activation?.status === 'Active' && (cr.connectionState ?? '').toLowerCase() === 'online'
+
 /** The registry did not come Online; `codes` are its status details (UNAUTHORIZED, ...). */
 export class RegistryStateError extends ActionError {
   constructor(
@@ -205,11 +209,7 @@ export async function waitUntilOnline(
       log.info(`Connected registry: ${state}`)
       lastRegistryState = state
     }
-    if (
-      cr &&
-      cr.activation?.status === 'Active' &&
-      (cr.connectionState ?? '').toLowerCase() === 'online'
-    ) {
+    if (isActiveAndOnline(cr)) {
       const fresh =
         !options.wroteExtension ||
         (cr.lastActivityTime !== undefined && cr.lastActivityTime > settledAt) ||

@@ -5,7 +5,6 @@ import {
   ClientAssertionCredential,
   ClientSecretCredential,
   ManagedIdentityCredential,
-  type AccessToken,
   type TokenCredential
 } from '@azure/identity'
 import type { CloudSettings } from '../settings.js'
@@ -193,37 +192,22 @@ function explainUnavailable(
 }
 
 /**
- * Registers every access token as a secret before anything could print it, and shares one
- * token request among the clients that ask at the same moment (MSAL caches it afterwards).
- * `invalidate` replaces the inner credential with a new one, whose empty cache makes the next
- * request go to the identity provider: the way to replace a token Azure rejected as expired
- * while MSAL still considers it valid.
+ * Registers every access token as a secret before anything could print it. `invalidate`
+ * replaces the inner credential with a new one, whose empty cache makes the next request go to
+ * the identity provider: the way to replace a token Azure rejected as expired while MSAL still
+ * considers it valid. (Concurrent requests are already shared by AccessTokenSource, the only
+ * caller.)
  */
 function maskingCredential(make: () => TokenCredential, log: Log): RefreshableCredential {
-  const pending = new Map<string, Promise<AccessToken | null>>()
   let inner = make()
   return {
     invalidate() {
       inner = make()
-      pending.clear()
     },
-    getToken(scopes, options) {
-      const key = ([] as string[]).concat(scopes).join(' ')
-      let request = pending.get(key)
-      if (!request) {
-        request = inner.getToken(scopes, options).then((token) => {
-          if (token) maskSecret(log, token.token)
-          return token
-        })
-        pending.set(key, request)
-        const shared = request
-        // Only this request: after invalidate() a newer one may hold the key.
-        const forget = () => {
-          if (pending.get(key) === shared) pending.delete(key)
-        }
-        request.then(forget, forget)
-      }
-      return request
+    async getToken(scopes, options) {
+      const token = await inner.getToken(scopes, options)
+      if (token) maskSecret(log, token.token)
+      return token
     }
   }
 }
