@@ -19,10 +19,12 @@ const REQUIRED: [keyof ConnectionString, string][] = [
 
 export function parseConnectionString(text: string): ConnectionString | { error: string } {
   const values = new Map<string, string>()
-  for (const segment of text.trim().split(';')) {
+  for (const [index, segment] of text.trim().split(';').entries()) {
     if (segment === '') continue
     const i = segment.indexOf('=')
-    if (i <= 0) return { error: `segment '${segment.split('=')[0]}' is not of the form Key=Value` }
+    // Named by position only: a malformed segment may be a password, and this text ends up in
+    // the extension's statuses, which any reader of the extension sees.
+    if (i <= 0) return { error: `segment ${index + 1} is not of the form Key=Value` }
     values.set(segment.slice(0, i).trim().toLowerCase(), segment.slice(i + 1))
   }
   const result: Partial<ConnectionString> = {}

@@ -2,6 +2,7 @@
 // provisioning (chart checks), the connected-registry instance and its states.
 import { beforeAll, describe, expect, it } from '@jest/globals'
 import { generate } from 'selfsigned'
+import { parseConnectionString } from '../../emulator/connection-string.js'
 import { DEFAULT_SEED_PATH, loadSeedFile, type RunningEmulator } from '../../emulator/index.js'
 import {
   CLUSTER,
@@ -490,5 +491,14 @@ describe('what the instance reads from the connection string', () => {
     expect(cr.statusDetails?.[0].description).toMatch(/is disabled/)
     await c.acr.tokens.update(RG, REGISTRY, d.name, { status: 'enabled' }, POLL)
     await waitForConnectionState(c, 'edgedisabled', 'Online')
+  })
+})
+
+describe('the instance reading its connection string', () => {
+  it('names a malformed segment by position, never by its text (it may be the password)', () => {
+    const result = parseConnectionString(
+      'ConnectedRegistryName=edge;SyncTokenName=edge;S3cretPassw0rdValue;ParentGatewayEndpoint=x;ParentEndpointProtocol=https'
+    )
+    expect(result).toEqual({ error: 'segment 3 is not of the form Key=Value' })
   })
 })
