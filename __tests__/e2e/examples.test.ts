@@ -15,7 +15,7 @@ import {
   startEmulator,
   type RunningEmulator
 } from '../../emulator/index.js'
-import { errorOf, runAction, type ActionRun } from '../../__fixtures__/action-runner.js'
+import { expectSuccess, runAction, type ActionRun } from '../../__fixtures__/action-runner.js'
 import { emulatorClients } from '../../__fixtures__/azure.js'
 
 interface Step {
@@ -100,18 +100,13 @@ async function runStep(
   })
 }
 
-const succeeded = (run: ActionRun): ActionRun => {
-  if (run.exitCode !== 0) throw new Error(`${errorOf(run)}\n${run.stdout}`)
-  return run
-}
-
 describe('the example workflows, run as written against the emulator', () => {
   it('deploy-on-push.yml deploys edge01 and waits until it is Online, without delete permissions', async () => {
     emu.admin.denyActions(['*/delete'])
     const run = await runStep(readExample('deploy-on-push.yml'), 'deploy').finally(() =>
       emu.admin.denyActions([])
     )
-    succeeded(run)
+    expectSuccess(run)
     expect(run.stdout).toContain('federated credential (GitHub OIDC)')
     expect(run.outputs).toMatchObject({
       'connection-state': 'Online',
@@ -123,7 +118,7 @@ describe('the example workflows, run as written against the emulator', () => {
   it('pr-plan.yml plans with a reader role and finds nothing to change after that deploy', async () => {
     emu.admin.denyActions(['*/write', '*/delete', '*/action'])
     try {
-      const run = succeeded(await runStep(readExample('pr-plan.yml'), 'plan'))
+      const run = expectSuccess(await runStep(readExample('pr-plan.yml'), 'plan'))
       expect(run.outputs.changed).toBe('false')
       expect(run.summary).toContain('Planned changes')
     } finally {
@@ -133,9 +128,9 @@ describe('the example workflows, run as written against the emulator', () => {
 
   it('scheduled-rotation.yml passes its drift check, then rotates and revokes', async () => {
     const workflow = readExample('scheduled-rotation.yml')
-    const drift = succeeded(await runStep(workflow, 'drift'))
+    const drift = expectSuccess(await runStep(workflow, 'drift'))
     expect(drift.outputs.changed).toBe('false')
-    const rotation = succeeded(await runStep(workflow, 'rotate'))
+    const rotation = expectSuccess(await runStep(workflow, 'rotate'))
     expect(rotation.outputs).toMatchObject({
       'password-slot': 'password2',
       'connection-state': 'Online'
@@ -151,11 +146,12 @@ describe('the example workflows, run as written against the emulator', () => {
     const deployed = await Promise.all(
       stores.map((matrix) => runStep(workflow, 'store', { matrix }))
     )
-    for (const run of deployed) expect(succeeded(run).outputs['connection-state']).toBe('Online')
+    for (const run of deployed)
+      expect(expectSuccess(run).outputs['connection-state']).toBe('Online')
 
     const teardown = { operation: 'teardown' }
     for (const matrix of stores) {
-      succeeded(await runStep(workflow, 'store', { matrix, inputs: teardown }))
+      expectSuccess(await runStep(workflow, 'store', { matrix, inputs: teardown }))
     }
     const left = await emulatorClients(emu).acr.connectedRegistries.list('edge-rg', 'contosoacr')
     const names: string[] = []

@@ -103,7 +103,7 @@ describe('operation: plan', () => {
       'connection-state': 'Online',
       'password-slot': 'password1'
     })
-    expect(stepsOf(run.outputs.plan).every((step) => step.action === 'unchanged')).toBe(true)
+    expect(stepsOf(run.outputs.plan).map((step) => step.action)).toEqual(Array(5).fill('unchanged'))
     expect(run.stdout).toContain('No changes: everything is as desired.')
     expect(run.stdout).toContain('Plan: no changes.')
     expect(writeOperations(s.admin.journal())).toEqual([])

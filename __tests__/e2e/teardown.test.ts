@@ -256,7 +256,11 @@ describe('operation: teardown', () => {
     expect(hasStackTrace(run)).toBe(false)
     // It stopped at the extension: the connected registry is untouched.
     expect(writeOperations(s.admin.journal())).toEqual(['Extensions_Delete'])
-    expect((await s.world('tdoffline01')).connectedRegistry).toBeDefined()
+    expect(await s.world('tdoffline01')).toMatchObject({
+      connectedRegistry: { activation: { status: 'Active' } },
+      token: { name: 'tdoffline01' },
+      scopeMap: { name: 'tdoffline01' }
+    })
   })
 
   it('fails when the registry does not exist, instead of reporting everything as gone', async () => {

@@ -25,6 +25,7 @@ import {
   rejection,
   sdkClients,
   useEmulator,
+  waitFor,
   type Clients
 } from './helpers.js'
 
@@ -597,58 +598,70 @@ describe('CLI', () => {
     const exited = new Promise<number | null>((resolve) =>
       child.on('exit', (code) => resolve(code))
     )
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`CLI not ready: ${stdout}\n${stderr}`)),
-        20_000
-      )
-      child.stdout.on('data', (chunk: Buffer) => {
-        stdout += chunk.toString()
-        if (stdout.includes('EMULATOR READY\n')) {
-          clearTimeout(timer)
-          resolve()
-        }
-      })
-    })
-    const lines = stdout.split('\n').filter((l) => l.includes('='))
-    const vars = Object.fromEntries(
-      lines.map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)])
-    )
-    expect(Object.keys(vars).sort()).toEqual(
-      [
-        'ACTIONS_ID_TOKEN_REQUEST_TOKEN',
-        'ACTIONS_ID_TOKEN_REQUEST_URL',
-        'ARM_ENDPOINT',
-        'AUTHORITY_HOST',
-        'AZURE_CLIENT_ID',
-        'AZURE_CLIENT_SECRET',
-        'AZURE_SUBSCRIPTION_ID',
-        'AZURE_TENANT_ID',
-        'EMULATOR_ADMIN_URL',
-        'NODE_EXTRA_CA_CERTS'
-      ].sort()
-    )
-    expect(vars.ARM_ENDPOINT).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/)
-    expect(vars.ACTIONS_ID_TOKEN_REQUEST_URL).toContain('?')
-    expect(fs.readFileSync(envFile, 'utf8')).toBe(`${lines.join('\n')}\n`)
-    const ca = fs.readFileSync(vars.NODE_EXTRA_CA_CERTS, 'utf8')
-    expect(ca).toMatch(/^-----BEGIN CERTIFICATE-----/)
-    const health = await new Promise<string>((resolve, reject) => {
-      https
-        .get(`${vars.EMULATOR_ADMIN_URL}/health`, { ca }, (res) => {
-          let text = ''
-          res.on('data', (chunk: Buffer) => (text += chunk.toString()))
-          res.on('end', () => resolve(text))
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`CLI not ready: ${stdout}\n${stderr}`)),
+          20_000
+        )
+        child.stdout.on('data', (chunk: Buffer) => {
+          stdout += chunk.toString()
+          if (stdout.includes('EMULATOR READY\n')) {
+            clearTimeout(timer)
+            resolve()
+          }
         })
-        .on('error', reject)
-    })
-    expect(JSON.parse(health)).toEqual({ ok: true })
-    await new Promise((resolve) => setTimeout(resolve, 50))
-    expect(stderr).toMatch(/\[emulator\] 200 GET \/_emulator\/health|^$/m)
-    child.kill('SIGTERM')
-    expect(await exited).toBe(0)
-    expect(fs.existsSync(vars.NODE_EXTRA_CA_CERTS)).toBe(false)
-    fs.rmSync(dir, { recursive: true, force: true })
+      })
+      const lines = stdout.split('\n').filter((l) => l.includes('='))
+      const vars = Object.fromEntries(
+        lines.map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)])
+      )
+      expect(Object.keys(vars).sort()).toEqual(
+        [
+          'ACTIONS_ID_TOKEN_REQUEST_TOKEN',
+          'ACTIONS_ID_TOKEN_REQUEST_URL',
+          'ARM_ENDPOINT',
+          'AUTHORITY_HOST',
+          'AZURE_CLIENT_ID',
+          'AZURE_CLIENT_SECRET',
+          'AZURE_SUBSCRIPTION_ID',
+          'AZURE_TENANT_ID',
+          'EMULATOR_ADMIN_URL',
+          'NODE_EXTRA_CA_CERTS'
+        ].sort()
+      )
+      expect(vars.ARM_ENDPOINT).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/)
+      expect(vars.ACTIONS_ID_TOKEN_REQUEST_URL).toContain('?')
+      expect(fs.readFileSync(envFile, 'utf8')).toBe(`${lines.join('\n')}\n`)
+      const ca = fs.readFileSync(vars.NODE_EXTRA_CA_CERTS, 'utf8')
+      expect(ca).toMatch(/^-----BEGIN CERTIFICATE-----/)
+      const get = (url: string) =>
+        new Promise<string>((resolve, reject) => {
+          https
+            .get(url, { ca }, (res) => {
+              let text = ''
+              res.on('data', (chunk: Buffer) => (text += chunk.toString()))
+              res.on('end', () => resolve(text))
+            })
+            .on('error', reject)
+        })
+      expect(JSON.parse(await get(`${vars.EMULATOR_ADMIN_URL}/health`))).toEqual({ ok: true })
+      // Without --quiet every request but the admin ones is logged to stderr.
+      const metadataPath = `/${vars.AZURE_TENANT_ID}/v2.0/.well-known/openid-configuration`
+      await get(`${vars.AUTHORITY_HOST}${metadataPath}`)
+      await waitFor(
+        'the request log line',
+        async () => stderr,
+        (text) => text.includes(`[emulator] 200 GET ${metadataPath}`)
+      )
+      child.kill('SIGTERM')
+      expect(await exited).toBe(0)
+      expect(fs.existsSync(vars.NODE_EXTRA_CA_CERTS)).toBe(false)
+    } finally {
+      // A failed assertion must not leave the emulator running (jest would wait for it).
+      if (child.exitCode === null) child.kill('SIGKILL')
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
   })
 })
 

@@ -143,6 +143,17 @@ const retried =
     expect(answers.slice(0, failures).every((s) => s === 0 || s >= 400)).toBe(true)
   }
 
+/** A fault armed mid-run was hit `failures` times, and a later attempt succeeded. */
+const recoveredMidRun =
+  (operation: string, failures: number) =>
+  (_run: ActionRun, journal: JournalEntry[]): void => {
+    const calls = journal.filter((e) => e.operation === operation)
+    const faulted = calls.flatMap((e, i) => (e.fault ? [i] : []))
+    expect(faulted).toHaveLength(failures)
+    const after = calls.slice(faulted[faulted.length - 1] + 1)
+    expect(after.some((e) => e.status > 0 && e.status < 400)).toBe(true)
+  }
+
 /** The retry came no earlier than Retry-After said. */
 const honoursRetryAfter =
   (operation: string, seconds: number) =>
@@ -398,7 +409,8 @@ const FAULTS: FaultCase[] = [
     fault: '409 Conflict: the extension is still being deleted',
     existing: true,
     inject: async (ctx) => {
-      emu.admin.setTiming({ deletionMs: 800 })
+      // Long enough that the run, started after this, still finds the extension Deleting.
+      emu.admin.setTiming({ deletionMs: 3000 })
       await clients().k8s.extensions.beginDelete(
         RG,
         'Microsoft.Kubernetes',
@@ -555,13 +567,15 @@ const FAULTS: FaultCase[] = [
       status: 503,
       times: 2
     }),
-    expect: { survives: true }
+    expect: { survives: true },
+    check: recoveredMidRun('ConnectedRegistries_Get', 2)
   },
   {
     phase: 'waiting',
     fault: 'dropped connection reading the extension',
     during: duringWait({ operation: 'Extensions_Get', kind: 'drop', times: 1 }),
-    expect: { survives: true }
+    expect: { survives: true },
+    check: recoveredMidRun('Extensions_Get', 1)
   },
   {
     phase: 'waiting',
