@@ -151,12 +151,16 @@ export async function runAction(emu: RunningEmulator, options: RunOptions): Prom
   return result
 }
 
+/** A workflow command's value as the runner reads it (@actions/core escapes %, CR and LF). */
+export const unescapeCommandValue = (value: string): string =>
+  value.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%')
+
 /** The message of a failed run (`::error::` line), for assertions. */
 export function errorOf(run: ActionRun): string {
   return run.stdout
     .split('\n')
     .filter((line) => line.startsWith('::error::'))
-    .map((line) => line.slice('::error::'.length).replace(/%0A/g, '\n').replace(/%25/g, '%'))
+    .map((line) => unescapeCommandValue(line.slice('::error::'.length)))
     .join('\n')
 }
 

@@ -1,16 +1,17 @@
-// Rebuilds dist/licenses.txt from the bundle's source map: ncc's own --license output
-// misses the ESM packages it concatenates.
-// usage: node script/licenses.mjs dist/index.js.map dist/licenses.txt
+// Writes dist/licenses.txt from the source maps of every chunk of the bundle: ncc's own
+// --license output misses the ESM packages it concatenates.
+// usage: node script/licenses.mjs dist dist/licenses.txt
 import fs from 'node:fs'
 import path from 'node:path'
 
-const [mapFile, outFile] = process.argv.slice(2)
-const { sources } = JSON.parse(fs.readFileSync(mapFile, 'utf8'))
+const [distDir, outFile] = process.argv.slice(2)
 const dirs = new Set()
-for (const source of sources) {
-  const match = source.match(/^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//)
-  if (match)
-    dirs.add(path.resolve(path.dirname(mapFile), match[1].replace(/^webpack:\/\/[^/]*\//, '')))
+for (const mapFile of fs.readdirSync(distDir).filter((f) => f.endsWith('.js.map'))) {
+  const { sources } = JSON.parse(fs.readFileSync(path.join(distDir, mapFile), 'utf8'))
+  for (const source of sources) {
+    const match = source.match(/^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//)
+    if (match) dirs.add(path.resolve(distDir, match[1].replace(/^webpack:\/\/[^/]*\//, '')))
+  }
 }
 const entries = []
 for (const dir of [...dirs].sort()) {

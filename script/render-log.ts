@@ -1,6 +1,8 @@
 // Renders an action's stdout the way the GitHub runner shows it: workflow commands are
 // consumed, `::add-mask::` values are redacted, groups are shown as headings.
 
+import { unescapeCommandValue } from '../__fixtures__/action-runner.js'
+
 export function renderRunnerLog(stdout: string): string {
   const masks: string[] = []
   const lines: string[] = []
@@ -8,14 +10,15 @@ export function renderRunnerLog(stdout: string): string {
   for (const raw of stdout.split('\n')) {
     const command = /^::([a-z-]+)(?: [^:]*)?::(.*)$/.exec(raw)
     if (command) {
-      const [, name, value] = command
+      const [, name, escaped] = command
+      const value = unescapeCommandValue(escaped)
       if (name === 'add-mask') masks.push(value)
       else if (name === 'group') {
         lines.push(`\n▶ ${value}`)
         indent = '  '
       } else if (name === 'endgroup') indent = ''
       else if (name === 'warning') lines.push(`${indent}Warning: ${value}`)
-      else if (name === 'error') lines.push(`${indent}Error: ${value.replace(/%0A/g, '\n')}`)
+      else if (name === 'error') lines.push(`${indent}Error: ${value}`)
       continue
     }
     lines.push(raw ? `${indent}${raw}` : raw)

@@ -1,11 +1,13 @@
 // Renders the figures the trust tests measured (coverage/trust/*.json, written by
-// __tests__/trust/*.test.ts) as the table in docs/trust.md, between its figures markers.
-// Usage: node script/trust-report.mjs [--check]   (--check: fail if the doc is out of date)
+// __tests__/trust/*.test.ts) as the tables in docs/trust.md and README.md, between their markers,
+// so the two never disagree.
+// Usage: node script/trust-report.mjs [--check]   (--check: fail if a doc is out of date)
 
 import fs from 'node:fs'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const read = (name) => {
   const file = path.join(root, 'coverage', 'trust', name)
   if (!fs.existsSync(file)) throw new Error(`${file} is missing: run the trust tests first`)
@@ -26,6 +28,9 @@ const perPhase = phases
     return `${phase} ${cases.length} (${survived} survived, ${cases.length - survived} explained)`
   })
   .join('; ')
+
+const totalRuns = faults.concurrency.reduce((sum, c) => sum + c.runs, 0)
+const succeededRuns = faults.concurrency.reduce((sum, c) => sum + c.succeeded, 0)
 
 const rows = [
   ['What', 'Count', 'Result'],
@@ -68,32 +73,55 @@ const rows = [
   [
     'Overlapping runs on one connected registry',
     `${faults.concurrency.length} scenarios × 2 runs`,
-    `${faults.concurrency.reduce((sum, c) => sum + c.succeeded, 0)} of ${faults.concurrency.reduce((sum, c) => sum + c.runs, 0)} runs succeeded; Online with the last writer's connection string; re-runs converge`
+    `${succeededRuns} of ${totalRuns} runs succeeded; Online with the last writer's connection string; re-runs converge`
   ]
 ]
-const table = [
-  `| ${rows[0].join(' | ')} |`,
-  `| ${rows[0].map(() => '---').join(' | ')} |`,
-  ...rows.slice(1).map((row) => `| ${row.join(' | ')} |`)
-].join('\n')
+const markdownTable = (rows) =>
+  [
+    `| ${rows[0].join(' | ')} |`,
+    `| ${rows[0].map(() => '---').join(' | ')} |`,
+    ...rows.slice(1).map((row) => `| ${row.join(' | ')} |`)
+  ].join('\n')
 
-const doc = path.join(root, 'docs', 'trust.md')
-const text = fs.readFileSync(doc, 'utf8')
-const start = '<!-- figures:start -->'
-const end = '<!-- figures:end -->'
+const readmeRows = [
+  ['Guarantee', 'Measured'],
+  [
+    `No secret leaks: ${leaks.scenarios} scenarios (${leaks.failedRuns} of them failures) with \`RUNNER_DEBUG=1\` and \`AZURE_LOG_LEVEL=verbose\`, scanning stdout, stderr, every runner file and every created file for ${number(leaks.distinctSecrets)} secrets (passwords, connection strings, TLS key and certificates, client secret, OIDC and access tokens) in raw, base64, JSON-escaped, URL-encoded and split forms`,
+    `${leaks.hits} hits in ${number(leaks.secretsScanned)} secret × scenario pairs; every secret masked before its first appearance`
+  ],
+  [
+    'Bad input never reaches Azure',
+    `${inputs.corpusRejected} invalid inputs: each rejected with one message naming the input, problem and allowed values, 0 requests; ${inputs.azureRejected} checks that need Azure: 0 writes`
+  ],
+  [
+    'No fault strands a deployment: 429 with Retry-After, 500/503 bursts, dropped connections, failed LROs, a Failed extension, Unhealthy registries, slow activation, expired tokens, an Offline cluster, 403, 409',
+    `${faults.faults} faults injected at every phase: ${faults.survived} survived in the run, ${faults.failedWithExplanation} failed naming cause, Azure code, request id and fix; ${faults.convergedOnRerun} of ${faults.faults} plain re-runs converged to Online; ${succeededRuns} of ${totalRuns} overlapping runs succeeded`
+  ]
+]
+
 // Formatted as `npm run format:check` expects (prettier aligns markdown tables).
 const prettier = await import('prettier')
-const options = (await prettier.resolveConfig(doc)) ?? {}
-const updated = await prettier.format(
-  text.replace(new RegExp(`${start}[\\s\\S]*?${end}`), `${start}\n\n${table}\n\n${end}`),
-  { ...options, filepath: doc }
-)
-if (process.argv.includes('--check')) {
-  if (updated !== text) {
-    console.error('docs/trust.md does not show the figures of the last test run')
-    process.exit(1)
-  }
-} else {
-  fs.writeFileSync(doc, updated)
-  console.log(table)
+const check = process.argv.includes('--check')
+let stale = false
+for (const [file, table] of [
+  ['docs/trust.md', markdownTable(rows)],
+  ['README.md', markdownTable(readmeRows)]
+]) {
+  const doc = path.join(root, file)
+  const text = fs.readFileSync(doc, 'utf8')
+  const start = '<!-- figures:start -->'
+  const end = '<!-- figures:end -->'
+  const between = new RegExp(`${start}[\\s\\S]*?${end}`)
+  if (!between.test(text)) throw new Error(`${file} lacks the ${start} and ${end} markers`)
+  const options = (await prettier.resolveConfig(doc)) ?? {}
+  const updated = await prettier.format(text.replace(between, `${start}\n\n${table}\n\n${end}`), {
+    ...options,
+    filepath: doc
+  })
+  if (updated === text) continue
+  stale = true
+  if (check) console.error(`${file} does not show the figures of the last test run`)
+  else fs.writeFileSync(doc, updated)
 }
+if (check && stale) process.exit(1)
+if (!check) console.log(markdownTable(rows))
