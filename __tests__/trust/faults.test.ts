@@ -595,7 +595,7 @@ const FAULTS: FaultCase[] = [
     existing: true,
     // The restarted instance takes a while to report: until then the old Online shows.
     inject: () => {
-      emu.admin.setTiming({ activationMs: 200 })
+      emu.admin.setTiming({ activationMs: 1000 })
     },
     heal: () => {
       emu.admin.setTiming({ activationMs: FAST.activationMs })
