@@ -3,14 +3,13 @@
 // loopback only). Secrets are only ever available in-process (secretsForTests).
 import { renderConnectedRegistry } from './arm/connectedregistries.js'
 import { renderCluster, renderResourceGroup } from './arm/clusters.js'
-import type { ArmEnv } from './arm/common.js'
+import { childNamed, type ArmEnv } from './arm/common.js'
 import { renderExtension } from './arm/extensions.js'
 import { renderRegistry } from './arm/registries.js'
 import { renderScopeMap, renderToken } from './arm/tokens.js'
 import type { ActiveFault, FaultRule, FaultStore } from './faults.js'
 import type { Reply } from './http.js'
 import type { TokenService } from './identity.js'
-import { childId, key } from './ids.js'
 import type { Journal, JournalEntry } from './journal.js'
 import type { Seed } from './seed.js'
 import type { Throttle, ThrottleConfig } from './throttle.js'
@@ -141,7 +140,7 @@ export function createAdmin(deps: AdminDeps): EmulatorAdmin {
     deniedActions: () => [...world.deniedActions],
     setTiming: (partial) => {
       for (const [k, v] of Object.entries(partial)) {
-        if (!(k in world.timing)) throw new AdminError(`unknown timing '${k}'`)
+        if (!Object.hasOwn(world.timing, k)) throw new AdminError(`unknown timing '${k}'`)
         if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
           throw new AdminError(`timing '${k}' must be a number >= 0`)
       }
@@ -182,8 +181,7 @@ export function createAdmin(deps: AdminDeps): EmulatorAdmin {
       const t = now()
       world.mutate(t, () => {
         const reg = world.findRegistryByName(registryName)
-        const cr =
-          reg && world.connectedRegistries.get(key(childId(reg.id, 'connectedRegistries', crName)))
+        const cr = reg && childNamed(world.connectedRegistries, reg, 'connectedRegistries', crName)
         if (!cr)
           throw new AdminError(`no connected registry '${crName}' in registry '${registryName}'`)
         sim.setExternalActivation(cr, status, t)

@@ -5,7 +5,7 @@ import { X509Certificate, createPrivateKey } from 'node:crypto'
 import { BlockList, isIP } from 'node:net'
 import type { ConnectedCluster, Extension } from './world.js'
 
-export const CONNECTED_REGISTRY_EXTENSION_TYPE = 'microsoft.containerregistry.connectedregistry'
+const CONNECTED_REGISTRY_EXTENSION_TYPE = 'microsoft.containerregistry.connectedregistry'
 export const DEFAULT_CHART_VERSION = '0.11.0'
 
 export function isConnectedRegistryExtension(extensionType: string): boolean {

@@ -127,17 +127,12 @@ export class ClusterSimulator {
     cluster.connectivityStatus = status
     if (status === 'Connected') {
       cluster.lastConnectivityTime = new Date(t).toISOString()
-      for (const ext of this.extensionsOn(cluster)) {
+      for (const ext of this.world.extensionsOn(cluster)) {
         if (!ext.pending) continue
         ext.statuses = ext.statuses.filter((s) => s.code !== 'ClusterNotConnected')
         this.scheduleLanding(ext, t)
       }
     }
-  }
-
-  private extensionsOn(cluster: ConnectedCluster): Extension[] {
-    const k = key(cluster.id)
-    return [...this.world.extensions.values()].filter((e) => e.clusterKey === k)
   }
 
   private scheduleLanding(ext: Extension, t: number): void {
@@ -204,7 +199,7 @@ export class ClusterSimulator {
       return
     }
     if (isConnectedRegistryExtension(ext.extensionType)) {
-      const siblings = this.extensionsOn(cluster)
+      const siblings = this.world.extensionsOn(cluster)
       const problem = chartProblem(
         ext,
         cluster,

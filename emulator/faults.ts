@@ -29,7 +29,7 @@ export interface ActiveFault extends FaultRule {
 
 const KINDS: FaultKind[] = ['latency', 'status', 'drop', 'lro-failure']
 
-export function validateFaultRule(rule: unknown): FaultRule {
+function validateFaultRule(rule: unknown): FaultRule {
   if (typeof rule !== 'object' || rule === null) throw new Error('fault rule must be an object')
   const r = rule as Record<string, unknown>
   if (!KINDS.includes(r.kind as FaultKind)) {

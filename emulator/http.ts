@@ -124,7 +124,3 @@ export async function readBody(req: IncomingMessage): Promise<string> {
 export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
-
-export function json(status: number, body?: unknown, headers?: Record<string, string>): Reply {
-  return { status, body, headers }
-}

@@ -288,15 +288,35 @@ function aadReply(e: AadError, ctx: RequestContext): Reply {
   }
 }
 
-function basicAuth(header: string | undefined): { id: string; secret: string } | undefined {
+/** AADSTS7000215: the client secret (or the Basic credentials carrying it) is not valid. */
+function invalidClientSecret(clientId: string): AadError {
+  return aadError(
+    401,
+    'invalid_client',
+    7000215,
+    `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`
+  )
+}
+
+/**
+ * `client_secret_basic` credentials (both parts form-urlencoded); `malformed` carries the raw
+ * client id when a part is not valid percent-encoding.
+ */
+function basicAuth(
+  header: string | undefined
+): { id: string; secret: string } | { malformed: string } | undefined {
   const m = /^Basic\s+(\S+)$/i.exec(header ?? '')
   if (!m) return undefined
   const decoded = Buffer.from(m[1], 'base64').toString('utf8')
   const i = decoded.indexOf(':')
   if (i < 0) return undefined
-  return {
-    id: decodeURIComponent(decoded.slice(0, i)),
-    secret: decodeURIComponent(decoded.slice(i + 1))
+  try {
+    return {
+      id: decodeURIComponent(decoded.slice(0, i)),
+      secret: decodeURIComponent(decoded.slice(i + 1))
+    }
+  } catch {
+    return { malformed: decoded.slice(0, i) }
   }
 }
 
@@ -367,6 +387,8 @@ export function identityRoutes(world: World, tokens: TokenService): Route[] {
       )
     }
     const basic = basicAuth(ctx.headers.authorization)
+    if (basic && 'malformed' in basic)
+      return aadReply(invalidClientSecret(form.get('client_id') ?? basic.malformed), ctx)
     const clientId = form.get('client_id') ?? basic?.id ?? ''
     if (!clientId) {
       return aadReply(
@@ -422,15 +444,7 @@ export function identityRoutes(world: World, tokens: TokenService): Route[] {
       if (problem) return aadReply(problem, ctx)
     } else if (secret !== undefined && secret !== null) {
       if (secret !== sp.clientSecret) {
-        return aadReply(
-          aadError(
-            401,
-            'invalid_client',
-            7000215,
-            `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${sp.clientId}'.`
-          ),
-          ctx
-        )
+        return aadReply(invalidClientSecret(sp.clientId), ctx)
       }
     } else {
       return aadReply(

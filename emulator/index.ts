@@ -32,7 +32,6 @@ export type { Seed } from './seed.js'
 export type { ThrottleConfig } from './throttle.js'
 export type { Timing, WorldEvent } from './world.js'
 export { DEFAULT_SEED_PATH, loadSeedFile } from './seed.js'
-export { parseConnectionString } from './connection-string.js'
 
 export interface StartOptions {
   /** 0 (default) = a free port. */
@@ -91,10 +90,13 @@ export async function startEmulator(opts: StartOptions = {}): Promise<RunningEmu
 
   // Secrets seen since the last reset (kept for leak scans even after rotation or deletion).
   const protectedHistory: EmulatorSecrets['extensionProtectedSettings'] = []
+  // Per extension ID, the JSON of its newest entry in protectedHistory (the last settings captured).
+  const lastProtected = new Map<string, string>()
   const passwordHistory = new Map<string, { tokenId: string; slot: string; value: string }>()
 
   const applyWorld = (seed: Seed): void => {
     protectedHistory.length = 0
+    lastProtected.clear()
     passwordHistory.clear()
     applySeed(world, seed, Date.now(), ops, sim)
     faults.clear()
@@ -106,11 +108,10 @@ export async function startEmulator(opts: StartOptions = {}): Promise<RunningEmu
   // Secrets are captured as they arrive (after every change), so rotated-out values stay known.
   const captureSecrets = (): void => {
     for (const ext of world.extensions.values()) {
-      const last = [...protectedHistory].reverse().find((p) => p.extensionId === ext.id)
-      if (
-        Object.keys(ext.protectedSettings).length > 0 &&
-        JSON.stringify(last?.settings) !== JSON.stringify(ext.protectedSettings)
-      ) {
+      if (Object.keys(ext.protectedSettings).length === 0) continue
+      const settings = JSON.stringify(ext.protectedSettings)
+      if (lastProtected.get(ext.id) !== settings) {
+        lastProtected.set(ext.id, settings)
         protectedHistory.push({
           extensionId: ext.id,
           time: new Date().toISOString(),

@@ -466,7 +466,7 @@ export function applySeed(
 }
 
 /** A GUID derived from a text, so seeded IDs are stable between runs. */
-export function stableGuid(text: string): string {
+function stableGuid(text: string): string {
   const h = createHash('sha256').update(text).digest('hex')
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`
 }

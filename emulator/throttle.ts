@@ -76,15 +76,15 @@ export class Throttle {
     const retryAfterSeconds = Math.max(1, Math.ceil((this.windowStart + windowMs - now) / 1000))
     return {
       allowed,
-      remainingReads: remaining(readLimit, this.reads),
-      remainingWrites: remaining(writeLimit, this.writes),
+      remainingReads: remaining(readLimit, this.reads, NOMINAL.reads),
+      remainingWrites: remaining(writeLimit, this.writes, NOMINAL.writes),
       retryAfterSeconds
     }
   }
 }
 
-function remaining(limit: number, used: number): number {
+function remaining(limit: number, used: number, nominal: number): number {
   // Unlimited in an enforced budget: report the nominal figure rather than "Infinity".
-  const cap = Number.isFinite(limit) ? limit : NOMINAL.reads
+  const cap = Number.isFinite(limit) ? limit : nominal
   return Math.max(0, cap - used)
 }

@@ -143,7 +143,6 @@ export interface TokenCertificate {
   name: string
   thumbprint?: string
   expiry?: string
-  encodedPemCertificate?: string
 }
 
 export interface Token {
@@ -428,6 +427,12 @@ export class World {
   childrenOf<T extends { registryKey: string }>(store: Map<string, T>, registry: Registry): T[] {
     const k = key(registry.id)
     return [...store.values()].filter((c) => c.registryKey === k)
+  }
+
+  /** Extensions installed on a connected cluster, in creation order. */
+  extensionsOn(cluster: ConnectedCluster): Extension[] {
+    const k = key(cluster.id)
+    return [...this.extensions.values()].filter((e) => e.clusterKey === k)
   }
 
   /** Finds a registry by name alone (seed and admin convenience). */

@@ -126,7 +126,7 @@ export function checkName(kind: string, name: string, pattern: RegExp, charset: 
 const ISO_DURATION = /^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$/
 
 /** ISO 8601 duration → milliseconds (months = 30 days, years = 365 days); undefined if not a duration. */
-export function durationMs(text: string): number | undefined {
+function durationMs(text: string): number | undefined {
   const m = ISO_DURATION.exec(text)
   if (!m) return undefined
   const n = (s: string | undefined): number => (s ? parseFloat(s) : 0)

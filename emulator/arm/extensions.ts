@@ -57,6 +57,16 @@ export function renderExtension(env: ArmEnv, ext: Extension): Record<string, unk
 function settingsMap(
   value: unknown,
   path: string,
+  allowNull: false
+): Record<string, string> | undefined
+function settingsMap(
+  value: unknown,
+  path: string,
+  allowNull: true
+): Record<string, string | null> | undefined
+function settingsMap(
+  value: unknown,
+  path: string,
   allowNull: boolean
 ): Record<string, string | null> | undefined {
   if (value === undefined || value === null) return undefined
@@ -179,16 +189,14 @@ export function extensionRoutes(env: ArmEnv): Route[] {
           'properties.scope.cluster.releaseNamespace'
         )) ??
       (isConnectedRegistryExtension(extensionType) ? 'connected-registry' : name.toLowerCase())
-    const settings = dropNulls(
+    const settings =
       settingsMap(props.configurationSettings, 'properties.configurationSettings', false) ?? {}
-    )
-    const protectedSettings = dropNulls(
+    const protectedSettings =
       settingsMap(
         props.configurationProtectedSettings,
         'properties.configurationProtectedSettings',
         false
       ) ?? {}
-    )
     const ext: Extension = existing ?? {
       id,
       clusterKey: key(c.id),
@@ -239,8 +247,11 @@ export function extensionRoutes(env: ArmEnv): Route[] {
       'autoUpgradeMinorVersion',
       'properties.autoUpgradeMinorVersion'
     )
-    const version = stringField(props, 'version', 'properties.version')
-    if (version !== undefined && autoUpgrade === true) {
+    // `version: null` clears the pin; absent keeps it. Only a pin and auto-upgrade in the same
+    // body are refused: Azure's own PatchExtension example turns auto-upgrade on over a pin.
+    const version =
+      props.version === null ? null : stringField(props, 'version', 'properties.version')
+    if (typeof version === 'string' && autoUpgrade === true) {
       throw invalidParameter(
         "A version can only be pinned when 'autoUpgradeMinorVersion' is false.",
         'properties.version'
@@ -317,10 +328,7 @@ export function extensionRoutes(env: ArmEnv): Route[] {
       item: E,
       actionType: EXTENSION_TYPE,
       list: (ctx) => {
-        const k = key(cluster(ctx).id)
-        const items = [...world.extensions.values()]
-          .filter((e) => e.clusterKey === k)
-          .map((e) => renderExtension(env, e))
+        const items = world.extensionsOn(cluster(ctx)).map((e) => renderExtension(env, e))
         return pagedList(ctx, world, items, { nullNextLink: true })
       },
       get: (ctx) => ({ status: 200, body: renderExtension(env, find(ctx)) }),

@@ -136,10 +136,7 @@ function updateRegistry(env: ArmEnv, ctx: RequestContext) {
 
 function operationStatus(env: ArmEnv, ctx: RequestContext) {
   const op = env.ops.find(ctx.params.operationId)
-  if (
-    !op ||
-    !ctx.path.toLowerCase().startsWith(op.statusPath.toLowerCase().replace(/\/[^/]+$/, ''))
-  ) {
+  if (!op || ctx.path.replace(/\/+$/, '').toLowerCase() !== op.statusPath.toLowerCase()) {
     throw new ArmError(
       404,
       'OperationNotFound',

@@ -164,8 +164,7 @@ function parseCertificates(value: unknown): TokenCertificate[] {
       return {
         name,
         thumbprint: createHash('sha1').update(x509.raw).digest('hex'),
-        expiry: new Date(x509.validTo).toISOString(),
-        encodedPemCertificate: encoded
+        expiry: new Date(x509.validTo).toISOString()
       }
     } catch {
       throw invalidParameter(
@@ -174,6 +173,16 @@ function parseCertificates(value: unknown): TokenCertificate[] {
       )
     }
   })
+}
+
+/** What PUT and PATCH both may change on a token: its status and its certificates. */
+function applyMutable(token: Token, props: Record<string, unknown>): void {
+  const statusText = stringField(props, 'status', 'properties.status')
+  if (statusText)
+    token.status = enumValue(statusText, TOKEN_STATUSES, 'properties.status') as Token['status']
+  const credentials = objectField(props, 'credentials', 'properties.credentials')
+  if (credentials?.certificates !== undefined)
+    token.certificates = parseCertificates(credentials.certificates)
 }
 
 export function tokenRoutes(env: ArmEnv): Route[] {
@@ -268,8 +277,6 @@ export function tokenRoutes(env: ArmEnv): Route[] {
         'properties.scopeMapId'
       )
     const sm = scopeMapIn(env, reg, scopeMapId)
-    const statusText = stringField(props, 'status', 'properties.status')
-    const credentials = objectField(props, 'credentials', 'properties.credentials')
     const id = childId(reg.id, 'tokens', name)
     const existing = world.tokens.get(key(id))
     if (existing) assertNotBusy('token', existing)
@@ -284,11 +291,8 @@ export function tokenRoutes(env: ArmEnv): Route[] {
       certificates: [],
       systemData: systemData(actor(ctx), ctx.now)
     }
+    applyMutable(token, props)
     token.scopeMapId = sm.id
-    if (statusText)
-      token.status = enumValue(statusText, TOKEN_STATUSES, 'properties.status') as Token['status']
-    if (credentials?.certificates !== undefined)
-      token.certificates = parseCertificates(credentials.certificates)
     touch(token.systemData, actor(ctx), ctx.now)
     world.tokens.set(key(id), token)
     const headers = startAcrWrite(env, ctx, token, existing ? 'Updating' : 'Creating', 'tokens')
@@ -302,12 +306,7 @@ export function tokenRoutes(env: ArmEnv): Route[] {
     const props = objectField(jsonBody(ctx), 'properties', 'properties') ?? {}
     const scopeMapId = stringField(props, 'scopeMapId', 'properties.scopeMapId')
     if (scopeMapId) token.scopeMapId = scopeMapIn(env, reg, scopeMapId).id
-    const statusText = stringField(props, 'status', 'properties.status')
-    if (statusText)
-      token.status = enumValue(statusText, TOKEN_STATUSES, 'properties.status') as Token['status']
-    const credentials = objectField(props, 'credentials', 'properties.credentials')
-    if (credentials?.certificates !== undefined)
-      token.certificates = parseCertificates(credentials.certificates)
+    applyMutable(token, props)
     touch(token.systemData, actor(ctx), ctx.now)
     const headers = startAcrWrite(env, ctx, token, 'Updating', 'tokens')
     return { status: 201, body: renderToken(token), headers }
