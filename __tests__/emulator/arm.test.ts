@@ -19,6 +19,7 @@ import {
   rejection,
   sdkClients,
   useEmulator,
+  wireRecorder,
   type Clients
 } from './helpers.js'
 
@@ -257,8 +258,34 @@ describe('connected registries', () => {
 
   it('delete and deactivate answer 202 + Location and finish with 204 / 200', async () => {
     await createConnectedRegistry(c, 'edgegone')
-    await c.acr.connectedRegistries.deactivate(RG, REGISTRY, 'edgegone', POLL)
-    await c.acr.connectedRegistries.delete(RG, REGISTRY, 'edgegone', POLL)
+    // Long enough for the first poll of each operation to find it still running.
+    emu.admin.setTiming({ lroMs: 300 })
+    const { policy, records } = wireRecorder()
+    const w = sdkClients(emu, { maxRetries: 0, policies: [policy] })
+    const crPath = `${regId()}/connectedRegistries/edgegone`
+    // The operation's first answer: 202 with an absolute Location on the emulator; then the
+    // statuses of the polls of that Location, in order.
+    const locationFlow = (method: string) => {
+      const initial = records.find((r) => r.method === method && r.url.includes(crPath))
+      expect(initial?.status).toBe(202)
+      const location = initial?.headers.location ?? ''
+      expect(location.startsWith(`${emu.url}${crPath}/operationStatuses/`)).toBe(true)
+      return records
+        .filter((r) => r.method === 'GET' && r.url.split('?')[0] === location.split('?')[0])
+        .map((r) => r.status)
+    }
+
+    await w.acr.connectedRegistries.deactivate(RG, REGISTRY, 'edgegone', POLL)
+    const deactivatePolls = locationFlow('POST')
+    expect(deactivatePolls.length).toBeGreaterThanOrEqual(2)
+    expect(deactivatePolls.slice(0, -1).every((s) => s === 202)).toBe(true)
+    expect(deactivatePolls.at(-1)).toBe(200)
+
+    await w.acr.connectedRegistries.delete(RG, REGISTRY, 'edgegone', POLL)
+    const deletePolls = locationFlow('DELETE')
+    expect(deletePolls.length).toBeGreaterThanOrEqual(2)
+    expect(deletePolls.slice(0, -1).every((s) => s === 202)).toBe(true)
+    expect(deletePolls.at(-1)).toBe(204)
     expect(
       (await rejection(c.acr.connectedRegistries.get(RG, REGISTRY, 'edgegone'))).statusCode
     ).toBe(404)
@@ -269,7 +296,13 @@ describe('connected registries', () => {
     expect(statuses).toContain(202)
     expect(statuses).toContain(204)
     // Deleting what is not there is a 204, as ARM does.
-    await c.acr.connectedRegistries.delete(RG, REGISTRY, 'edgegone', POLL)
+    await w.acr.connectedRegistries.delete(RG, REGISTRY, 'edgegone', POLL)
+    expect(
+      emu.admin
+        .journal()
+        .filter((e) => e.operation === 'ConnectedRegistries_Delete')
+        .map((e) => e.status)
+    ).toEqual([202, 204])
   })
 })
 
@@ -373,7 +406,8 @@ describe('extensions', () => {
   })
 
   it('answers 409 while an operation is in progress, also for a PUT during deletion', async () => {
-    emu.admin.setTiming({ extensionProvisioningMs: 500, deletionMs: 500 })
+    // Long enough that every request below lands while the operation is still running.
+    emu.admin.setTiming({ extensionProvisioningMs: 2000, deletionMs: 2000 })
     const d = await createConnectedRegistry(c, 'edgebusy')
     const body = extensionBody(
       { 'service.clusterIP': '10.0.0.50' },

@@ -16,6 +16,7 @@ import {
   connectionStates,
   connectionString,
   createConnectedRegistry,
+  deployOnline,
   extensionBody,
   gatewayActions,
   generateCredentials,
@@ -94,19 +95,14 @@ describe('happy path', () => {
   })
 
   it('reports TLS Disabled for httpEnabled=true without cert-manager', async () => {
-    const d = await createConnectedRegistry(c, 'edgehttp')
-    await installExtension(
-      c,
-      'edgehttp',
-      {
+    const { online } = await deployOnline(c, 'edgehttp', {
+      settings: {
         ...SETTINGS,
         httpEnabled: 'true',
         'cert-manager.enabled': 'false',
         'cert-manager.install': 'false'
-      },
-      { connectionString: d.connectionString }
-    )
-    const online = await waitForConnectionState(c, 'edgehttp', 'Online')
+      }
+    })
     expect(online.loginServer?.tls?.status).toBe('Disabled')
   })
 })
@@ -129,9 +125,7 @@ describe('credentials', () => {
   })
 
   it('regenerating the slot in use breaks the instance; a new connection string repairs it', async () => {
-    const d = await createConnectedRegistry(c, 'edgerotate')
-    await installExtension(c, 'edgerotate', SETTINGS, { connectionString: d.connectionString })
-    await waitForConnectionState(c, 'edgerotate', 'Online')
+    const d = await deployOnline(c, 'edgerotate')
 
     const regenerated = await generateCredentials(c, d.tokenId, 'password1')
     const newPassword = regenerated.passwords?.[0].value ?? ''
@@ -160,9 +154,7 @@ describe('credentials', () => {
   })
 
   it('rotating to the other slot and updating the extension never leaves Online (zero downtime)', async () => {
-    const d = await createConnectedRegistry(c, 'edgezero')
-    await installExtension(c, 'edgezero', SETTINGS, { connectionString: d.connectionString })
-    await waitForConnectionState(c, 'edgezero', 'Online')
+    const d = await deployOnline(c, 'edgezero')
     // Counted, not timed: the last transition can share a millisecond with the clock.
     const transitionsBefore = connectionStates(emu, 'edgezero').length
 
@@ -192,9 +184,7 @@ describe('credentials', () => {
 
 describe('activation', () => {
   it('ALREADY_ACTIVATED after delete + recreate, recovered by deactivate', async () => {
-    const d = await createConnectedRegistry(c, 'edgereinstall')
-    await installExtension(c, 'edgereinstall', SETTINGS, { connectionString: d.connectionString })
-    await waitForConnectionState(c, 'edgereinstall', 'Online')
+    const d = await deployOnline(c, 'edgereinstall')
 
     await c.k8s.extensions.beginDeleteAndWait(...K8S, 'edgereinstall', POLL)
     const orphaned = await getConnectedRegistry(c, 'edgereinstall')
@@ -351,9 +341,7 @@ describe('chart checks fail the extension with errorInfo', () => {
   })
 
   it('a failed upgrade keeps the running instance', async () => {
-    const d = await createConnectedRegistry(c, 'edgeupgrade')
-    await installExtension(c, 'edgeupgrade', SETTINGS, { connectionString: d.connectionString })
-    await waitForConnectionState(c, 'edgeupgrade', 'Online')
+    await deployOnline(c, 'edgeupgrade')
     await expect(
       patchExtension('edgeupgrade', { configurationSettings: { 'service.clusterIP': 'nonsense' } })
     ).rejects.toThrow(/must be a valid IP address/)
@@ -386,9 +374,7 @@ describe('cluster connectivity', () => {
   })
 
   it('a cluster going offline takes the registry Offline; reconnecting brings it back', async () => {
-    const d = await createConnectedRegistry(c, 'edgeflaky')
-    await installExtension(c, 'edgeflaky', SETTINGS, { connectionString: d.connectionString })
-    await waitForConnectionState(c, 'edgeflaky', 'Online')
+    await deployOnline(c, 'edgeflaky')
     emu.admin.setClusterConnectivity(CLUSTER, 'Offline')
     expect((await c.acr.connectedRegistries.get(RG, REGISTRY, 'edgeflaky')).connectionState).toBe(
       'Offline'
@@ -400,12 +386,10 @@ describe('cluster connectivity', () => {
 
 describe('nested connected registries', () => {
   it('a child syncs through its online parent; the gateway endpoint is the parent login server', async () => {
-    const parent = await createConnectedRegistry(c, 'edgeparent', {
+    await deployOnline(c, 'edgeparent', {
       mode: 'ReadWrite',
       extraActions: gatewayActions('edgechild')
     })
-    await installExtension(c, 'edgeparent', SETTINGS, { connectionString: parent.connectionString })
-    await waitForConnectionState(c, 'edgeparent', 'Online')
 
     const child = await createConnectedRegistry(c, 'edgechild', {
       mode: 'ReadOnly',
@@ -431,11 +415,7 @@ describe('nested connected registries', () => {
   })
 
   it('a child whose gateway actions are missing from the parent scope map is DENIED', async () => {
-    const parent = await createConnectedRegistry(c, 'edgeparent2', { mode: 'ReadWrite' })
-    await installExtension(c, 'edgeparent2', SETTINGS, {
-      connectionString: parent.connectionString
-    })
-    await waitForConnectionState(c, 'edgeparent2', 'Online')
+    await deployOnline(c, 'edgeparent2', { mode: 'ReadWrite' })
     const child = await createConnectedRegistry(c, 'edgechild2', { parent: 'edgeparent2' })
     await installExtension(
       c,

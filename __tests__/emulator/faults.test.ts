@@ -199,10 +199,12 @@ describe('throttling', () => {
       emu,
       `/subscriptions/${c.subscriptionId}/resourcegroups/${RG}?api-version=2021-04-01`
     )
-    expect(Number(ok.headers['x-ms-ratelimit-remaining-subscription-reads'])).toBeGreaterThan(1000)
-    expect(ok.headers['x-ms-ratelimit-remaining-subscription-writes']).toBeDefined()
+    // The first ARM request since the reset, against the nominal hourly limits (12,000 / 1,200).
+    expect(ok.headers['x-ms-ratelimit-remaining-subscription-reads']).toBe('11999')
+    expect(ok.headers['x-ms-ratelimit-remaining-subscription-writes']).toBe('1200')
 
-    emu.admin.setThrottle({ reads: 2, windowMs: 1000 })
+    // A window far longer than the test, so the budget cannot roll over between the requests.
+    emu.admin.setThrottle({ reads: 2, writes: 5, windowMs: 60_000 })
     const noRetry = sdkClients(emu, { maxRetries: 0 })
     await noRetry.acr.registries.get(RG, REGISTRY)
     await noRetry.acr.registries.get(RG, REGISTRY)
@@ -210,12 +212,24 @@ describe('throttling', () => {
     expect(error.statusCode).toBe(429)
     expect(error.code).toBe('TooManyRequests')
     expect(error.message).toMatch(/Number of 'read' requests for subscription '.*' exceeded/)
-    expect(Number(error.response?.headers.get('retry-after'))).toBeGreaterThanOrEqual(1)
+    // The rest of the 60 s window (at least 1 s, as before).
+    expect(Number(error.response?.headers.get('retry-after'))).toBeGreaterThan(50)
     expect(error.response?.headers.get('x-ms-ratelimit-remaining-subscription-reads')).toBe('0')
+    expect(error.response?.headers.get('x-ms-ratelimit-remaining-subscription-writes')).toBe('5')
 
-    // The SDK waits out Retry-After and then succeeds.
+    // The SDK waits out Retry-After and then succeeds. No read budget in a 1 s window: the first
+    // attempt is always refused with Retry-After: 1; once it has been answered the budget is
+    // lifted, so the retry succeeds whenever it comes.
     emu.admin.clearJournal()
-    await c.acr.registries.get(RG, REGISTRY)
+    emu.admin.setThrottle({ reads: 0, writes: 5, windowMs: 1000 })
+    const retried = c.acr.registries.get(RG, REGISTRY)
+    await waitFor(
+      'the throttled attempt',
+      async () => journalOf('Registries_Get'),
+      (entries) => entries.length > 0
+    )
+    emu.admin.setThrottle(null)
+    await retried
     const attempts = journalOf('Registries_Get')
     expect(attempts.map((e) => e.status)).toEqual([429, 200])
     expect(Date.parse(attempts[1].time) - Date.parse(attempts[0].time)).toBeGreaterThanOrEqual(900)

@@ -14,6 +14,7 @@ import {
 import type { AccessToken, TokenCredential } from '@azure/identity'
 import type { PipelinePolicy, RestError } from '@azure/core-rest-pipeline'
 import { startEmulator, type RunningEmulator } from '../../emulator/index.js'
+import { gatewayActions } from '../../emulator/cluster-sim.js'
 
 export const RG = 'edge-rg'
 export const REGISTRY = 'contosoacr'
@@ -201,11 +202,8 @@ export function registryId(subscriptionId: string, registry = REGISTRY): string 
   return `/subscriptions/${subscriptionId}/resourceGroups/${RG}/providers/Microsoft.ContainerRegistry/registries/${registry}`
 }
 
-export function gatewayActions(name: string): string[] {
-  return ['config/read', 'config/write', 'message/read', 'message/write'].map(
-    (a) => `gateway/${name.toLowerCase()}/${a}`
-  )
-}
+/** The gateway actions a connected registry's sync token needs: the emulator's own list. */
+export { gatewayActions }
 
 export interface Deployed {
   name: string
@@ -337,6 +335,37 @@ export async function waitForConnectionState(
     (cr) => cr.connectionState === state,
     timeoutMs
   )
+}
+
+export interface DeployOnlineOptions {
+  /** Extension configuration settings (default: service.clusterIP 10.0.0.50, in the cluster's range). */
+  settings?: Record<string, string>
+  cluster?: string
+  mode?: string
+  parent?: string
+  extraActions?: string[]
+}
+
+/**
+ * The whole deployment: the cloud side (createConnectedRegistry), the extension with the
+ * connection string, then waits until the registry reports Online.
+ */
+export async function deployOnline(
+  c: Clients,
+  name: string,
+  options: DeployOnlineOptions = {}
+): Promise<Deployed & { online: ConnectedRegistry }> {
+  const { settings = { 'service.clusterIP': '10.0.0.50' }, cluster = CLUSTER, ...create } = options
+  const deployed = await createConnectedRegistry(c, name, create)
+  await installExtension(
+    c,
+    name,
+    settings,
+    { connectionString: deployed.connectionString },
+    cluster
+  )
+  const online = await waitForConnectionState(c, name, 'Online')
+  return { ...deployed, online }
 }
 
 /** Plain HTTPS request to the emulator (for the admin API and raw checks). */
