@@ -593,9 +593,10 @@ const FAULTS: FaultCase[] = [
     phase: 'waiting',
     fault: 'password regenerated right after the update (a lost race)',
     existing: true,
-    // The restarted instance takes a while to report: until then the old Online shows.
+    // The restarted instance takes a while to report: until then the old Online shows. Not
+    // longer than the run believes a stale Online for (a few polls), or no race is lost.
     inject: () => {
-      emu.admin.setTiming({ activationMs: 1000 })
+      emu.admin.setTiming({ activationMs: 200 })
     },
     heal: () => {
       emu.admin.setTiming({ activationMs: FAST.activationMs })
