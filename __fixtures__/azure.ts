@@ -6,6 +6,7 @@ import https from 'node:https'
 import { ContainerRegistryManagementClient } from '@azure/arm-containerregistry'
 import { SourceControlConfigurationClient } from '@azure/arm-kubernetesconfiguration'
 import type { AccessToken, TokenCredential } from '@azure/identity'
+import type { PipelinePolicy } from '@azure/core-rest-pipeline'
 import type { RunningEmulator } from '../emulator/index.js'
 
 function postForm(url: string, form: Record<string, string>, ca: string): Promise<string> {
@@ -48,20 +49,54 @@ export function emulatorCredential(emu: RunningEmulator): TokenCredential {
   }
 }
 
-export function emulatorClients(emu: RunningEmulator) {
-  const credential = emulatorCredential(emu)
-  const common = {
+/** A credential that mints tokens in-process (no token endpoint round trip). */
+export function testCredential(emu: RunningEmulator): TokenCredential {
+  return { getToken: async (): Promise<AccessToken> => emu.admin.issueAccessToken() }
+}
+
+export interface ClientOptions {
+  credential?: TokenCredential
+  maxRetries?: number
+  retryDelayInMs?: number
+  /** Extensions api-version (default: the SDK's 2023-05-01). */
+  extensionsApiVersion?: string
+  subscriptionId?: string
+  policies?: PipelinePolicy[]
+}
+
+export function sdkClients(emu: RunningEmulator, options: ClientOptions = {}) {
+  const credential = options.credential ?? testCredential(emu)
+  const subscriptionId = options.subscriptionId ?? emu.env.AZURE_SUBSCRIPTION_ID
+  const retryOptions = {
+    maxRetries: options.maxRetries ?? 3,
+    retryDelayInMs: options.retryDelayInMs ?? 50,
+    maxRetryDelayInMs: 200
+  }
+  const additionalPolicies = (options.policies ?? []).map((policy) => ({
+    policy,
+    position: 'perCall' as const
+  }))
+  const scope = `${emu.url}/.default`
+  const acr = new ContainerRegistryManagementClient(credential, subscriptionId, {
     endpoint: emu.url,
     tlsOptions: { ca: emu.caPem },
-    retryOptions: { maxRetries: 0 }
-  }
-  const acr = new ContainerRegistryManagementClient(credential, emu.env.AZURE_SUBSCRIPTION_ID, {
-    ...common,
-    credentials: { scopes: [`${emu.url}/.default`] }
+    credentials: { scopes: [scope] },
+    retryOptions,
+    additionalPolicies
   })
-  const k8s = new SourceControlConfigurationClient(credential, emu.env.AZURE_SUBSCRIPTION_ID, {
-    ...common,
-    credentialScopes: [`${emu.url}/.default`]
+  const k8s = new SourceControlConfigurationClient(credential, subscriptionId, {
+    endpoint: emu.url,
+    tlsOptions: { ca: emu.caPem },
+    credentialScopes: [scope],
+    retryOptions,
+    additionalPolicies,
+    ...(options.extensionsApiVersion ? { apiVersion: options.extensionsApiVersion } : {})
   })
-  return { acr, k8s }
+  return { acr, k8s, subscriptionId }
 }
+
+export type Clients = ReturnType<typeof sdkClients>
+
+/** Clients whose tokens come from the emulator's token endpoint, as a real client's do. */
+export const emulatorClients = (emu: RunningEmulator): Clients =>
+  sdkClients(emu, { credential: emulatorCredential(emu), maxRetries: 0 })

@@ -3,18 +3,20 @@
 // a scripted "what the action would do" to get a connected registry deployed.
 import https from 'node:https'
 import { afterAll, beforeAll, beforeEach } from '@jest/globals'
-import {
-  ContainerRegistryManagementClient,
-  type ConnectedRegistry
-} from '@azure/arm-containerregistry'
-import {
-  SourceControlConfigurationClient,
-  type Extension
-} from '@azure/arm-kubernetesconfiguration'
+import type { ConnectedRegistry } from '@azure/arm-containerregistry'
+import type { Extension } from '@azure/arm-kubernetesconfiguration'
 import type { AccessToken, TokenCredential } from '@azure/identity'
 import type { PipelinePolicy, RestError } from '@azure/core-rest-pipeline'
 import { startEmulator, type RunningEmulator } from '../../emulator/index.js'
+import { sdkClients, type ClientOptions, type Clients } from '../../__fixtures__/azure.js'
 import { gatewayActions } from '../../emulator/cluster-sim.js'
+
+export {
+  sdkClients,
+  testCredential,
+  type ClientOptions,
+  type Clients
+} from '../../__fixtures__/azure.js'
 
 export const RG = 'edge-rg'
 export const REGISTRY = 'contosoacr'
@@ -36,11 +38,6 @@ export function clusterArgs(cluster = CLUSTER) {
   return [RG, 'Microsoft.Kubernetes', 'connectedClusters', cluster] as const
 }
 export const K8S = clusterArgs()
-
-/** A credential that mints tokens in-process (no token endpoint round trip). */
-export function testCredential(emu: RunningEmulator): TokenCredential {
-  return { getToken: async (): Promise<AccessToken> => emu.admin.issueAccessToken() }
-}
 
 /** A credential that always presents the same token (to see it expire). */
 export function fixedCredential(token: string): TokenCredential {
@@ -87,49 +84,6 @@ export function wireRecorder(): { policy: PipelinePolicy; records: RecordedRespo
   }
   return { policy, records }
 }
-
-export interface ClientOptions {
-  credential?: TokenCredential
-  maxRetries?: number
-  retryDelayInMs?: number
-  /** Extensions api-version (default: the SDK's 2023-05-01). */
-  extensionsApiVersion?: string
-  subscriptionId?: string
-  policies?: PipelinePolicy[]
-}
-
-export function sdkClients(emu: RunningEmulator, options: ClientOptions = {}) {
-  const credential = options.credential ?? testCredential(emu)
-  const subscriptionId = options.subscriptionId ?? emu.env.AZURE_SUBSCRIPTION_ID
-  const retryOptions = {
-    maxRetries: options.maxRetries ?? 3,
-    retryDelayInMs: options.retryDelayInMs ?? 50,
-    maxRetryDelayInMs: 200
-  }
-  const additionalPolicies = (options.policies ?? []).map((policy) => ({
-    policy,
-    position: 'perCall' as const
-  }))
-  const scope = `${emu.url}/.default`
-  const acr = new ContainerRegistryManagementClient(credential, subscriptionId, {
-    endpoint: emu.url,
-    tlsOptions: { ca: emu.caPem },
-    credentials: { scopes: [scope] },
-    retryOptions,
-    additionalPolicies
-  })
-  const k8s = new SourceControlConfigurationClient(credential, subscriptionId, {
-    endpoint: emu.url,
-    tlsOptions: { ca: emu.caPem },
-    credentialScopes: [scope],
-    retryOptions,
-    additionalPolicies,
-    ...(options.extensionsApiVersion ? { apiVersion: options.extensionsApiVersion } : {})
-  })
-  return { acr, k8s, subscriptionId }
-}
-
-export type Clients = ReturnType<typeof sdkClients>
 
 /** What a test file works with: the running emulator and SDK clients for it. */
 export interface EmulatorSuite {
