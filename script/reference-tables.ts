@@ -1,15 +1,18 @@
-// The input and output tables of docs/reference.md, generated from action.yml so the two cannot
-// disagree (__tests__/workflows/reference-doc.test.ts fails when they do).
+// The tables of docs/reference.md, generated so they cannot disagree with their source
+// (__tests__/workflows/reference-doc.test.ts fails when they do): inputs and outputs from
+// action.yml, permissions from src/permissions.ts.
 //
 // usage: node --import tsx script/reference-tables.ts [--check]
-//   rewrites the tables between the <!-- inputs --> / <!-- outputs --> markers in place, or with
-//   --check exits 1 when they are out of date.
+//   rewrites the tables between the <!-- inputs -->, <!-- outputs --> and <!-- permissions -->
+//   markers in place, or with --check exits 1 when they are out of date.
 
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import prettier from 'prettier'
 import YAML from 'yaml'
+import { PERMISSIONS, type Permission } from '../src/permissions.js'
+import { OPERATIONS } from '../src/settings.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 export const ACTION_FILE = path.join(root, 'action.yml')
@@ -81,8 +84,48 @@ export function outputsTable(actionYml: string): string {
   ].join('\n')
 }
 
-function replaceBetween(doc: string, marker: string, content: string): string {
-  const start = `<!-- ${marker}: generated from action.yml by script/reference-tables.ts -->`
+/** When an operation needs an action only sometimes. */
+export type PermissionCondition = Exclude<
+  Permission['operations'][keyof Permission['operations']],
+  true | undefined
+>
+
+/** The footnote of each condition in the permission table. */
+export const CONDITION_NOTES: Record<PermissionCondition, string> = {
+  nested:
+    "Only for a nested connected registry (its gateway actions are removed from the ancestors' scope maps).",
+  'stale-activation':
+    'Only when a registry is still activated by an instance that no longer exists (the `ALREADY_ACTIVATED` case).'
+}
+
+const SUPERSCRIPTS = ['¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹']
+
+/** One row per action, one column per operation (✓, or ✓ with a footnote when conditional). */
+export function permissionsTable(permissions: readonly Permission[] = PERMISSIONS): string {
+  const conditions: PermissionCondition[] = []
+  const mark = (need: Permission['operations'][keyof Permission['operations']]): string => {
+    if (!need) return ''
+    if (need === true) return '✓'
+    if (!conditions.includes(need)) conditions.push(need)
+    return `✓${SUPERSCRIPTS[conditions.indexOf(need)]}`
+  }
+  const rows = permissions.map(
+    (permission) =>
+      `| \`${permission.action}\` | ${OPERATIONS.map((operation) => mark(permission.operations[operation])).join(' | ')} | ${cell(permission.why)} |`
+  )
+  return [
+    `| Action | ${OPERATIONS.map((operation) => `\`${operation}\``).join(' | ')} | Why |`,
+    `| --- | ${OPERATIONS.map(() => ':---:').join(' | ')} | --- |`,
+    ...rows,
+    '',
+    conditions
+      .map((condition, index) => `${SUPERSCRIPTS[index]} ${CONDITION_NOTES[condition]}`)
+      .join('\n\n')
+  ].join('\n')
+}
+
+function replaceBetween(doc: string, marker: string, content: string, source: string): string {
+  const start = `<!-- ${marker}: generated from ${source} by script/reference-tables.ts -->`
   const end = `<!-- /${marker} -->`
   const from = doc.indexOf(start)
   const to = doc.indexOf(end)
@@ -90,14 +133,12 @@ function replaceBetween(doc: string, marker: string, content: string): string {
   return `${doc.slice(0, from + start.length)}\n\n${content}\n\n${doc.slice(to)}`
 }
 
-/** The reference with its tables regenerated from action.yml, formatted as `npm run format`
+/** The reference with its tables regenerated from action.yml and src/permissions.ts, formatted as `npm run format`
  * would (so the check and prettier agree). */
 export async function updatedReference(doc: string, actionYml: string): Promise<string> {
-  const updated = replaceBetween(
-    replaceBetween(doc, 'inputs', inputsTable(actionYml)),
-    'outputs',
-    outputsTable(actionYml)
-  )
+  let updated = replaceBetween(doc, 'inputs', inputsTable(actionYml), 'action.yml')
+  updated = replaceBetween(updated, 'outputs', outputsTable(actionYml), 'action.yml')
+  updated = replaceBetween(updated, 'permissions', permissionsTable(), 'src/permissions.ts')
   const options = await prettier.resolveConfig(REFERENCE_FILE)
   return prettier.format(updated, { ...options, filepath: REFERENCE_FILE })
 }
@@ -108,13 +149,13 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   if (process.argv.includes('--check')) {
     if (updated !== doc) {
       console.error(
-        'docs/reference.md does not match action.yml: run node --import tsx script/reference-tables.ts'
+        'docs/reference.md does not match action.yml and src/permissions.ts: run node --import tsx script/reference-tables.ts'
       )
       process.exit(1)
     }
-    console.log('docs/reference.md matches action.yml')
+    console.log('docs/reference.md matches action.yml and src/permissions.ts')
   } else {
     fs.writeFileSync(REFERENCE_FILE, updated)
-    console.log('docs/reference.md updated from action.yml')
+    console.log('docs/reference.md updated from action.yml and src/permissions.ts')
   }
 }
