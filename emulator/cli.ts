@@ -1,6 +1,8 @@
 // npm run emulator -- [--port N] [--seed file] [--env-file path] [--cert-dir dir] [--quiet]
-// Prints KEY=value lines (also written to --env-file), then `EMULATOR READY`.
-// Requests are logged to stderr; SIGINT/SIGTERM stop it cleanly.
+// Prints KEY=value lines (also written to --env-file, with absolute paths), then `EMULATOR READY`.
+// Requests are logged to stderr; SIGINT/SIGTERM stop it cleanly, and so does the end of the
+// process that started it: npm passes a SIGTERM on to the `sh -c` running the script, which
+// exits without passing it on, so `kill <npm pid>` must not leave the server running.
 //
 // Node 20 itself grabs `--env-file <path>` even after the script name and exits
 // ("not found") when that file does not exist yet; `--env-out <path>` is the
@@ -44,7 +46,8 @@ function parseArgs(argv: string[]): StartOptions & { envFile?: string } {
       case '--':
         break
       case '--cert-dir':
-        options.certDir = value()
+        // Absolute, so NODE_EXTRA_CA_CERTS in the env file works from any directory.
+        options.certDir = path.resolve(value())
         break
       case '--quiet':
         options.quiet = true
@@ -60,6 +63,8 @@ function parseArgs(argv: string[]): StartOptions & { envFile?: string } {
   return options
 }
 
+// Taken first: the parent may exit as soon as it reads EMULATOR READY.
+const parent = process.ppid
 const options = parseArgs(process.argv.slice(2))
 const emulator = await startEmulator(options)
 const lines = Object.entries(emulator.env).map(([k, v]) => `${k}=${v}`)
@@ -84,3 +89,6 @@ const stop = (signal: string): void => {
 }
 process.on('SIGINT', () => stop('SIGINT'))
 process.on('SIGTERM', () => stop('SIGTERM'))
+setInterval(() => {
+  if (process.ppid !== parent) stop('the process that started it exited')
+}, 250).unref()
