@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint'
 import prettier from 'eslint-config-prettier'
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', '.emulator/'] },
+  { ignores: ['dist/', '.dist-fresh/', 'node_modules/', 'coverage/', '.emulator/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,
