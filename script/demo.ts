@@ -3,8 +3,8 @@
 // outputs and the job summary, and stops the emulator.
 
 import { startEmulator } from '../emulator/index.js'
-import { runAction, type ActionRun } from '../__fixtures__/action-runner.js'
-import { renderRunnerLog } from './render-log.js'
+import { runAction } from '../__fixtures__/action-runner.js'
+import { printRun } from './render-log.js'
 
 const DEMO_INPUTS = {
   'resource-group': 'edge-rg',
@@ -19,27 +19,14 @@ const DEMO_INPUTS = {
   timeout: '2m'
 }
 
-function show(title: string, run: ActionRun): void {
-  console.log(
-    `\n=================== ${title} (exit code ${run.exitCode}, ${run.durationMs} ms) ===================`
-  )
-  console.log(renderRunnerLog(run.stdout))
-  console.log('\n--- outputs ---')
-  for (const [name, value] of Object.entries(run.outputs)) {
-    console.log(`${name.padEnd(22)} ${name === 'plan' ? `${value.slice(0, 120)}…` : value}`)
-  }
-  console.log('\n--- job summary ---')
-  console.log(run.summary.trim())
-}
-
 const emulator = await startEmulator({ quiet: true })
 try {
   console.log(`Emulator listening on ${emulator.url}`)
   const first = await runAction(emulator, { inputs: DEMO_INPUTS })
-  show('Deploy', first)
+  printRun('Deploy', first)
   emulator.admin.clearJournal()
   const second = await runAction(emulator, { inputs: DEMO_INPUTS })
-  show('Identical re-run', second)
+  printRun('Identical re-run', second)
   const writes = emulator.admin.journal().filter((entry) => entry.write)
   console.log(
     `\nRe-run: changed=${second.outputs.changed}, ${writes.length} write request(s) in the emulator's journal.`
