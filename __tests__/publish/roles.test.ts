@@ -49,7 +49,12 @@ const family = (file: string): RoleFamily =>
 const DEPLOYER = family('connected-registry-deployer.json')
 const TEARDOWN = family('connected-registry-teardown.json')
 
-/** What a family's role needs of one action: unconditionally, or only in one situation. */
+/**
+ * Which operation proves that a family's role needs an action, and when: unconditionally, or only
+ * in one situation (the table's footnotes). For the deployer that is always a fresh deploy: plan
+ * and rotate-credentials need a subset of its actions, and the role's success runs show that set
+ * is enough for them too.
+ */
 function need(role: RoleFamily, permission: Permission): { operation: Operation; when: string } {
   const needs = role.operations.flatMap((operation) => {
     const when = permission.operations[operation]
