@@ -3,7 +3,7 @@
 //   sites.yml:12: site 'store042': field 'mode' has an invalid value 'Foo': expected one of ...
 
 import { ActionError } from '../azure/errors.js'
-import { quote } from '../inputs/errors.js'
+import { InputError, quote } from '../inputs/errors.js'
 
 export interface SitesFileProblem {
   file: string
@@ -194,12 +194,20 @@ export const sitesFileProblems = {
   })
 }
 
-/** The step's own fleet inputs (select, shard, rollout, ...): input messages, one catalogue. */
+/** The step's own fleet inputs (select, canary-sites): input messages, in the inputs' shape. */
 export const fleetInputProblems = {
-  selectMatchesNothing: (pattern: string, file: string): string =>
-    `Input 'select' has a pattern ${quote(pattern)} that matches no site of ${file}: expected connected-registry names or glob patterns (* and ?) of sites in the file, or registry/connected-registry`,
-  canaryMatchesNothing: (name: string): string =>
-    `Input 'canary-sites' names ${quote(name)}, which matches no selected site: expected connected-registry names or glob patterns of sites this step runs, or a count`
+  selectMatchesNothing: (pattern: string, file: string): InputError =>
+    new InputError(
+      'select',
+      `has a pattern ${quote(pattern)} that matches no site of ${file}`,
+      'expected connected-registry names or glob patterns (* and ?) of sites in the file, or registry/connected-registry'
+    ),
+  canaryMatchesNothing: (pattern: string): InputError =>
+    new InputError(
+      'canary-sites',
+      `has a pattern ${quote(pattern)} that matches no site this step runs`,
+      'expected a count, or connected-registry names or glob patterns of sites this step runs (after select and shard)'
+    )
 }
 
 /** Why a site did not start. */
