@@ -150,7 +150,9 @@ export class Throttle {
       if (principal === undefined) return full
       const key = `${principal}|${k}`
       const bucket = this.buckets.get(key) ?? full
-      const refilled = bucket.tokens + ((now - bucket.updatedAt) / 1000) * limits(k).refillPerSecond
+      // Requests are stamped when they arrive but may be counted out of order: time never runs back.
+      const elapsedMs = Math.max(0, now - bucket.updatedAt)
+      const refilled = bucket.tokens + (elapsedMs / 1000) * limits(k).refillPerSecond
       bucket.tokens = Math.min(limits(k).bucket, refilled)
       bucket.updatedAt = Math.max(bucket.updatedAt, now)
       this.buckets.set(key, bucket)

@@ -82,6 +82,12 @@ describe('Throttle, token-bucket model', () => {
     })
   })
 
+  it('never takes tokens back for a request counted after a later one', () => {
+    const throttle = bucketThrottle({ writes: { bucket: 2, refillPerSecond: 10 } })
+    throttle.take('write', 1000, 'p')
+    expect(throttle.take('write', 990, 'p')).toMatchObject({ allowed: true, remainingWrites: 0 })
+  })
+
   it('says how long until a slow bucket has a token', () => {
     const throttle = bucketThrottle({ writes: { bucket: 1, refillPerSecond: 0.25 } })
     throttle.take('write', 0, 'p')

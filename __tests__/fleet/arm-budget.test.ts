@@ -92,6 +92,16 @@ describe('TokenBucket', () => {
   })
 })
 
+describe('ArmBudget', () => {
+  it("keeps a second's refill in reserve, for requests ARM has not counted yet", () => {
+    const budget = new ArmBudget({ clock: new FakeClock() })
+    expect(
+      [budget.buckets.read, budget.buckets.write, budget.buckets.delete].map((b) => b.available())
+    ).toEqual([225, 190, 190])
+    expect(budget.limits).toEqual(ARM_LIMITS)
+  })
+})
+
 describe('armOperationOf', () => {
   it('counts as ARM does', () => {
     expect(['GET', 'head', 'PUT', 'PATCH', 'POST', 'DELETE'].map(armOperationOf)).toEqual([
@@ -135,7 +145,7 @@ describe('armBudgetPolicy', () => {
     const budget = new ArmBudget({
       clock,
       log: { info: (line) => lines.push(line) },
-      limits: { write: { capacity: 2, refillPerSecond: 0.5 } }
+      limits: { write: { capacity: 3, refillPerSecond: 0.5 } }
     })
     const { send, sent } = pipelineWith(budget, () => ({ status: 200 }))
     const writes = [send('PUT'), send('PUT'), send('PUT')]
@@ -149,7 +159,7 @@ describe('armBudgetPolicy', () => {
     await Promise.all(writes)
     expect(sent).toEqual(['PUT', 'PUT', 'GET', 'PUT'])
     expect(lines).toEqual([
-      'Azure Resource Manager budget: a write waited 2.0 s for its turn; 0 more queued. ARM allows 2 writes at once per identity, then 0.5 per second.'
+      'Azure Resource Manager budget: a write waited 2.0 s for its turn; 0 more queued. ARM allows 3 writes at once per identity, then 0.5 per second.'
     ])
     expect(budget.stats).toMatchObject({ waited: 1, waitedMs: 2000, throttled: 0 })
   })
@@ -163,7 +173,7 @@ describe('armBudgetPolicy', () => {
     }))
     await send('DELETE')
     expect(budget.buckets.delete.available()).toBe(1)
-    expect(budget.buckets.write.available()).toBe(200)
+    expect(budget.buckets.write.available()).toBe(190)
   })
 
   it('says how long a 429 makes the run wait, and holds the other requests of that type as long', async () => {

@@ -178,8 +178,18 @@ export interface ArmBudgetOptions {
   maxRetryAfterMs?: number
 }
 
+/**
+ * Tokens kept in reserve: a second's refill, at most half the bucket. A full bucket on ARM's side
+ * cannot store the refill that ours counts while requests are still on their way, so without a
+ * margin ours runs ahead of ARM's by the network's latency.
+ */
+export const reserveOf = (limits: BucketLimits): number =>
+  Math.min(Math.ceil(limits.refillPerSecond), Math.floor(limits.capacity / 2))
+
 export class ArmBudget {
   readonly buckets: Record<ArmOperation, TokenBucket>
+  /** ARM's limits, before the reserve. */
+  readonly limits: Record<ArmOperation, BucketLimits>
   private readonly clock: Clock
   private readonly lastAnnounced: Partial<Record<ArmOperation, number>> = {}
   private readonly unannounced: Record<ArmOperation, number> = { read: 0, write: 0, delete: 0 }
@@ -188,12 +198,15 @@ export class ArmBudget {
 
   constructor(private readonly options: ArmBudgetOptions = {}) {
     this.clock = options.clock ?? systemClock
-    const limits = { ...ARM_LIMITS, ...(options.limits ?? {}) }
-    this.buckets = {
-      read: new TokenBucket(limits.read, this.clock),
-      write: new TokenBucket(limits.write, this.clock),
-      delete: new TokenBucket(limits.delete, this.clock)
+    this.limits = { ...ARM_LIMITS, ...(options.limits ?? {}) }
+    const bucket = (operation: ArmOperation) => {
+      const { capacity, refillPerSecond } = this.limits[operation]
+      return new TokenBucket(
+        { capacity: capacity - reserveOf(this.limits[operation]), refillPerSecond },
+        this.clock
+      )
     }
+    this.buckets = { read: bucket('read'), write: bucket('write'), delete: bucket('delete') }
   }
 
   /** Waits for a token for one request of this type. */
@@ -231,7 +244,7 @@ export class ArmBudget {
     const others = this.unannounced[operation]
     this.lastAnnounced[operation] = now
     this.unannounced[operation] = 0
-    const { capacity, refillPerSecond } = this.buckets[operation].limits
+    const { capacity, refillPerSecond } = this.limits[operation]
     this.options.log?.info(
       `Azure Resource Manager budget: a ${operation} waited ${seconds(waitedMs)} for its turn` +
         `${others ? ` (and ${others} more since the last notice)` : ''}; ` +
