@@ -5,7 +5,14 @@ import fs from 'node:fs'
 import { describe, expect, it } from '@jest/globals'
 import { fromRecord } from '../../src/inputs/input-reader.js'
 import { SitesFileError } from '../../src/fleet/errors.js'
-import { checkSingleSiteStep, isFleetStep, loadFleet } from '../../src/fleet/load.js'
+import {
+  checkSingleSiteStep,
+  existingConnectedRegistries,
+  isFleetStep,
+  loadFleet
+} from '../../src/fleet/load.js'
+import type { ConnectedRegistry } from '@azure/arm-containerregistry'
+import { checkSitesAgainstAzure } from '../../src/fleet/sites-file.js'
 
 const env = { AZURE_SUBSCRIPTION_ID: '00000000-0000-0000-0000-0000000000aa' }
 const example = fs.readFileSync('examples/fleet/sites.yml', 'utf8')
@@ -79,5 +86,44 @@ describe('checkSingleSiteStep', () => {
       "Input 'shard' cannot be used with a single site (no 'sites' input): set 'sites' to the path of a sites file, or remove 'shard'."
     )
     expect(() => checkSingleSiteStep(fromRecord({ cluster: 'c1' }))).not.toThrow()
+  })
+})
+
+describe('existingConnectedRegistries', () => {
+  it('lists each registry once; a missing registry has none; other failures propagate', async () => {
+    const fleet = load({ sites: 'fleet/sites.yml' })
+    const listed: string[] = []
+    const existing = await existingConnectedRegistries(
+      {
+        listConnectedRegistries: async (resourceGroup, registry) => {
+          listed.push(`${resourceGroup}/${registry}`)
+          return [{ name: 'storeberlin01' }, { name: 'warehouse01' }] as ConnectedRegistry[]
+        }
+      },
+      fleet.sites
+    )
+    expect(listed).toEqual(['edge-rg/contosoacr'])
+    expect(existing).toEqual(new Map([['edge-rg/contosoacr', ['storeberlin01', 'warehouse01']]]))
+    expect(() => checkSitesAgainstAzure(fleet.sitesFile, existing)).not.toThrow()
+
+    const missing = await existingConnectedRegistries(
+      {
+        listConnectedRegistries: async () => {
+          throw Object.assign(new Error('ResourceNotFound'), { statusCode: 404 })
+        }
+      },
+      fleet.sites
+    )
+    expect(missing).toEqual(new Map([['edge-rg/contosoacr', []]]))
+    await expect(
+      existingConnectedRegistries(
+        {
+          listConnectedRegistries: async () => {
+            throw Object.assign(new Error('AuthorizationFailed'), { statusCode: 403 })
+          }
+        },
+        fleet.sites
+      )
+    ).rejects.toThrow('AuthorizationFailed')
   })
 })

@@ -191,6 +191,9 @@ describe('parseSitesFile', () => {
     expect(problemsOf('defaults: {}\n')).toEqual([
       'fleet/sites.yml:1: sites: is missing: expected a list of sites, each a mapping with at least connected-registry and cluster.'
     ])
+    expect(problemsOf('sites: []\n')).toEqual([
+      'fleet/sites.yml:1: sites: is empty: expected a list of sites, each a mapping with at least connected-registry and cluster.'
+    ])
     expect(problemsOf('sites:\n  - store01\n')).toEqual([
       'fleet/sites.yml:2: sites[0]: is not a mapping: expected a site: connected-registry, cluster and any other per-site inputs.'
     ])

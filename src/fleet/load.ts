@@ -3,13 +3,21 @@
 // and the per-registry limit against what exists) follows with checkSitesAgainstAzure.
 
 import fs from 'node:fs'
+import { isNotFound } from '../azure/errors.js'
 import { InputError, InputErrors, inputErrors } from '../inputs/errors.js'
 import type { InputReader } from '../inputs/input-reader.js'
+import type { ConnectedRegistryLister } from './batched-status.js'
 import { SitesFileError, sitesFileProblems } from './errors.js'
 import { parseRolloutSettings, planWaves, type RolloutSettings } from './rollout.js'
 import { parseSelect, parseShard, selectSites, type Shard } from './select.js'
 import { FLEET_INPUT, SITE_IDENTITY_INPUTS } from './site-inputs.js'
-import { parseSitesFile, resolveSitesPath, type FleetSite, type SitesFile } from './sites-file.js'
+import {
+  parseSitesFile,
+  registriesOf,
+  resolveSitesPath,
+  type FleetSite,
+  type SitesFile
+} from './sites-file.js'
 
 export interface Fleet {
   sitesFile: SitesFile
@@ -119,4 +127,26 @@ export function loadFleet(reader: InputReader, options: LoadFleetOptions): Fleet
     rollout: settings,
     waves: planWaves(sites, settings)
   }
+}
+
+/**
+ * The connected registries that exist in each registry of the sites (one LIST per registry), for
+ * checkSitesAgainstAzure. A registry that does not exist has none: the plan reports it missing.
+ */
+export async function existingConnectedRegistries(
+  lister: ConnectedRegistryLister,
+  sites: readonly FleetSite[]
+): Promise<Map<string, string[]>> {
+  const entries = await Promise.all(
+    registriesOf(sites).map(async ({ key, resourceGroup, registry }) => {
+      try {
+        const list = await lister.listConnectedRegistries(resourceGroup, registry)
+        return [key, list.map((cr) => cr.name ?? '').filter(Boolean)] as const
+      } catch (error) {
+        if (isNotFound(error)) return [key, []] as const
+        throw error
+      }
+    })
+  )
+  return new Map(entries.map(([key, names]) => [key, [...names]]))
 }

@@ -321,7 +321,11 @@ export function parseSitesFile(text: string, options: SitesFileOptions): SitesFi
         file,
         out.lineOf(sitesNode) ?? sitesKeyLine,
         'sites',
-        sitesNode === undefined ? 'is missing' : 'is not a list of sites',
+        sitesNode === undefined
+          ? 'is missing'
+          : isSeq(sitesNode)
+            ? 'is empty'
+            : 'is not a list of sites',
         'expected a list of sites, each a mapping with at least connected-registry and cluster'
       )
     )
