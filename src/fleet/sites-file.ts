@@ -236,8 +236,7 @@ function locate(
 const CROSS_INPUT_ERRORS = new Set<string>([
   INPUT.autoUpgradeMinorVersion,
   INPUT.parent,
-  INPUT.tlsSecret,
-  INPUT.pollInterval
+  INPUT.tlsSecret
 ])
 
 /**
