@@ -1,4 +1,4 @@
-// npm run emulator -- [--port N] [--seed file] [--env-file path] [--cert-dir dir] [--quiet]
+// npm run emulator -- [--port N] [--seed file] [--clusters N] [--env-file path] [--cert-dir dir] [--quiet]
 // Prints KEY=value lines (also written to --env-file, with absolute paths), then `EMULATOR READY`.
 // Requests are logged to stderr; SIGINT/SIGTERM stop it cleanly, and so does the end of the
 // process that started it: npm passes a SIGTERM on to the `sh -c` running the script, which
@@ -9,18 +9,20 @@
 // same option under a name Node leaves alone (or create the file first).
 import fs from 'node:fs'
 import path from 'node:path'
+import { withClusters } from './fleet.js'
 import { startEmulator, type StartOptions } from './index.js'
+import { resolveSeed } from './seed.js'
 
 function usage(message?: string): never {
   if (message) console.error(`emulator: ${message}`)
   console.error(
-    'usage: npm run emulator -- [--port N] [--seed file.yaml|file.json] [--env-file|--env-out path] [--quiet]'
+    'usage: npm run emulator -- [--port N] [--seed file.yaml|file.json] [--clusters N] [--env-file|--env-out path] [--quiet]'
   )
   process.exit(2)
 }
 
-function parseArgs(argv: string[]): StartOptions & { envFile?: string } {
-  const options: StartOptions & { envFile?: string } = {}
+function parseArgs(argv: string[]): StartOptions & { envFile?: string; clusters?: number } {
+  const options: StartOptions & { envFile?: string; clusters?: number } = {}
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]
     const value = (): string => {
@@ -39,6 +41,12 @@ function parseArgs(argv: string[]): StartOptions & { envFile?: string } {
       case '--seed':
         options.seed = value()
         break
+      case '--clusters': {
+        const clusters = Number(value())
+        if (!Number.isInteger(clusters) || clusters < 1) usage('--clusters must be an integer >= 1')
+        options.clusters = clusters
+        break
+      }
       case '--env-file':
       case '--env-out':
         options.envFile = value()
@@ -66,6 +74,8 @@ function parseArgs(argv: string[]): StartOptions & { envFile?: string } {
 // Taken first: the parent may exit as soon as it reads EMULATOR READY.
 const parent = process.ppid
 const options = parseArgs(process.argv.slice(2))
+// A fleet: N more Connected clusters (edge-site-001 …) in the seed's first resource group.
+if (options.clusters) options.seed = withClusters(resolveSeed(options.seed), options.clusters)
 const emulator = await startEmulator(options)
 const lines = Object.entries(emulator.env).map(([k, v]) => `${k}=${v}`)
 if (options.envFile) {

@@ -9,6 +9,7 @@ import { CONNECTED_REGISTRY_MODES } from './arm/connectedregistries.js'
 import { defaultRegistryProperties, SKUS } from './arm/registries.js'
 import { isConnectedRegistryExtension } from './chart.js'
 import type { ClusterSimulator } from './cluster-sim.js'
+import { expandClusters, type SeedClusterSet } from './fleet.js'
 import { GITHUB_OIDC_ISSUER, TOKEN_EXCHANGE_AUDIENCE } from './identity.js'
 import type { FaultRule } from './faults.js'
 import { childId, clusterId, extensionId, key, registryId, resourceGroupId } from './ids.js'
@@ -140,7 +141,8 @@ export interface Seed {
   scopeMaps?: SeedScopeMap[]
   tokens?: SeedToken[]
   connectedRegistries?: SeedConnectedRegistry[]
-  connectedClusters?: SeedCluster[]
+  /** Clusters; an entry with a count stands for many (fleet.ts). */
+  connectedClusters?: SeedClusterSet[]
   extensions?: SeedExtension[]
   timing?: Partial<Timing>
   faults?: FaultRule[]
@@ -367,7 +369,7 @@ export function applySeed(
     world.connectedRegistries.set(key(id), cr)
   }
 
-  for (const c of seed.connectedClusters ?? []) {
+  for (const c of expandClusters(seed.connectedClusters ?? [])) {
     const sub = c.subscriptionId ?? defaultSub
     const rg = rgOf(sub, c.resourceGroup, `cluster '${c.name}'`)
     const id = clusterId(sub, rg.name, c.name)

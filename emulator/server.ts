@@ -178,9 +178,11 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
       const auth = deps.tokens.checkAuthorization(req.headers.authorization, ctx.now)
       if (!auth.ok) throw authenticationError(auth, ctx.baseUrl, deps.world.tenantId)
       ctx.principal = auth.principal
-      decision = deps.throttle.take(route.write === true, ctx.now)
+      const kind = !route.write ? 'read' : method === 'DELETE' ? 'delete' : 'write'
+      // ARM keeps a budget per subscription and principal.
+      const owner = `${ctx.params.subscriptionId ?? ''}|${auth.principal.objectId}`.toLowerCase()
+      decision = deps.throttle.take(kind, ctx.now, owner)
       if (!decision.allowed) {
-        const kind = route.write ? 'write' : 'read'
         throw new ArmError(
           429,
           'TooManyRequests',
@@ -219,6 +221,9 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
     decision ??= deps.throttle.peek(Date.now())
     common['x-ms-ratelimit-remaining-subscription-reads'] = String(decision.remainingReads)
     common['x-ms-ratelimit-remaining-subscription-writes'] = String(decision.remainingWrites)
+    if (decision.remainingDeletes !== undefined) {
+      common['x-ms-ratelimit-remaining-subscription-deletes'] = String(decision.remainingDeletes)
+    }
   }
   send(res, reply, common)
   record(deps, ctx, route, arrived, reply.status, faultLabel)
