@@ -19,6 +19,7 @@ import {
   type ArmEnv
 } from './common.js'
 import { startAcrWrite } from './acr-lro.js'
+import { statusWithRetryAfter } from './retry-after.js'
 
 export const SKUS = ['Classic', 'Basic', 'Standard', 'Premium'] as const
 
@@ -143,7 +144,7 @@ function operationStatus(env: ArmEnv, ctx: RequestContext) {
       `The operation '${ctx.params.operationId}' was not found.`
     )
   }
-  return env.ops.render(op, ctx)
+  return statusWithRetryAfter(env.world, op, env.ops.render(op, ctx))
 }
 
 export function registryRoutes(env: ArmEnv): Route[] {
