@@ -153,6 +153,20 @@ describe('subscriptions and tenants in the shape of each api-version', () => {
   })
 })
 
+describe('registries in the shape of each api-version', () => {
+  it('2022-02-01-preview (az 2.45) has no properties newer than its model; 2025-11-01 has them', async () => {
+    const properties = async (version: string) => {
+      const registry = await call('GET', `${REGISTRY_PATH()}?api-version=${version}`)
+      return Object.keys(registry.body.properties as Record<string, unknown>)
+    }
+    const newer = ['networkRuleBypassAllowedForTasks', 'roleAssignmentMode']
+    expect(await properties('2022-02-01-preview')).toEqual(
+      expect.not.arrayContaining([expect.stringMatching(new RegExp(`^(${newer.join('|')})$`))])
+    )
+    expect(await properties('2025-11-01')).toEqual(expect.arrayContaining(newer))
+  })
+})
+
 describe('the generic resource listing', () => {
   const list = (filter: string) =>
     call(
