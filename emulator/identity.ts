@@ -7,6 +7,11 @@
 // grant_type=client_credentials, client_id, scope=<resource>/.default and either
 // client_secret or client_assertion(+_type jwt-bearer); it also sends
 // `claims` (CAE) and x-client-* telemetry, which are ignored here.
+//
+// az (MSAL for Python) against a custom cloud skips instance discovery only for an
+// AD FS-style authority, so the same grants are also served under `<host>/adfs`
+// (`/adfs/.well-known/openid-configuration`, `/adfs/oauth2/token`); az asks the scope
+// `<ARM endpoint>//.default`, whose resource keeps its trailing slash.
 import { randomUUID } from 'node:crypto'
 import { ArmError } from './errors.js'
 import type { Principal, Reply, RequestContext, Route } from './http.js'
