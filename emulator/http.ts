@@ -36,7 +36,8 @@ export interface Reply {
   headers?: Record<string, string>
 }
 
-export type RouteKind = 'arm' | 'identity' | 'github'
+/** `public`: served without sign-in, like ARM's cloud metadata document. */
+export type RouteKind = 'arm' | 'identity' | 'github' | 'public'
 
 export interface Route {
   method: string

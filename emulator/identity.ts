@@ -7,6 +7,11 @@
 // grant_type=client_credentials, client_id, scope=<resource>/.default and either
 // client_secret or client_assertion(+_type jwt-bearer); it also sends
 // `claims` (CAE) and x-client-* telemetry, which are ignored here.
+//
+// az (MSAL for Python) against a custom cloud skips instance discovery only for an
+// AD FS-style authority, so the same grants are also served under `<host>/adfs`
+// (`/adfs/.well-known/openid-configuration`, `/adfs/oauth2/token`); az asks the scope
+// `<ARM endpoint>//.default`, whose resource keeps its trailing slash.
 import { randomUUID } from 'node:crypto'
 import { ArmError } from './errors.js'
 import type { Principal, Reply, RequestContext, Route } from './http.js'
@@ -334,45 +339,64 @@ export function identityRoutes(world: World, tokens: TokenService): Route[] {
       ctx
     )
 
-  const openIdConfiguration = (ctx: RequestContext): Reply => {
-    const tenant = ctx.params.tenant
-    if (!tenantMatches(tenant)) return unknownTenant(ctx, tenant)
-    const base = `${ctx.baseUrl}/${world.tenantId}`
+  /**
+   * OpenID metadata of an authority: the tenant's v2.0 one (`<host>/<tenant>/v2.0`), or the
+   * AD FS-style one (`<host>/adfs`) that az's MSAL reads without instance discovery.
+   */
+  const openIdMetadata = (ctx: RequestContext, flavour: 'tenant' | 'adfs'): Reply => {
+    const authority =
+      flavour === 'adfs' ? `${ctx.baseUrl}/adfs` : `${ctx.baseUrl}/${world.tenantId}`
+    const v2 = flavour === 'adfs' ? '' : '/v2.0'
     return {
       status: 200,
       body: {
-        token_endpoint: `${base}/oauth2/v2.0/token`,
+        token_endpoint: `${authority}/oauth2${v2}/token`,
         token_endpoint_auth_methods_supported: [
           'client_secret_post',
           'private_key_jwt',
           'client_secret_basic'
         ],
-        jwks_uri: `${base}/discovery/v2.0/keys`,
+        jwks_uri: `${authority}/discovery${v2}/keys`,
         response_modes_supported: ['query', 'fragment', 'form_post'],
         subject_types_supported: ['pairwise'],
         id_token_signing_alg_values_supported: ['ES256'],
         response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'],
         scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
-        issuer: `${base}/v2.0`,
+        issuer: `${authority}${v2}`,
         request_uri_parameter_supported: false,
-        userinfo_endpoint: `${base}/openid/userinfo`,
-        authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
-        device_authorization_endpoint: `${base}/oauth2/v2.0/devicecode`,
+        userinfo_endpoint: `${authority}/openid/userinfo`,
+        authorization_endpoint: `${authority}/oauth2${v2}/authorize`,
+        device_authorization_endpoint: `${authority}/oauth2${v2}/devicecode`,
         http_logout_supported: true,
         frontchannel_logout_supported: true,
-        end_session_endpoint: `${base}/oauth2/v2.0/logout`,
+        end_session_endpoint: `${authority}/oauth2${v2}/logout`,
         claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'nbf', 'tid', 'oid'],
-        tenant_region_scope: 'NA',
-        cloud_instance_name: 'emulator.local',
-        cloud_graph_host_name: 'graph.emulator.local',
-        msgraph_host: 'graph.emulator.local'
+        ...(flavour === 'adfs'
+          ? {}
+          : {
+              tenant_region_scope: 'NA',
+              cloud_instance_name: 'emulator.local',
+              cloud_graph_host_name: 'graph.emulator.local',
+              msgraph_host: 'graph.emulator.local'
+            })
       }
     }
+  }
+
+  const openIdConfiguration = (ctx: RequestContext): Reply => {
+    const tenant = ctx.params.tenant
+    if (!tenantMatches(tenant)) return unknownTenant(ctx, tenant)
+    return openIdMetadata(ctx, 'tenant')
   }
 
   const tokenRequest = (ctx: RequestContext): Reply => {
     const tenant = ctx.params.tenant
     if (!tenantMatches(tenant)) return unknownTenant(ctx, tenant)
+    return issueToken(ctx)
+  }
+
+  /** The client-credentials grant, shared by the tenant and the AD FS-style token endpoints. */
+  const issueToken = (ctx: RequestContext): Reply => {
     const form = new URLSearchParams(ctx.rawBody)
     const grantType = form.get('grant_type') ?? ''
     if (grantType !== 'client_credentials') {
@@ -487,6 +511,28 @@ export function identityRoutes(world: World, tokens: TokenService): Route[] {
   }
 
   return [
+    // The AD FS-style authority first, so `adfs` is never taken for a tenant.
+    {
+      method: 'GET',
+      pattern: '/adfs/.well-known/openid-configuration',
+      operation: 'OpenIdConfiguration_Get',
+      kind: 'identity',
+      handle: (ctx) => openIdMetadata(ctx, 'adfs')
+    },
+    {
+      method: 'POST',
+      pattern: '/adfs/oauth2/token',
+      operation: 'Token_Request',
+      kind: 'identity',
+      handle: issueToken
+    },
+    {
+      method: 'GET',
+      pattern: '/adfs/discovery/keys',
+      operation: 'Keys_Get',
+      kind: 'identity',
+      handle: () => ({ status: 200, body: tokens.jwks() })
+    },
     {
       method: 'GET',
       pattern: '/{tenant}/v2.0/.well-known/openid-configuration',

@@ -12,6 +12,7 @@ import type { ArmEnv } from './arm/common.js'
 import { connectedRegistryRoutes } from './arm/connectedregistries.js'
 import { extensionRoutes } from './arm/extensions.js'
 import { registryRoutes } from './arm/registries.js'
+import { cloudMetadataRoutes, subscriptionRoutes } from './arm/subscriptions.js'
 import { tokenRoutes } from './arm/tokens.js'
 import { ClusterSimulator } from './cluster-sim.js'
 import { FaultStore } from './faults.js'
@@ -50,7 +51,7 @@ export interface RunningEmulator {
   /** PEM file of the generated CA (for NODE_EXTRA_CA_CERTS). */
   caPath: string
   caPem: string
-  /** ARM_ENDPOINT, AUTHORITY_HOST, NODE_EXTRA_CA_CERTS, AZURE_*, ACTIONS_ID_TOKEN_REQUEST_*, EMULATOR_ADMIN_URL. */
+  /** ARM_ENDPOINT, AUTHORITY_HOST, NODE_EXTRA_CA_CERTS, AZURE_*, ACTIONS_ID_TOKEN_REQUEST_*, EMULATOR_ADMIN_URL, and for az: REQUESTS_CA_BUNDLE, AZ_ENDPOINT_*. */
   env: Record<string, string>
   admin: EmulatorAdmin
   stop(): Promise<void>
@@ -81,6 +82,8 @@ export async function startEmulator(opts: StartOptions = {}): Promise<RunningEmu
   const router = new Router()
   router.add(
     ...identityRoutes(world, tokens),
+    ...cloudMetadataRoutes(),
+    ...subscriptionRoutes(env),
     ...clusterRoutes(env),
     ...registryRoutes(env),
     ...connectedRegistryRoutes(env),
@@ -218,7 +221,11 @@ export async function startEmulator(opts: StartOptions = {}): Promise<RunningEmu
     AZURE_CLIENT_SECRET: sp?.clientSecret ?? '',
     ACTIONS_ID_TOKEN_REQUEST_URL: `${baseUrl}/_github/idtoken?api-version=2.0`,
     ACTIONS_ID_TOKEN_REQUEST_TOKEN: world.github.requestToken,
-    EMULATOR_ADMIN_URL: `${baseUrl}/_emulator`
+    EMULATOR_ADMIN_URL: `${baseUrl}/_emulator`,
+    // For the az CLI: the CA it trusts and the values of `az cloud register` (named after its flags).
+    REQUESTS_CA_BUNDLE: tls.caPath,
+    AZ_ENDPOINT_ACTIVE_DIRECTORY: `${baseUrl}/adfs`,
+    AZ_ENDPOINT_ACTIVE_DIRECTORY_RESOURCE_ID: `${baseUrl}/`
   }
 
   let stopped = false

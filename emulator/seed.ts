@@ -7,6 +7,7 @@ import { parse as parseYaml } from 'yaml'
 import { canonical } from './arm/common.js'
 import { CONNECTED_REGISTRY_MODES } from './arm/connectedregistries.js'
 import { defaultRegistryProperties, SKUS } from './arm/registries.js'
+import { addSystemScopeMaps } from './arm/system-scope-maps.js'
 import { isConnectedRegistryExtension } from './chart.js'
 import type { ClusterSimulator } from './cluster-sim.js'
 import { expandClusters, type SeedClusterSet } from './fleet.js'
@@ -282,6 +283,7 @@ export function applySeed(
       systemData: { ...created }
     }
     world.registries.set(key(id), reg)
+    addSystemScopeMaps(world, reg)
   }
   const registryNamed = (name: string, what: string): Registry => {
     const reg = world.findRegistryByName(name)

@@ -32,6 +32,13 @@ export interface Timing {
   oidcTokenLifetimeSeconds: number
   /** An extension pending on an offline cluster fails after this long (Azure: 48 hours). */
   pendingTimeoutMs: number
+  /**
+   * `Retry-After` (seconds) on the 201/202 answers of async operations (ACR and extensions);
+   * 0 leaves the header out. Our assumption: Azure does not document the values its resource
+   * providers send; 1 is the smallest hint ARM allows and every default-timed operation lands
+   * within it.
+   */
+  lroRetryAfterSeconds: number
 }
 
 export const DEFAULT_TIMING: Timing = {
@@ -42,7 +49,8 @@ export const DEFAULT_TIMING: Timing = {
   tokenLifetimeSeconds: 3600,
   deletionMs: 100,
   oidcTokenLifetimeSeconds: 300,
-  pendingTimeoutMs: 48 * 3600 * 1000
+  pendingTimeoutMs: 48 * 3600 * 1000,
+  lroRetryAfterSeconds: 1
 }
 
 export interface SystemData {
@@ -129,6 +137,8 @@ export interface ScopeMap {
   creationDate: string
   provisioningState: ProvisioningState
   systemData: SystemData
+  /** `_repositories_pull`, `_repositories_push`, `_repositories_admin`: in every registry, read-only. */
+  systemDefined?: true
 }
 
 export type PasswordName = 'password1' | 'password2'

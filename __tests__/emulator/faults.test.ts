@@ -640,8 +640,11 @@ describe('CLI', () => {
           'AZURE_CLIENT_SECRET',
           'AZURE_SUBSCRIPTION_ID',
           'AZURE_TENANT_ID',
+          'AZ_ENDPOINT_ACTIVE_DIRECTORY',
+          'AZ_ENDPOINT_ACTIVE_DIRECTORY_RESOURCE_ID',
           'EMULATOR_ADMIN_URL',
-          'NODE_EXTRA_CA_CERTS'
+          'NODE_EXTRA_CA_CERTS',
+          'REQUESTS_CA_BUNDLE'
         ].sort()
       )
       expect(vars.ARM_ENDPOINT).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/)

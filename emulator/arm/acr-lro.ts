@@ -1,10 +1,12 @@
 // How ACR runs its writes: PUT/PATCH answer 201 + Azure-AsyncOperation and the
 // resource shows Creating/Updating until the operation lands; DELETE and POST
-// actions answer 202 + Location, polled until the final result.
+// actions answer 202 + Location, polled until the final result. Every 201/202
+// carries the Retry-After hint.
 import type { Reply, RequestContext } from '../http.js'
 import { key } from '../ids.js'
 import type { ProvisioningState } from '../world.js'
 import type { ArmEnv } from './common.js'
+import { retryAfter } from './retry-after.js'
 
 interface Provisioned {
   id: string
@@ -47,7 +49,7 @@ export function startAcrWrite(
       ctx.operation
     )
   })
-  return ops.headers(op, ctx)
+  return { ...ops.headers(op, ctx), ...retryAfter(world) }
 }
 
 /**
@@ -77,7 +79,7 @@ export function startAcrAction(
     const result = complete(t)
     ops.succeed(op, t, result.status, result.body)
   })
-  return ops.headers(op, ctx)
+  return { ...ops.headers(op, ctx), ...retryAfter(world) }
 }
 
 /**

@@ -1,5 +1,5 @@
-// Microsoft.Kubernetes/connectedClusters (Arc clusters), resource groups and
-// subscriptions: read-only views of what the seed declared.
+// Microsoft.Kubernetes/connectedClusters (Arc clusters) and resource groups:
+// read-only views of what the seed declared.
 import { CLUSTER_TYPE, resourceGroupId } from '../ids.js'
 import type { Route } from '../http.js'
 import type { ConnectedCluster, ResourceGroup } from '../world.js'
@@ -45,31 +45,6 @@ export function clusterRoutes(env: ArmEnv): Route[] {
   const render = (c: ConnectedCluster) => renderCluster(env, c)
   const read = `${CLUSTER_TYPE}/read`
   return [
-    {
-      method: 'GET',
-      pattern: '/subscriptions/{subscriptionId}',
-      operation: 'Subscriptions_Get',
-      kind: 'arm',
-      handle: (ctx) => {
-        const sub = world.requireSubscription(ctx.params.subscriptionId)
-        return {
-          status: 200,
-          body: {
-            id: `/subscriptions/${sub.id}`,
-            subscriptionId: sub.id,
-            tenantId: sub.tenantId,
-            displayName: sub.displayName,
-            state: 'Enabled',
-            subscriptionPolicies: {
-              locationPlacementId: 'Public_2014-09-01',
-              quotaId: 'PayAsYouGo_2014-09-01',
-              spendingLimit: 'Off'
-            },
-            authorizationSource: 'RoleBased'
-          }
-        }
-      }
-    },
     {
       method: 'GET',
       pattern: '/subscriptions/{subscriptionId}/resourcegroups',

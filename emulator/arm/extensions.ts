@@ -7,6 +7,7 @@ import { ArmError, conflict, invalidParameter, resourceNotFound } from '../error
 import { EXTENSION_TYPE, extensionId, key } from '../ids.js'
 import type { Reply, RequestContext, Route } from '../http.js'
 import { isConnectedRegistryExtension } from '../chart.js'
+import { retryAfter, statusWithRetryAfter } from './retry-after.js'
 import { systemData, touch, type ConnectedCluster, type Extension } from '../world.js'
 import {
   actor,
@@ -133,7 +134,11 @@ export function extensionRoutes(env: ArmEnv): Route[] {
     return {
       status,
       body: renderExtension(env, ext),
-      headers: { ...ops.headers(op, ctx), 'x-ms-async-operation-timeout': 'PT48H' }
+      headers: {
+        ...ops.headers(op, ctx),
+        ...retryAfter(world),
+        'x-ms-async-operation-timeout': 'PT48H'
+      }
     }
   }
 
@@ -299,7 +304,11 @@ export function extensionRoutes(env: ArmEnv): Route[] {
     sim.requestDelete(ext, op, ctx.now)
     return {
       status: 202,
-      headers: { ...ops.headers(op, ctx), 'x-ms-async-operation-timeout': 'PT1H' }
+      headers: {
+        ...ops.headers(op, ctx),
+        ...retryAfter(world),
+        'x-ms-async-operation-timeout': 'PT1H'
+      }
     }
   }
 
@@ -318,7 +327,7 @@ export function extensionRoutes(env: ArmEnv): Route[] {
         `The operation '${ctx.params.operationId}' of extension '${ctx.params.extensionName}' was not found.`
       )
     }
-    return ops.render(op, ctx)
+    return statusWithRetryAfter(world, op, ops.render(op, ctx))
   }
 
   return [

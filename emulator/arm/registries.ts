@@ -19,6 +19,7 @@ import {
   type ArmEnv
 } from './common.js'
 import { startAcrWrite } from './acr-lro.js'
+import { statusWithRetryAfter } from './retry-after.js'
 
 export const SKUS = ['Classic', 'Basic', 'Standard', 'Premium'] as const
 
@@ -86,6 +87,27 @@ export function renderRegistry(reg: Registry): Record<string, unknown> {
   return body
 }
 
+/**
+ * Registry properties newer than an api-version: the 2022-02-01-preview model (what az 2.45
+ * reads registries with) has neither; the 2025-11-01 example has both.
+ */
+const PROPERTIES_AFTER: readonly { version: string; names: string[] }[] = [
+  {
+    version: '2022-02-01-preview',
+    names: ['networkRuleBypassAllowedForTasks', 'roleAssignmentMode']
+  }
+]
+
+/** The registry as the request's api-version shows it. */
+export function renderRegistryFor(ctx: RequestContext, reg: Registry): Record<string, unknown> {
+  const body = renderRegistry(reg)
+  const properties = body.properties as Record<string, unknown>
+  for (const { version, names } of PROPERTIES_AFTER) {
+    if ((ctx.apiVersion ?? '') <= version) for (const name of names) delete properties[name]
+  }
+  return body
+}
+
 function updateRegistry(env: ArmEnv, ctx: RequestContext) {
   const { world } = env
   const reg = routeRegistry(world, ctx)
@@ -131,7 +153,7 @@ function updateRegistry(env: ArmEnv, ctx: RequestContext) {
   }
   touch(reg.systemData, actor(ctx), ctx.now)
   const headers = startAcrWrite(env, ctx, reg, 'Updating', 'registries')
-  return { status: 201, body: renderRegistry(reg), headers }
+  return { status: 201, body: renderRegistryFor(ctx, reg), headers }
 }
 
 function operationStatus(env: ArmEnv, ctx: RequestContext) {
@@ -143,7 +165,7 @@ function operationStatus(env: ArmEnv, ctx: RequestContext) {
       `The operation '${ctx.params.operationId}' was not found.`
     )
   }
-  return env.ops.render(op, ctx)
+  return statusWithRetryAfter(env.world, op, env.ops.render(op, ctx))
 }
 
 export function registryRoutes(env: ArmEnv): Route[] {
@@ -157,7 +179,11 @@ export function registryRoutes(env: ArmEnv): Route[] {
       kind: 'arm',
       action: read,
       handle: (ctx) =>
-        pagedList(ctx, world, inSubscription(world, ctx, world.registries).map(renderRegistry))
+        pagedList(
+          ctx,
+          world,
+          inSubscription(world, ctx, world.registries).map((r) => renderRegistryFor(ctx, r))
+        )
     },
     {
       method: 'GET',
@@ -166,7 +192,11 @@ export function registryRoutes(env: ArmEnv): Route[] {
       kind: 'arm',
       action: read,
       handle: (ctx) =>
-        pagedList(ctx, world, inResourceGroup(world, ctx, world.registries).map(renderRegistry))
+        pagedList(
+          ctx,
+          world,
+          inResourceGroup(world, ctx, world.registries).map((r) => renderRegistryFor(ctx, r))
+        )
     },
     {
       method: 'GET',
@@ -174,7 +204,7 @@ export function registryRoutes(env: ArmEnv): Route[] {
       operation: 'Registries_Get',
       kind: 'arm',
       action: read,
-      handle: (ctx) => ({ status: 200, body: renderRegistry(routeRegistry(world, ctx)) })
+      handle: (ctx) => ({ status: 200, body: renderRegistryFor(ctx, routeRegistry(world, ctx)) })
     },
     {
       method: 'PATCH',

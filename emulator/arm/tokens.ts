@@ -24,6 +24,7 @@ import {
   type TokenCertificate
 } from '../world.js'
 import { startAcrAction, startAcrDelete, startAcrWrite } from './acr-lro.js'
+import { assertUserDefined } from './system-scope-maps.js'
 import {
   actor,
   assertNotBusy,
@@ -63,7 +64,7 @@ export function generatePassword(): string {
 
 export function renderScopeMap(sm: ScopeMap): Record<string, unknown> {
   const properties: Record<string, unknown> = {
-    type: 'UserDefined',
+    type: sm.systemDefined ? 'SystemDefined' : 'UserDefined',
     creationDate: sm.creationDate,
     provisioningState: sm.provisioningState,
     actions: sm.actions
@@ -213,7 +214,10 @@ export function tokenRoutes(env: ArmEnv): Route[] {
     const description = stringField(props, 'description', 'properties.description')
     const id = childId(reg.id, 'scopeMaps', name)
     const existing = world.scopeMaps.get(key(id))
-    if (existing) assertNotBusy('scope map', existing)
+    if (existing) {
+      assertUserDefined(existing, 'changed')
+      assertNotBusy('scope map', existing)
+    }
     const sm: ScopeMap = existing ?? {
       id,
       registryKey: key(reg.id),
@@ -233,6 +237,7 @@ export function tokenRoutes(env: ArmEnv): Route[] {
 
   const patchScopeMap = (ctx: RequestContext) => {
     const sm = findScopeMap(ctx)
+    assertUserDefined(sm, 'changed')
     assertNotBusy('scope map', sm)
     const props = objectField(jsonBody(ctx), 'properties', 'properties') ?? {}
     const actions = stringArrayField(props, 'actions', 'properties.actions')
@@ -251,9 +256,15 @@ export function tokenRoutes(env: ArmEnv): Route[] {
     const reg = registry(ctx)
     const sm = childNamed(world.scopeMaps, reg, 'scopeMaps', ctx.params.scopeMapName)
     if (!sm) return { status: 204 }
+    assertUserDefined(sm, 'deleted')
     const users = world
       .childrenOf(world.tokens, reg)
-      .filter((t) => t.scopeMapId && key(t.scopeMapId) === key(sm.id))
+      // A token already being deleted no longer holds its scope map (az's `--cleanup` deletes
+      // the token and then its scope map without waiting in between).
+      .filter(
+        (t) =>
+          t.scopeMapId && key(t.scopeMapId) === key(sm.id) && t.provisioningState !== 'Deleting'
+      )
     if (users.length > 0) {
       throw conflict(
         `The scope map '${sm.name}' is used by token(s) ${users.map((u) => `'${u.name}'`).join(', ')}; delete or re-point them first.`
@@ -318,7 +329,7 @@ export function tokenRoutes(env: ArmEnv): Route[] {
     if (!token) return { status: 204 }
     const syncOf = world
       .childrenOf(world.connectedRegistries, reg)
-      .find((c) => key(c.syncTokenId) === key(token.id))
+      .find((c) => key(c.syncTokenId) === key(token.id) && c.provisioningState !== 'Deleting')
     if (syncOf) {
       throw conflict(
         `The token '${token.name}' is the sync token of connected registry '${syncOf.name}' and cannot be deleted until the connected registry is deleted. To disable the connected registry, set the token status to 'disabled'.`
