@@ -424,7 +424,7 @@ describe('several invalid inputs', () => {
     expect(message.split('\n')).toEqual([
       '4 inputs are invalid:',
       "- Input 'mode' has an invalid value 'Mirror': expected one of ReadOnly, ReadWrite.",
-      "- Input 'service-cluster-ip' has an invalid value '300.1.1.1': expected an IPv4 or IPv6 address, such as 10.0.0.10.",
+      "- Input 'service-cluster-ip' has an invalid value '300.1.1.1': expected an IPv4 or IPv6 address, such as 10.0.0.10 or fd00::10, written plainly (no leading zeros, zone index, prefix length or brackets).",
       "- Input 'timeout' has an invalid value 'soon': expected a duration between 10s and 6h: a whole number with unit ms, s, m or h, such as 30s, 15m or 1h (a bare number is seconds).",
       "- Input 'rotate' has an invalid value 'maybe': expected true or false."
     ])
