@@ -64,6 +64,7 @@ describe('parseSettings with only the required inputs', () => {
           armEndpoint: 'https://management.azure.com',
           authorityHost: 'https://login.microsoftonline.com',
           customEndpoints: false,
+          registryDomain: 'azurecr.io',
           audience: 'api://AzureADTokenExchange'
         }
       },
@@ -239,6 +240,7 @@ describe('parseSettings reads each input', () => {
         armEndpoint: 'https://management.usgovcloudapi.net',
         authorityHost: 'https://login.microsoftonline.us',
         customEndpoints: false,
+        registryDomain: 'azurecr.us',
         audience: 'api://AzureADTokenExchangeUSGov'
       }
     ],
@@ -251,6 +253,7 @@ describe('parseSettings reads each input', () => {
         armEndpoint: 'https://management.chinacloudapi.cn',
         authorityHost: 'https://login.chinacloudapi.cn',
         customEndpoints: false,
+        registryDomain: 'azurecr.cn',
         audience: 'api://AzureADTokenExchangeChina'
       }
     ],

@@ -131,22 +131,25 @@ export const INPUT_DEFAULTS = {
 /** ARM endpoint, authority host and OIDC audience of each named cloud. */
 export const CLOUDS: Record<
   CloudEnvironment,
-  { armEndpoint: string; authorityHost: string; audience: string }
+  { armEndpoint: string; authorityHost: string; audience: string; registryDomain: string }
 > = {
   AzureCloud: {
     armEndpoint: 'https://management.azure.com',
     authorityHost: 'https://login.microsoftonline.com',
-    audience: 'api://AzureADTokenExchange'
+    audience: 'api://AzureADTokenExchange',
+    registryDomain: 'azurecr.io'
   },
   AzureUSGovernment: {
     armEndpoint: 'https://management.usgovcloudapi.net',
     authorityHost: 'https://login.microsoftonline.us',
-    audience: 'api://AzureADTokenExchangeUSGov'
+    audience: 'api://AzureADTokenExchangeUSGov',
+    registryDomain: 'azurecr.us'
   },
   AzureChinaCloud: {
     armEndpoint: 'https://management.chinacloudapi.cn',
     authorityHost: 'https://login.chinacloudapi.cn',
-    audience: 'api://AzureADTokenExchangeChina'
+    audience: 'api://AzureADTokenExchangeChina',
+    registryDomain: 'azurecr.cn'
   }
 }
 
@@ -645,6 +648,7 @@ function parseCloud(ctx: Context): CloudSettings {
     armEndpoint: armEndpoint ?? cloud.armEndpoint,
     authorityHost: authorityHost ?? cloud.authorityHost,
     customEndpoints: armEndpoint !== undefined || authorityHost !== undefined,
+    registryDomain: cloud.registryDomain,
     ...(clientId && tenantId ? { clientId, tenantId } : {}),
     audience
   }
