@@ -1,9 +1,13 @@
 // Searches everything a run of the action left behind for every secret of that run, in every
 // form a secret can take on its way to a log: raw, base64 and base64url (at each of the three
-// byte alignments, as inside a larger encoded blob), JSON-escaped, URL-encoded (component and
-// form encoding), line by line for multi-line material, and split across lines. The only
-// place a secret may appear is an `::add-mask::` command, and that command must come before
-// any other appearance (a runner redacts only what it was told about beforehand).
+// byte alignments, as inside a larger encoded blob), JSON-escaped (as JavaScript and .NET write
+// it, and with every character a \uXXXX escape), URL-encoded (component and form encoding),
+// line by line for multi-line material, and split across lines. Beyond these exact forms, it
+// also searches each artifact with its escapes decoded (JSON, percent and HTML escapes of any
+// character, in any mix) and with every base64 run decoded: a secret inside base64 of any text,
+// a whole request body quoted back, is found too. The only place a secret may appear is an
+// `::add-mask::` command, and that command must come before any other appearance (a runner
+// redacts only what it was told about beforehand).
 
 import type { EmulatorSecrets } from '../emulator/index.js'
 import type { ActionRun } from './action-runner.js'
@@ -68,6 +72,11 @@ function alignedBase64(value: Buffer, shift: number, alphabet: 'base64' | 'base6
   return encoded.slice(head, encoded.length - tail)
 }
 
+const unicodeEscape = (char: string, upper: boolean): string => {
+  const hex = char.charCodeAt(0).toString(16).padStart(4, '0')
+  return `\\u${upper ? hex.toUpperCase() : hex}`
+}
+
 export function secretForms(value: string): SecretForm[] {
   const forms = new Map<string, string>()
   const add = (name: string, text: string): void => {
@@ -78,6 +87,16 @@ export function secretForms(value: string): SecretForm[] {
   add('raw', value)
   add('json-escaped', JSON.stringify(value).slice(1, -1))
   add('json-escaped twice', JSON.stringify(JSON.stringify(value)).slice(3, -3))
+  add(
+    '.NET json-escaped',
+    JSON.stringify(value)
+      .slice(1, -1)
+      .replace(/[+<>&'`\u007f-\uffff]/g, (char) => unicodeEscape(char, true))
+  )
+  add(
+    'json unicode-escaped (every character)',
+    [...value].map((char) => unicodeEscape(char, false)).join('')
+  )
   add('url-encoded', encodeURIComponent(value))
   add('form-encoded', new URLSearchParams({ v: value }).toString().slice(2))
   add(
@@ -100,17 +119,53 @@ const ADD_MASK = '::add-mask::'
 /** `::debug::`, `::warning file=x::` ...: prefixes a value split over several commands gets. */
 const COMMAND_PREFIX = /^::[a-z-]+(?: [^:]*)?::/
 
+/** Escapes of any character decoded, in any mix: JSON (`\u002B`, `\u002b`, `\/`), percent
+ * (`%2B`) and HTML references (`&#43;`, `&#x2B;`). */
+function unescapeAll(text: string): string {
+  const char = (code: number): string => String.fromCodePoint(Math.min(code, 0x10ffff))
+  return text
+    .replace(/\\u([0-9a-fA-F]{4})/g, (_, hex: string) => char(parseInt(hex, 16)))
+    .replace(/\\([/"\\])/g, '$1')
+    .replace(/\\n/g, '\n')
+    .replace(/%([0-9a-fA-F]{2})/g, (_, hex: string) => char(parseInt(hex, 16)))
+    .replace(/&#x([0-9a-fA-F]{1,6});/g, (_, hex: string) => char(parseInt(hex, 16)))
+    .replace(/&#(\d{1,7});/g, (_, decimal: string) => char(parseInt(decimal, 10)))
+    .replace(/&amp;/g, '&')
+}
+
+/** What every base64 or base64url run encodes, at each of the four alignments it may start at. */
+function decodedBase64(text: string): string {
+  const decoded: string[] = []
+  for (const [run] of text.matchAll(/[A-Za-z0-9+/_-]{16,}/g)) {
+    for (let offset = 0; offset < 4; offset++) {
+      decoded.push(Buffer.from(run.slice(offset), 'base64').toString('latin1'))
+    }
+  }
+  return decoded.join('\n')
+}
+
 /**
  * The texts to search in one artifact: as written (without `::add-mask::` lines), with line
- * breaks removed (a value wrapped over lines), and with the workflow-command prefix of each line
- * removed too (a value split over several log commands).
+ * breaks removed (a value wrapped over lines), with the workflow-command prefix of each line
+ * removed too (a value split over several log commands), with escapes decoded (twice: a body
+ * quoted inside a message), and with base64 runs decoded (before and after unescaping).
  */
 function haystacks(text: string): string[] {
   const lines = text.split(/\r?\n/).filter((line) => !line.startsWith(ADD_MASK))
   const asWritten = lines.join('\n')
   const unwrapped = lines.join('')
   const unprefixed = lines.map((line) => line.replace(COMMAND_PREFIX, '')).join('')
-  return [asWritten, unwrapped, unprefixed]
+  const unescaped = unescapeAll(unescapeAll(unprefixed))
+  const fromBase64 = decodedBase64(unprefixed)
+  return [
+    asWritten,
+    unwrapped,
+    unprefixed,
+    unescaped,
+    fromBase64,
+    unescapeAll(fromBase64),
+    decodedBase64(unescaped)
+  ]
 }
 
 function contextOf(text: string, found: string): string {

@@ -4,10 +4,15 @@
 
 import { describe, expect, it } from '@jest/globals'
 import type { ObservedState } from '../src/observe.js'
-import { expectedGatewayEndpoint, planDeploy } from '../src/plan/deploy.js'
-import type { Plan } from '../src/plan/model.js'
+import { expectedGatewayEndpoint, planDeploy, protectedSettingsHash } from '../src/plan/deploy.js'
+import { PROTECTED_HASH_SETTING, type Plan } from '../src/plan/model.js'
 import { planTeardown } from '../src/plan/teardown.js'
-import { deployedWorld, emptyWorld, settingsFor } from '../__fixtures__/plan-world.js'
+import {
+  DATA_ENDPOINT,
+  deployedWorld,
+  emptyWorld,
+  settingsFor
+} from '../__fixtures__/plan-world.js'
 
 const actions = (plan: Plan) =>
   Object.fromEntries(plan.steps.map((step) => [step.detail.kind, step.action]))
@@ -89,6 +94,84 @@ describe('planDeploy', () => {
       { field: 'pvc.storageRequest', from: '(unset)', to: '20Gi' }
     ])
     expect(generated(plan)).toBeUndefined()
+  })
+
+  it.each([
+    ['cert-manager', 'none'],
+    ['cert-manager', 'existing-cert-manager'],
+    ['none', 'existing-cert-manager'],
+    ['existing-cert-manager', 'cert-manager']
+  ])(
+    'switches tls from %s to %s without a password: the protected settings stay the connection string',
+    (from, to) => {
+      const plan = planDeploy(settingsFor({ tls: to }), deployedWorld(settingsFor({ tls: from })), {
+        rotate: false
+      })
+      const extension = plan.steps.find((s) => s.detail.kind === 'extension')
+      expect(generated(plan)).toBeUndefined()
+      expect(extension?.action).toBe('update')
+      expect(extension?.detail).toMatchObject({ resendProtectedSettings: false })
+      expect(extension?.changes.every((c) => !c.sensitive)).toBe(true)
+    }
+  )
+
+  it('accepts the record an earlier version made (the strategy name) and keeps it', () => {
+    const settings = settingsFor({ tls: 'none' })
+    const world = deployedWorld(settings)
+    const earlier = protectedSettingsHash(settings, 'edge01reg', DATA_ENDPOINT, 'cert-manager')
+    world.extension!.configurationSettings![PROTECTED_HASH_SETTING] = earlier
+    // The earlier deploy used cert-manager: only its chart switches change.
+    world.extension!.configurationSettings = {
+      ...world.extension!.configurationSettings,
+      'cert-manager.enabled': 'true',
+      'cert-manager.install': 'true',
+      httpEnabled: 'false',
+      'trustDistribution.enabled': 'true'
+    }
+    const plan = planDeploy(settings, world, { rotate: false })
+    expect(generated(plan)).toBeUndefined()
+    const extension = plan.steps.find((s) => s.detail.kind === 'extension')
+    expect(extension?.detail).toMatchObject({ resendProtectedSettings: false })
+    expect(
+      (extension?.detail as { patch?: { configurationSettings?: object } }).patch
+        ?.configurationSettings
+    ).not.toHaveProperty(PROTECTED_HASH_SETTING)
+  })
+
+  it('still generates a password when TLS material is added (cert-manager to a secret)', () => {
+    const plan = planDeploy(
+      settingsFor({ tls: 'kubernetes-secret', 'tls-secret': 'registry-tls' }),
+      deployedWorld(settingsFor({ tls: 'none' })),
+      { rotate: false }
+    )
+    expect(generated(plan)?.reason).toContain('protected settings')
+  })
+
+  it('unpins a removed extension-version: version null and auto-upgrade on, shown in the plan', () => {
+    const pinned = settingsFor({
+      'extension-version': '0.11.0',
+      'auto-upgrade-minor-version': 'false'
+    })
+    const world = deployedWorld(pinned)
+    world.extension = { ...world.extension, autoUpgradeMinorVersion: false, version: '0.11.0' }
+    const plan = planDeploy(settingsFor(), world, { rotate: false })
+    const extension = plan.steps.find((s) => s.detail.kind === 'extension')
+    expect(extension?.action).toBe('update')
+    expect(extension?.detail).toMatchObject({
+      patch: { autoUpgradeMinorVersion: true, version: null },
+      resendProtectedSettings: false
+    })
+    expect(extension?.changes).toEqual([
+      { field: 'autoUpgradeMinorVersion', from: 'false', to: 'true' },
+      {
+        field: 'version',
+        from: '0.11.0',
+        to: '(unpinned: auto-upgrade on the Stable release train)'
+      }
+    ])
+    expect(generated(plan)).toBeUndefined()
+    // Pinned and asked to stay so: nothing to do.
+    expect(planDeploy(pinned, world, { rotate: false }).changed).toBe(false)
   })
 
   it.each([
@@ -190,6 +273,61 @@ describe('expectedGatewayEndpoint', () => {
       'contosoacr.eastus.data.azurecr.io'
     )
   })
+  it.each([
+    ['the login server Azure reports', { loginServer: 'contosoacr.azurecr.us' }, {}],
+    ['the cloud named by input environment', {}, { environment: 'AzureUSGovernment' }]
+  ])(
+    'before the data endpoint exists, is in the registry’s own cloud, from %s',
+    (_from, registry, inputs) => {
+      const world = emptyWorld()
+      world.registry = {
+        ...world.registry!,
+        ...registry,
+        location: 'usgovvirginia',
+        dataEndpointEnabled: false,
+        dataEndpointHostNames: []
+      }
+      expect(expectedGatewayEndpoint(settingsFor(inputs), world)).toBe(
+        'contosoacr.usgovvirginia.data.azurecr.us'
+      )
+    }
+  )
+
+  it('is the same before and after the data endpoint exists in a sovereign cloud: no new password on the re-run', () => {
+    const settings = settingsFor({ environment: 'AzureUSGovernment' })
+    const before = emptyWorld()
+    before.registry = {
+      ...before.registry!,
+      location: 'usgovvirginia',
+      loginServer: 'contosoacr.azurecr.us',
+      dataEndpointEnabled: false,
+      dataEndpointHostNames: []
+    }
+    const first = planDeploy(settings, before, { rotate: false })
+    const created = first.steps.find((s) => s.detail.kind === 'extension')?.detail as {
+      create: { configurationSettings: Record<string, string> }
+    }
+    const reported = 'contosoacr.usgovvirginia.data.azurecr.us'
+    const after = deployedWorld(settings)
+    after.registry = {
+      ...before.registry!,
+      dataEndpointEnabled: true,
+      dataEndpointHostNames: [reported]
+    }
+    const parent = after.connectedRegistry!.parent!
+    after.connectedRegistry = {
+      ...after.connectedRegistry,
+      parent: {
+        ...parent,
+        syncProperties: { ...parent.syncProperties!, gatewayEndpoint: reported }
+      }
+    }
+    after.extension!.configurationSettings = created.create.configurationSettings
+    const second = planDeploy(settings, after, { rotate: false })
+    expect(generated(second)).toBeUndefined()
+    expect(second.changed).toBe(false)
+  })
+
   it('prefers what Azure reports on the connected registry', () => {
     const settings = settingsFor()
     const world = deployedWorld(settings)

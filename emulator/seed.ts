@@ -55,6 +55,9 @@ export interface SeedRegistry {
   /** Classic | Basic | Standard | Premium (default Premium). */
   sku?: string
   dataEndpointEnabled?: boolean
+  /** DNS suffix of the registry's cloud: azurecr.io (default), azurecr.us (US Government),
+   * azurecr.cn (China). Its login server and data endpoint end in it. */
+  domain?: string
   tags?: Record<string, string>
   /** Extra writable properties in wire shape (adminUserEnabled, policies, ...). */
   properties?: Record<string, unknown>
@@ -279,6 +282,7 @@ export function applySeed(
       provisioningState: 'Succeeded',
       creationDate: new Date(now).toISOString(),
       dataEndpointEnabled: r.dataEndpointEnabled ?? false,
+      domain: r.domain ?? 'azurecr.io',
       properties: { ...defaultRegistryProperties(), ...(r.properties ?? {}) },
       systemData: { ...created }
     }

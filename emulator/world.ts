@@ -122,6 +122,8 @@ export interface Registry extends TrackedResource {
   provisioningState: ProvisioningState
   creationDate: string
   dataEndpointEnabled: boolean
+  /** DNS suffix of the registry's cloud (azurecr.io, azurecr.us, azurecr.cn). */
+  domain: string
   identity?: Record<string, unknown>
   /** Writable properties other than dataEndpointEnabled (policies, networkRuleSet, ...), in wire shape. */
   properties: Record<string, unknown>
@@ -463,7 +465,8 @@ export class AdminError extends ArmError {
   }
 }
 
-/** `<registry>.<region>.data.azurecr.io`, lower-case (dedicated data endpoint host). */
+/** `<registry>.<region>.data.azurecr.io` (the suffix of the registry's cloud), lower-case
+ * (dedicated data endpoint host). */
 export function dataEndpointHost(registry: Registry): string {
-  return `${registry.name}.${registry.location.replace(/\s+/g, '')}.data.azurecr.io`.toLowerCase()
+  return `${registry.name}.${registry.location.replace(/\s+/g, '')}.data.${registry.domain}`.toLowerCase()
 }

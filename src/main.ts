@@ -18,7 +18,7 @@ import { planRotation } from './plan/rotation.js'
 import { planTeardown } from './plan/teardown.js'
 import type { Log } from './ports.js'
 import { collectOutputs, escapeHtml, formatPlan, summaryTables, type FinalState } from './report.js'
-import { maskSecret, maskTlsMaterial, redact, SECRET_INPUTS } from './secrets.js'
+import { forLog, maskSecret, maskTlsMaterial, redact, SECRET_INPUTS } from './secrets.js'
 import type { Operation, PasswordSlot, Settings } from './settings.js'
 import {
   isActiveAndOnline,
@@ -33,10 +33,10 @@ const masked = new Set<string>()
 // carried by an exception, is replaced before it reaches the log (the runner would only
 // catch the forms it was told about).
 const actionsLog: Log = {
-  info: (message) => core.info(redact(message)),
-  warning: (message) => core.warning(redact(message)),
-  debug: (message) => core.debug(redact(message)),
-  group: (name, fn) => core.group(redact(name), fn),
+  info: (message) => core.info(forLog(message)),
+  warning: (message) => core.warning(forLog(message)),
+  debug: (message) => core.debug(forLog(message)),
+  group: (name, fn) => core.group(forLog(name), fn),
   mask: (secret) => {
     if (masked.has(secret)) return
     masked.add(secret)

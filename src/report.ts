@@ -3,6 +3,7 @@
 import type { ConnectedRegistry } from '@azure/arm-containerregistry'
 import type { Extension } from '@azure/arm-kubernetesconfiguration'
 import { isWrite, type Plan, type PlanStep, type StepAction } from './plan/model.js'
+import { redact } from './secrets.js'
 import type { Operation } from './settings.js'
 
 const SYMBOLS: Record<StepAction, string> = {
@@ -84,9 +85,10 @@ export interface SummaryTable {
   rows: string[][]
 }
 
-/** The job summary is HTML: text from Azure or the inputs must not become markup. */
+/** The job summary is HTML: text from Azure or the inputs must not become markup, show a
+ * secret or carry control characters (redact shows them as escapes). */
 export const escapeHtml = (text: string): string =>
-  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+  redact(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 
 export function summaryTables(plan: Plan, operation: Operation, final: FinalState): SummaryTable[] {
   const tables: SummaryTable[] = [
@@ -119,7 +121,7 @@ export function summaryTables(plan: Plan, operation: Operation, final: FinalStat
         ['Extension version', outputs['extension-version'] || '—'],
         ['Last sync', outputs['last-sync-time'] || '—'],
         ['Password slot in use', outputs['password-slot'] || '—']
-      ]
+      ].map(([property, value]) => [property, escapeHtml(value)])
     })
   }
   return tables

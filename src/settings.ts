@@ -115,6 +115,8 @@ export interface CloudSettings {
   authorityHost: string
   /** True when arm-endpoint/authority-host were given (custom cloud or the emulator). */
   customEndpoints: boolean
+  /** DNS suffix of container registries in this cloud (azurecr.io, azurecr.us, azurecr.cn). */
+  registryDomain: string
   /** Federated sign-in with the workflow's OIDC token when set (with tenantId). */
   clientId?: string
   tenantId?: string

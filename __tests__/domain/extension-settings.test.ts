@@ -183,13 +183,10 @@ describe('buildProtectedSettings per TLS strategy', () => {
 
 describe('protectedSettingsFingerprint', () => {
   it.each<[string, () => TlsSettings, RegExp]>([
-    ['cert-manager', () => ({ strategy: 'cert-manager' }), /^cert-manager$/],
-    [
-      'existing-cert-manager',
-      () => ({ strategy: 'existing-cert-manager' }),
-      /^existing-cert-manager$/
-    ],
-    ['none', () => ({ strategy: 'none' }), /^none$/],
+    // The same content (the connection string alone), so the same fingerprint.
+    ['cert-manager', () => ({ strategy: 'cert-manager' }), /^connection-string$/],
+    ['existing-cert-manager', () => ({ strategy: 'existing-cert-manager' }), /^connection-string$/],
+    ['none', () => ({ strategy: 'none' }), /^connection-string$/],
     [
       'kubernetes-secret',
       () => ({ strategy: 'kubernetes-secret', secretName: 'registry-tls' }),

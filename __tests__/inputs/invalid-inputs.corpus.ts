@@ -66,6 +66,19 @@ const invalid = (
   messageIncludes
 })
 
+/** A value over its input's bound: the message gives its length and the limit. */
+const tooLong = (
+  input: string,
+  value: string,
+  limit: number,
+  extra: Record<string, string> = {}
+): InvalidInputCase => ({
+  name: `${input}: ${value.length} characters`,
+  inputs: { [input]: value, ...extra },
+  input,
+  messageIncludes: [`is ${value.length} characters long`, `expected at most ${limit} characters`]
+})
+
 /** Cases that need no generated certificate. */
 export const STATIC_INVALID_INPUT_CASES: readonly InvalidInputCase[] = [
   // --- missing required inputs ---
@@ -144,6 +157,73 @@ export const STATIC_INVALID_INPUT_CASES: readonly InvalidInputCase[] = [
   invalid('service-cluster-ip', '10.0.0.256', ["'10.0.0.256'", 'IPv4 or IPv6 address']),
   invalid('service-cluster-ip', '10.0.0.0/24', ["'10.0.0.0/24'", 'IPv4 or IPv6 address']),
   invalid('service-cluster-ip', 'registry.local', ['IPv4 or IPv6 address']),
+
+  // --- IP literals, strictly ---
+  invalid('service-cluster-ip', 'fe80::1%eth0', [
+    "'fe80::1%eth0' (an IPv6 zone index",
+    'no leading zeros, zone index'
+  ]),
+  invalid('service-cluster-ip', '010.0.0.10', [
+    "'010.0.0.10' (leading zeros are ambiguous",
+    'IPv4 or IPv6 address'
+  ]),
+  invalid('service-cluster-ip', '10.0.0.010', ['(leading zeros are ambiguous']),
+  invalid('service-cluster-ip', '::ffff:10.0.0.10', [
+    '(an IPv4-mapped IPv6 address: give the IPv4 address itself)'
+  ]),
+  invalid('service-cluster-ip', '127.0.0.1', ["'127.0.0.1' (a loopback address)"]),
+  invalid('service-cluster-ip', '0.0.0.0', ['(an unspecified address)']),
+  invalid('service-cluster-ip', 'ff02::1', ['(a multicast address)']),
+  invalid('service-cluster-ip', '[fd00::10]', ["'[fd00::10]'", 'brackets']),
+  invalid('parent-gateway-endpoint', '010.0.0.1:443', ['(leading zeros are ambiguous'], {
+    parent: 'parentregistry'
+  }),
+  invalid('parent-gateway-endpoint', '[fe80::1%eth0]:443', ['(an IPv6 zone index'], {
+    parent: 'parentregistry'
+  }),
+
+  // --- sizes: bounded before anything reaches Azure ---
+  tooLong('registry', 'a'.repeat(120_000), 1024),
+  tooLong('extension-config', `big=${'v'.repeat(120_000)}`, 32_768),
+  tooLong('tls-cert', `-----BEGIN CERTIFICATE-----\n${'A'.repeat(70_000)}`, 65_536, {
+    tls: 'byoc',
+    'tls-key': 'placeholder'
+  }),
+  tooLong('notifications', Array.from({ length: 2000 }, (_, i) => `repo${i}:*`).join(','), 16_384),
+  invalid('repositories', `app/${'a'.repeat(120_000)}`, [
+    'has a repository name of 120004 characters',
+    'expected repository names of at most 255 characters'
+  ]),
+  invalid('repositories', `hello-world, ${'b'.repeat(256)}`, [
+    'has a repository name of 256 characters'
+  ]),
+  invalid('extension-config', `logLevel=debug\nbig=${'v'.repeat(5000)}`, [
+    "sets 'big' to a value of 5000 characters on line 2",
+    'expected values of at most 4096 characters'
+  ]),
+  invalid('client-tokens', Array.from({ length: 51 }, (_, i) => `client-token-${i}`).join(','), [
+    'lists 51 names',
+    'expected at most 50'
+  ]),
+
+  // --- control characters: never a new log line, never a workflow command ---
+  invalid('extension-config', 'logLevel=debug\r::error title=injected::pwned', [
+    'has a carriage return inside line 1',
+    'expected line breaks as LF or CRLF'
+  ]),
+  invalid('extension-config', 'a.b=1\nlogLevel=\u001b[31mred', [
+    'contains the control character U+001B (escape) at line 2, column 10',
+    'without control characters other than line breaks'
+  ]),
+  invalid('registry', 'contosoacr\n::error::injected', [
+    'contains the control character U+000A (line feed) at position 11',
+    'expected one line of text without control characters'
+  ]),
+  invalid('cluster', 'edge\rcluster', [
+    'contains the control character U+000D (carriage return) at position 5'
+  ]),
+  invalid('release-train', 'Stable\u202e', ['contains the control character U+202E at position 7']),
+  invalid('repositories', 'hello-world\n\u0007app', ['U+0007 at line 2, column 1']),
 
   // --- durations ---
   invalid('timeout', '15 minutes', ["'15 minutes'", ALLOWED_DURATION, 'between 10s and 6h']),
@@ -448,6 +528,12 @@ export async function certificateCases(): Promise<InvalidInputCase[]> {
       inputs: byoc(signed.server.certPem, signed.server.keyPem, { 'tls-ca-cert': otherCa.certPem }),
       input: 'tls-ca-cert',
       messageIncludes: ["did not issue the certificate in 'tls-cert' (issuer: CN=Test Root CA)"]
+    },
+    {
+      name: 'tls-key: a control character inside the PEM text',
+      inputs: byoc(valid.certPem, valid.keyPem.replace('\n', '\n\u0007')),
+      input: 'tls-key',
+      messageIncludes: ['contains the control character U+0007 at line 2, column 1']
     },
     {
       name: 'tls-key: given with tls none',

@@ -64,6 +64,7 @@ describe('parseSettings with only the required inputs', () => {
           armEndpoint: 'https://management.azure.com',
           authorityHost: 'https://login.microsoftonline.com',
           customEndpoints: false,
+          registryDomain: 'azurecr.io',
           audience: 'api://AzureADTokenExchange'
         }
       },
@@ -239,6 +240,7 @@ describe('parseSettings reads each input', () => {
         armEndpoint: 'https://management.usgovcloudapi.net',
         authorityHost: 'https://login.microsoftonline.us',
         customEndpoints: false,
+        registryDomain: 'azurecr.us',
         audience: 'api://AzureADTokenExchangeUSGov'
       }
     ],
@@ -251,6 +253,7 @@ describe('parseSettings reads each input', () => {
         armEndpoint: 'https://management.chinacloudapi.cn',
         authorityHost: 'https://login.chinacloudapi.cn',
         customEndpoints: false,
+        registryDomain: 'azurecr.cn',
         audience: 'api://AzureADTokenExchangeChina'
       }
     ],
@@ -424,7 +427,7 @@ describe('several invalid inputs', () => {
     expect(message.split('\n')).toEqual([
       '4 inputs are invalid:',
       "- Input 'mode' has an invalid value 'Mirror': expected one of ReadOnly, ReadWrite.",
-      "- Input 'service-cluster-ip' has an invalid value '300.1.1.1': expected an IPv4 or IPv6 address, such as 10.0.0.10.",
+      "- Input 'service-cluster-ip' has an invalid value '300.1.1.1': expected an IPv4 or IPv6 address, such as 10.0.0.10 or fd00::10, written plainly (no leading zeros, zone index, prefix length or brackets).",
       "- Input 'timeout' has an invalid value 'soon': expected a duration between 10s and 6h: a whole number with unit ms, s, m or h, such as 30s, 15m or 1h (a bare number is seconds).",
       "- Input 'rotate' has an invalid value 'maybe': expected true or false."
     ])

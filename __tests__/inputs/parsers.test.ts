@@ -10,6 +10,7 @@ import {
   parseEnum,
   parseGuid,
   parseHostPort,
+  checkText,
   parseHttpsUrl,
   parseIp,
   parseIsoDuration,
@@ -171,17 +172,47 @@ describe('parseCron', () => {
 })
 
 describe('parseIp', () => {
-  it.each(['10.0.0.10', '192.168.1.1', 'fd00::10', '::1'])('accepts %s', (value) => {
-    expect(parseIp('service-cluster-ip', value)).toBe(value)
-  })
-  it.each(['10.0.0', '10.0.0.256', '10.0.0.0/24', 'localhost', 'fd00::10::1'])(
+  const ALLOWED =
+    'expected an IPv4 or IPv6 address, such as 10.0.0.10 or fd00::10, written plainly (no leading zeros, zone index, prefix length or brackets).'
+  it.each(['10.0.0.10', '192.168.1.1', 'fd00::10', '2001:db8::10', '2001:db8::10.0.0.1'])(
+    'accepts %s',
+    (value) => {
+      expect(parseIp('service-cluster-ip', value)).toBe(value)
+    }
+  )
+  it.each(['10.0.0', '10.0.0.256', '10.0.0.0/24', 'localhost', 'fd00::10::1', '[fd00::10]'])(
     'refuses %s',
     (value) => {
       expect(failure(() => parseIp('service-cluster-ip', value)).message).toBe(
-        `Input 'service-cluster-ip' has an invalid value '${value}': expected an IPv4 or IPv6 address, such as 10.0.0.10.`
+        `Input 'service-cluster-ip' has an invalid value '${value}': ${ALLOWED}`
       )
     }
   )
+  it.each([
+    ['fe80::1%eth0', 'an IPv6 zone index (%...) names a host interface'],
+    ['fd00::10%25eth0', 'an IPv6 zone index (%...) names a host interface'],
+    ['010.0.0.10', 'leading zeros are ambiguous: octal to some parsers, decimal to others'],
+    ['10.0.00.10', 'leading zeros are ambiguous: octal to some parsers, decimal to others'],
+    [
+      '2001:db8::10.0.0.01',
+      'leading zeros are ambiguous: octal to some parsers, decimal to others'
+    ],
+    ['::ffff:10.0.0.10', 'an IPv4-mapped IPv6 address: give the IPv4 address itself'],
+    ['::ffff:a00:a', 'an IPv4-mapped IPv6 address: give the IPv4 address itself'],
+    ['0.0.0.0', 'an unspecified address'],
+    ['::', 'an unspecified address'],
+    ['127.0.0.1', 'a loopback address'],
+    ['::1', 'a loopback address'],
+    ['169.254.10.10', 'a link-local address'],
+    ['fe80::10', 'a link-local address'],
+    ['239.1.1.1', 'a multicast address'],
+    ['ff02::1', 'a multicast address'],
+    ['255.255.255.255', 'a reserved or broadcast address']
+  ])('refuses %s: %s', (value, detail) => {
+    expect(failure(() => parseIp('service-cluster-ip', value)).message).toBe(
+      `Input 'service-cluster-ip' has an invalid value '${value}' (${detail}): ${ALLOWED}`
+    )
+  })
 })
 
 describe('parseHostPort', () => {
@@ -202,7 +233,11 @@ describe('parseHostPort', () => {
     ['parent:65536', 'port outside 1-65535'],
     ['[parent]:443', 'not an IPv6 address in brackets'],
     ['-parent-', 'not a host name'],
-    ['parent_name', 'not a host name']
+    ['parent_name', 'not a host name'],
+    ['010.0.0.10:443', 'leading zeros are ambiguous: octal to some parsers, decimal to others'],
+    ['10.0.0:443', 'not an IPv4 address'],
+    ['fe80::1%eth0', 'an IPv6 zone index (%...) names a host interface'],
+    ['[fe80::1%eth0]:443', 'an IPv6 zone index (%...) names a host interface']
   ])('refuses %s (%s)', (value, detail) => {
     expect(failure(() => parseHostPort('parent-gateway-endpoint', value)).problem).toBe(
       `has an invalid value '${value}' (${detail})`
@@ -377,6 +412,63 @@ describe('versions and sizes', () => {
   it.each(['250GB', '0Gi', 'lots', '-1Gi'])('refuses size %s', (value) => {
     expect(failure(() => parseStorageSize('storage-size', value)).allowed).toBe(
       'expected a Kubernetes quantity with a unit such as 250Gi or 1Ti'
+    )
+  })
+})
+
+describe('checkText', () => {
+  it('accepts a value within its bound, tabs, and line breaks where lines belong', () => {
+    expect(() => checkText('cluster', 'edge\tcluster', { maxLength: 20 })).not.toThrow()
+    expect(() =>
+      checkText('repositories', 'a\r\nb\nc', { maxLength: 20, lines: true })
+    ).not.toThrow()
+  })
+  it.each([
+    [
+      'a value over the bound',
+      'x'.repeat(21),
+      {},
+      "Input 'i' is 21 characters long: expected at most 20 characters."
+    ],
+    [
+      'a line feed in a one-line input',
+      'ab\n::error::x',
+      {},
+      "Input 'i' contains the control character U+000A (line feed) at position 3: expected one line of text without control characters."
+    ],
+    [
+      'an escape sequence in a list',
+      'a\n b\u001b[0m',
+      { lines: true },
+      "Input 'i' contains the control character U+001B (escape) at line 2, column 3: expected lines of text without control characters other than line breaks and tabs."
+    ],
+    ['DEL', 'ab\u007f', {}, 'U+007F (delete) at position 3'],
+    ['a C1 control', 'ab\u0085', {}, 'U+0085 at position 3'],
+    ['a bidi override', 'ab\u202ecd', {}, 'U+202E at position 3'],
+    [
+      'a line separator in a list',
+      'ab\u2028cd',
+      { lines: true },
+      'U+2028 (line separator) at line 1, column 3'
+    ]
+  ])('refuses %s, naming where but not what', (_what, value, shape, message) => {
+    const error = failure(() => checkText('i', value, { maxLength: 20, ...shape }))
+    expect(error.message).toContain(message)
+    expect(error.message).not.toContain('::error')
+  })
+})
+
+describe('parseKeyValueLines bounds', () => {
+  it('refuses a carriage return inside a value, and values and keys over their bound', () => {
+    expect(failure(() => parseKeyValueLines('c', 'a=1\r\nb=x\ry')).problem).toBe(
+      'has a carriage return inside line 2'
+    )
+    expect(failure(() => parseKeyValueLines('c', `a=${'v'.repeat(4097)}`)).message).toBe(
+      "Input 'c' sets 'a' to a value of 4097 characters on line 1: expected values of at most 4096 characters."
+    )
+    expect(parseKeyValueLines('c', `a=${'v'.repeat(4096)}`).a).toHaveLength(4096)
+    expect(failure(() => parseKeyValueLines('c', `${'k'.repeat(254)}=1`)).problem).toBe(
+      'has a key of 254 characters on line 1'
     )
   })
 })

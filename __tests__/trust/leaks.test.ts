@@ -50,7 +50,7 @@ let emu: RunningEmulator
 const clients = () => emulatorClients(emu)
 const scanned: { scenario: string; exitCode: number; report: ScanReport }[] = []
 /** Scans this file makes when it runs in full. */
-const SCENARIOS = 22
+const SCENARIOS = 25
 
 beforeAll(async () => {
   emu = await startEmulator({ quiet: true })
@@ -122,6 +122,77 @@ function newestPassword(name: string): string {
 
 const connectionStringOf = (name: string, password: string): string =>
   `ConnectedRegistryName=${name};SyncTokenName=${name};SyncTokenPassword=${password};ParentGatewayEndpoint=${REGISTRY}.eastus.data.azurecr.io;ParentEndpointProtocol=https`
+
+const unicodeEscape = (char: string, upper = true): string => {
+  const hex = char.charCodeAt(0).toString(16).padStart(4, '0')
+  return `\\u${upper ? hex.toUpperCase() : hex}`
+}
+/** JSON as .NET's System.Text.Json writes it: `+` (in every sync password) as \u002B. */
+const dotnetJson = (value: unknown): string =>
+  JSON.stringify(value).replace(/[+<>&']/g, (char) => unicodeEscape(char))
+/** The extension request body with the connection string, as a service might quote it back. */
+const requestBody = (connectionString: string) => ({
+  properties: {
+    configurationSettings: { 'service.clusterIP': '10.0.3.99' },
+    configurationProtectedSettings: { connectionString }
+  }
+})
+
+/**
+ * Runs a deploy of `name` whose extension write Azure answers with `fault(connectionString)`,
+ * the connection string built from the password generated moments before.
+ */
+async function quotedBack(
+  scenario: string,
+  name: string,
+  fault: (connectionString: string, password: string) => Parameters<typeof emu.admin.addFault>[0]
+): Promise<{ result: ActionRun; quoted: Secret[] }> {
+  const quoted: Secret[] = []
+  const started = run(deployInputs(name))
+  const result = await scan(scenario, async () => {
+    await whenRequestArrives(emu, 'Extensions_Create', () => {
+      const password = newestPassword(name)
+      const connectionString = connectionStringOf(name, password)
+      quoted.push(
+        { kind: 'quoted connection string', value: connectionString },
+        { kind: 'quoted password', value: password }
+      )
+      emu.admin.addFault(fault(connectionString, password))
+    })
+    return started
+  })
+  return { result, quoted }
+}
+
+describe('the scanner', () => {
+  // A control: each class of form is found when it is there, so a clean scan means something.
+  const secret = 'Sync+Password/With=Specials+0123456789abcdefghijk'
+  const body = JSON.stringify({ settings: { connectionString: `Password=${secret};x=y` } })
+  it.each([
+    ['.NET json-escaped', dotnetJson(secret)],
+    [
+      'every character escaped, lower-case hex',
+      [...secret].map((c) => unicodeEscape(c, false)).join('')
+    ],
+    ['a mix of escapes', secret.replace('+', '%2b').replace('/', '\\/').replace('=', '&#61;')],
+    ['base64 of a whole body', Buffer.from(body).toString('base64')],
+    ['base64url of a .NET-escaped body', Buffer.from(dotnetJson(body)).toString('base64url')],
+    ['base64 of a body, JSON-escaped', Buffer.from(body).toString('base64').replace(/\//g, '\\/')]
+  ])('finds a secret as %s', (_form, shown) => {
+    const leaked: ActionRun = {
+      exitCode: 1,
+      stdout: `::error::Azure said: ${shown}\n`,
+      stderr: '',
+      log: `::error::Azure said: ${shown}\n`,
+      outputs: {},
+      summary: '',
+      files: {},
+      createdFiles: {},
+      durationMs: 0
+    }
+    expect(scanRun(leaked, [{ kind: 'password', value: secret }]).hits).not.toEqual([])
+  })
+})
 
 describe('deploys leak nothing', () => {
   it.each([
@@ -344,6 +415,62 @@ describe('failures leak nothing', () => {
     expect(
       describeLeaks(scanRun(result, [{ kind: 'quoted connection string', value: quoted }]))
     ).toBe('')
+  })
+
+  it('an Azure error quoting the body as .NET escapes it (+ as \\u002B)', async () => {
+    const name = uniqueName('leakdotnet')
+    const { result, quoted } = await quotedBack(
+      'Azure error quoting the body, .NET-escaped',
+      name,
+      (connectionString) => ({
+        operation: 'Extensions_Create',
+        kind: 'status',
+        status: 400,
+        code: 'InvalidRequestContent',
+        message: `The request content was invalid: ${dotnetJson(requestBody(connectionString))}`,
+        times: 1
+      })
+    )
+    expectFailure(result, /InvalidRequestContent/)
+    expect(errorOf(result)).toContain('"connectionString":"***"')
+    expect(errorOf(result)).not.toContain('\\u002B')
+    expect(describeLeaks(scanRun(result, quoted))).toBe('')
+  })
+
+  it('an Azure error quoting the whole request body in base64', async () => {
+    const name = uniqueName('leakb64body')
+    const { result, quoted } = await quotedBack(
+      'Azure error quoting the whole body in base64',
+      name,
+      (connectionString) => ({
+        operation: 'Extensions_Create',
+        kind: 'status',
+        status: 400,
+        code: 'InvalidRequestContent',
+        message: `Could not read the request (body, base64: ${Buffer.from(JSON.stringify(requestBody(connectionString))).toString('base64')}).`,
+        times: 1
+      })
+    )
+    expectFailure(result, /body, base64: \*\*\*\)\..*InvalidRequestContent/)
+    expect(describeLeaks(scanRun(result, quoted))).toBe('')
+  })
+
+  it('an extension failure quoting the body in base64url and the password with every character escaped', async () => {
+    const name = uniqueName('leakb64url')
+    const { result, quoted } = await quotedBack(
+      'extension LRO failure: base64url body, password every character escaped',
+      name,
+      (connectionString, password) => ({
+        operation: 'Extensions_Create',
+        kind: 'lro-failure',
+        code: 'ExtensionOperationFailed',
+        message: `helm values ${Buffer.from(dotnetJson(requestBody(connectionString))).toString('base64url')} rejected; password ${[...password].map((c) => unicodeEscape(c, false)).join('')} invalid`,
+        times: 1
+      })
+    )
+    expectFailure(result, /ExtensionOperationFailed/)
+    expect(errorOf(result)).toMatch(/helm values \*\*\* rejected; password \*\*\* invalid/)
+    expect(describeLeaks(scanRun(result, quoted))).toBe('')
   })
 
   it('a sign-in rejected for a wrong client secret', async () => {

@@ -73,7 +73,7 @@ export function renderRegistry(reg: Registry): Record<string, unknown> {
     sku: { name: reg.skuName, tier: reg.skuName },
     systemData: reg.systemData,
     properties: {
-      loginServer: `${reg.name.toLowerCase()}.azurecr.io`,
+      loginServer: `${reg.name.toLowerCase()}.${reg.domain}`,
       creationDate: reg.creationDate,
       provisioningState: reg.provisioningState,
       ...reg.properties,

@@ -127,10 +127,16 @@ export function buildProtectedSettings(
   }
 }
 
+/** What the protected settings hold besides the connection string, for the strategies that
+ * send nothing else (cert-manager, existing-cert-manager, none). */
+export const CONNECTION_STRING_ONLY = 'connection-string'
+
 /**
- * Identifies the TLS part of the protected settings without any secret in it. Azure never
- * returns protected settings, so a run records this and a later run compares it to know whether
- * they must be sent again.
+ * Identifies the TLS part of the protected settings (what `buildProtectedSettings` sends besides
+ * the connection string) without any secret in it. Azure never returns protected settings, so a
+ * run records this and a later run compares it to know whether they must be sent again: it
+ * follows their content, not the strategy's name, so switching between strategies that send the
+ * same content resends nothing (and needs no new password).
  */
 export function protectedSettingsFingerprint(tls: TlsSettings): string {
   switch (tls.strategy) {
@@ -139,6 +145,14 @@ export function protectedSettingsFingerprint(tls: TlsSettings): string {
     case 'kubernetes-secret':
       return `kubernetes-secret:${tls.secretName}`
     default:
-      return tls.strategy
+      return CONNECTION_STRING_ONLY
   }
+}
+
+/** Fingerprints earlier versions of the action recorded for the same content: the strategy's
+ * name where only the connection string is sent. */
+export function earlierFingerprints(tls: TlsSettings): string[] {
+  return protectedSettingsFingerprint(tls) === CONNECTION_STRING_ONLY
+    ? ['cert-manager', 'existing-cert-manager', 'none']
+    : []
 }

@@ -3,6 +3,8 @@
 // The builders below are the only way messages are made, so tests can assert exact text.
 // A value is echoed only through `invalidValue`, which callers never use for secret inputs.
 
+import { printable } from '../secrets.js'
+
 export class InputError extends Error {
   constructor(
     /** The input the message is about, e.g. 'mode'. */
@@ -29,9 +31,10 @@ export class InputErrors extends Error {
 
 const MAX_ECHO = 80
 
-/** Quotes a (non-secret) value for a message: one line, shortened when long. */
+/** Quotes a (non-secret) value for a message: one line, control characters escaped,
+ * shortened when long. */
 export function quote(value: string): string {
-  const oneLine = value.replace(/\r?\n/g, '\\n')
+  const oneLine = printable(value).replace(/\n/g, '\\n')
   return `'${oneLine.length > MAX_ECHO ? `${oneLine.slice(0, MAX_ECHO)}…` : oneLine}'`
 }
 

@@ -21,8 +21,12 @@ import { managedSettingInstead } from '../domain/extension-settings.js'
 import { InputError, InputErrors, inputErrors } from './errors.js'
 import type { InputReader } from './input-reader.js'
 import {
+  checkText,
   CONTINUOUS_SYNC_SCHEDULE,
   formatDuration,
+  MAX_CLIENT_TOKENS,
+  MAX_REPOSITORIES,
+  MAX_REPOSITORY_NAME,
   NAME_RULES,
   type NameRule,
   parseBoolean,
@@ -40,7 +44,8 @@ import {
   parseNotifications,
   parseRepositories,
   parseStorageSize,
-  parseVersion
+  parseVersion,
+  type TextShape
 } from './parsers.js'
 import { parseByocMaterial } from './tls-material.js'
 
@@ -126,23 +131,44 @@ export const INPUT_DEFAULTS = {
 /** ARM endpoint, authority host and OIDC audience of each named cloud. */
 export const CLOUDS: Record<
   CloudEnvironment,
-  { armEndpoint: string; authorityHost: string; audience: string }
+  { armEndpoint: string; authorityHost: string; audience: string; registryDomain: string }
 > = {
   AzureCloud: {
     armEndpoint: 'https://management.azure.com',
     authorityHost: 'https://login.microsoftonline.com',
-    audience: 'api://AzureADTokenExchange'
+    audience: 'api://AzureADTokenExchange',
+    registryDomain: 'azurecr.io'
   },
   AzureUSGovernment: {
     armEndpoint: 'https://management.usgovcloudapi.net',
     authorityHost: 'https://login.microsoftonline.us',
-    audience: 'api://AzureADTokenExchangeUSGov'
+    audience: 'api://AzureADTokenExchangeUSGov',
+    registryDomain: 'azurecr.us'
   },
   AzureChinaCloud: {
     armEndpoint: 'https://management.chinacloudapi.cn',
     authorityHost: 'https://login.chinacloudapi.cn',
-    audience: 'api://AzureADTokenExchangeChina'
+    audience: 'api://AzureADTokenExchangeChina',
+    registryDomain: 'azurecr.cn'
   }
+}
+
+/** One line of at most this many characters, unless INPUT_SHAPES says otherwise: more than any
+ * name, URL or setting needs, little enough that nothing huge reaches Azure or the log. */
+const ONE_LINE: TextShape = { maxLength: 1024 }
+/** PEM certificates (a chain, or base64 of it); keys are smaller. Our bounds. */
+const CERTIFICATE_TEXT: TextShape = { maxLength: 65_536, lines: true }
+
+/** Inputs that are lists or PEM text, and their bounds. */
+const INPUT_SHAPES: Partial<Record<InputName, TextShape>> = {
+  // A name and its separator, for as many names as Azure allows.
+  repositories: { maxLength: MAX_REPOSITORIES * (MAX_REPOSITORY_NAME + 2), lines: true },
+  'client-tokens': { maxLength: MAX_CLIENT_TOKENS * 52, lines: true },
+  notifications: { maxLength: 16_384, lines: true },
+  'extension-config': { maxLength: 32_768, lines: true },
+  'tls-cert': CERTIFICATE_TEXT,
+  'tls-ca-cert': CERTIFICATE_TEXT,
+  'tls-key': { maxLength: 32_768, lines: true }
 }
 
 const TIMEOUT_RANGE = { minMs: 10_000, maxMs: 6 * 3_600_000 }
@@ -357,7 +383,7 @@ function parseConnectedRegistry(
   const logLevel = enumInput(ctx, INPUT.logLevel, LOG_LEVELS)
   const clientTokens =
     optional(ctx, INPUT.clientTokens, (value) =>
-      parseNames(INPUT.clientTokens, value, NAME_RULES.token)
+      parseNames(INPUT.clientTokens, value, NAME_RULES.token, MAX_CLIENT_TOKENS)
     ) ?? []
   const notifications =
     optional(ctx, INPUT.notifications, (value) => parseNotifications(INPUT.notifications, value)) ??
@@ -622,6 +648,7 @@ function parseCloud(ctx: Context): CloudSettings {
     armEndpoint: armEndpoint ?? cloud.armEndpoint,
     authorityHost: authorityHost ?? cloud.authorityHost,
     customEndpoints: armEndpoint !== undefined || authorityHost !== undefined,
+    registryDomain: cloud.registryDomain,
     ...(clientId && tenantId ? { clientId, tenantId } : {}),
     audience
   }
@@ -640,6 +667,12 @@ export function parseSettings(
   const problems = new Problems()
   const ctx: Context = { read: (name) => reader.get(name), problems }
 
+  // Size and characters first: an input reports only its first problem, so these win.
+  for (const name of Object.values(INPUT)) {
+    problems.check(undefined, () =>
+      checkText(name, reader.get(name), INPUT_SHAPES[name] ?? ONE_LINE)
+    )
+  }
   const operation = enumInput(ctx, INPUT.operation, OPERATIONS)
   const target = parseTarget(ctx, env)
   const connectedRegistry = parseConnectedRegistry(ctx, target.connectedRegistry)

@@ -2,8 +2,58 @@
 // wrong and what is allowed) when the text does not fit. Parsers see non-empty, trimmed text;
 // parse-settings applies defaults before calling them.
 
-import { isIP } from 'node:net'
+import { BlockList, isIP } from 'node:net'
+import { firstUnprintable } from '../secrets.js'
 import { inputErrors, InputError, quote } from './errors.js'
+
+// --- characters and sizes ------------------------------------------------------------------
+
+export interface TextShape {
+  /** Longest value accepted, in characters. */
+  maxLength: number
+  /** Lists and PEM text: line breaks belong in the value. */
+  lines?: boolean
+}
+
+const CHARACTER_NAMES: Record<string, string> = {
+  'U+0000': 'NUL',
+  'U+000A': 'line feed',
+  'U+000D': 'carriage return',
+  'U+001B': 'escape',
+  'U+007F': 'delete',
+  'U+2028': 'line separator',
+  'U+2029': 'paragraph separator'
+}
+
+/**
+ * Refuses a value longer than its bound, and characters that are never valid in it: control
+ * characters anywhere (line breaks too, unless the input is a list or PEM text), the Unicode
+ * line separators and bidirectional overrides. Such a character could only end up in a log,
+ * where it would start a new line (a workflow command) or make text read differently than it
+ * is. Names the position, never the value: this runs before secret inputs are parsed.
+ */
+export function checkText(input: string, value: string, shape: TextShape): void {
+  if (value.length > shape.maxLength) {
+    throw inputErrors.invalid(
+      input,
+      `is ${value.length} characters long`,
+      `expected at most ${shape.maxLength} characters`
+    )
+  }
+  const found = firstUnprintable(value, shape.lines === true)
+  if (!found) return
+  const before = value.slice(0, found.at)
+  const line = before.split('\n').length
+  const column = found.at - before.lastIndexOf('\n')
+  const name = CHARACTER_NAMES[found.codePoint]
+  throw inputErrors.invalid(
+    input,
+    `contains the control character ${found.codePoint}${name ? ` (${name})` : ''} at ${shape.lines ? `line ${line}, column ${column}` : `position ${found.at + 1}`}`,
+    shape.lines
+      ? 'expected lines of text without control characters other than line breaks and tabs'
+      : 'expected one line of text without control characters'
+  )
+}
 
 // --- enums and booleans ---------------------------------------------------------------------
 
@@ -157,14 +207,60 @@ export function parseCron(input: string, value: string): string {
 
 // --- network --------------------------------------------------------------------------------
 
-export function parseIp(input: string, value: string): string {
-  if (isIP(value) === 0) {
-    throw inputErrors.invalidValue(
-      input,
-      value,
-      'expected an IPv4 or IPv6 address, such as 10.0.0.10'
-    )
+const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)'
+/** Dotted decimal only: no leading zeros (010 is octal to some parsers, decimal to others). */
+const STRICT_IPV4 = new RegExp(`^(?:${OCTET}\\.){3}${OCTET}$`)
+
+const LEADING_ZEROS = 'leading zeros are ambiguous: octal to some parsers, decimal to others'
+
+/** Dotted decimal that is an IPv4 address only once its leading zeros are dropped. */
+const zeroPadded = (dotted: string): boolean =>
+  !STRICT_IPV4.test(dotted) && isIP(dotted.replace(/(^|\.)0+(\d)/g, '$1$2')) === 4
+
+/** Whether `text` is a plain IP literal (its version), or why it is not (when that is known). */
+function ipLiteralProblem(text: string): { version?: 4 | 6; problem?: string } {
+  if (STRICT_IPV4.test(text)) return { version: 4 }
+  if (text.includes('%')) return { problem: 'an IPv6 zone index (%...) names a host interface' }
+  // Dotted IPv4, alone or ending an IPv6 address, is held to the same rule.
+  const dotted = /(?:^|:)(\d+(?:\.\d+)+)$/.exec(text)?.[1]
+  if (dotted !== undefined && zeroPadded(dotted)) return { problem: LEADING_ZEROS }
+  return isIP(text) === 6 ? { version: 6 } : {}
+}
+
+/** Addresses no Service can have: unspecified, loopback, link-local, multicast, reserved, and
+ * IPv4-mapped IPv6 (Kubernetes wants the IPv4 address itself). */
+const NOT_A_SERVICE_ADDRESS: readonly [string, number, 'ipv4' | 'ipv6', string][] = [
+  ['0.0.0.0', 8, 'ipv4', 'an unspecified address'],
+  ['127.0.0.0', 8, 'ipv4', 'a loopback address'],
+  ['169.254.0.0', 16, 'ipv4', 'a link-local address'],
+  ['224.0.0.0', 4, 'ipv4', 'a multicast address'],
+  ['240.0.0.0', 4, 'ipv4', 'a reserved or broadcast address'],
+  ['::', 128, 'ipv6', 'an unspecified address'],
+  ['::1', 128, 'ipv6', 'a loopback address'],
+  ['fe80::', 10, 'ipv6', 'a link-local address'],
+  ['ff00::', 8, 'ipv6', 'a multicast address'],
+  ['::ffff:0:0', 96, 'ipv6', 'an IPv4-mapped IPv6 address: give the IPv4 address itself']
+]
+
+function specialAddress(address: string, version: 4 | 6): string | undefined {
+  const family = version === 4 ? 'ipv4' : 'ipv6'
+  for (const [network, prefix, type, what] of NOT_A_SERVICE_ADDRESS) {
+    if (type !== family) continue
+    const list = new BlockList()
+    list.addSubnet(network, prefix, type)
+    if (list.check(address, type)) return what
   }
+  return undefined
+}
+
+/** A Service cluster IP: a plain unicast IPv4 or IPv6 literal (no zone, prefix or brackets). */
+export function parseIp(input: string, value: string): string {
+  const allowed =
+    'expected an IPv4 or IPv6 address, such as 10.0.0.10 or fd00::10, written plainly (no leading zeros, zone index, prefix length or brackets)'
+  const { version, problem } = ipLiteralProblem(value)
+  if (!version) throw inputErrors.invalidValue(input, value, allowed, problem)
+  const special = specialAddress(value, version)
+  if (special) throw inputErrors.invalidValue(input, value, allowed, special)
   return value
 }
 
@@ -175,15 +271,20 @@ const DNS_NAME =
 export function parseHostPort(input: string, value: string): string {
   const allowed =
     "expected host[:port] without a scheme, such as 10.0.0.10, parent.example.com:443 or [fd00::10]:8443; the protocol comes from 'parent-protocol'"
-  if (isIP(value) === 6) return value
-  const match = /^(?:\[([^\]]+)\]|([^:]+))(?::(\d{1,5}))?$/.exec(value)
   const fail = (detail?: string): InputError =>
     inputErrors.invalidValue(input, value, allowed, detail)
+  if (value.includes('%')) throw fail(ipLiteralProblem('%').problem)
+  if (ipLiteralProblem(value).version === 6) return value
+  const match = /^(?:\[([^\]]+)\]|([^:]+))(?::(\d{1,5}))?$/.exec(value)
   if (!match) throw fail(value.includes('://') ? 'has a scheme' : undefined)
   const [, bracketed, host, port] = match
-  if (bracketed !== undefined && isIP(bracketed) !== 6)
+  if (bracketed !== undefined && ipLiteralProblem(bracketed).version !== 6)
     throw fail('not an IPv6 address in brackets')
-  if (host !== undefined && isIP(host) === 0 && !DNS_NAME.test(host)) throw fail('not a host name')
+  // All digits and dots is an IPv4 address (a top-level domain is never numeric).
+  if (host !== undefined && /^[\d.]+$/.test(host) && ipLiteralProblem(host).version !== 4) {
+    throw fail(ipLiteralProblem(host).problem ?? 'not an IPv4 address')
+  }
+  if (host !== undefined && !DNS_NAME.test(host)) throw fail('not a host name')
   if (port !== undefined && (Number(port) < 1 || Number(port) > 65_535)) {
     throw fail('port outside 1-65535')
   }
@@ -318,11 +419,23 @@ const REPOSITORY_WILDCARD = new RegExp(`^${REPOSITORY_COMPONENT}(?:/${REPOSITORY
 
 /** "500 repository permissions per scope map" (connected registry limits). */
 export const MAX_REPOSITORIES = 500
+/** The distribution spec notes that many clients limit `host/name` to 255 characters; Azure
+ * documents no other bound, so a repository name is held to that (our assumption). */
+export const MAX_REPOSITORY_NAME = 255
+/** "50 clients per connected registry" (connected registry limits). */
+export const MAX_CLIENT_TOKENS = 50
 
 export function parseRepositories(input: string, value: string): string[] {
-  const allowed = `expected up to ${MAX_REPOSITORIES} repository names separated by commas or newlines: lower-case path segments of letters and digits joined by '.', '_' or '-', separated by '/', such as hello-world or samples/app; or a wildcard ending in '/*', such as samples/*`
+  const allowed = `expected up to ${MAX_REPOSITORIES} repository names of up to ${MAX_REPOSITORY_NAME} characters separated by commas or newlines: lower-case path segments of letters and digits joined by '.', '_' or '-', separated by '/', such as hello-world or samples/app; or a wildcard ending in '/*', such as samples/*`
   const repositories = parseList(value)
   for (const repository of repositories) {
+    if (repository.length > MAX_REPOSITORY_NAME) {
+      throw inputErrors.invalid(
+        input,
+        `has a repository name of ${repository.length} characters (${quote(repository)})`,
+        `expected repository names of at most ${MAX_REPOSITORY_NAME} characters`
+      )
+    }
     if (!REPOSITORY.test(repository) && !REPOSITORY_WILDCARD.test(repository)) {
       throw inputErrors.invalid(input, `has an invalid repository ${quote(repository)}`, allowed)
     }
@@ -333,12 +446,20 @@ export function parseRepositories(input: string, value: string): string[] {
   return repositories
 }
 
-export function parseNames(input: string, value: string, rule: NameRule): string[] {
+export function parseNames(
+  input: string,
+  value: string,
+  rule: NameRule,
+  maxCount = Infinity
+): string[] {
   const names = parseList(value)
   for (const name of names) {
     if (!rule.pattern.test(name)) {
       throw inputErrors.invalid(input, `has an invalid name ${quote(name)}`, rule.allowed)
     }
+  }
+  if (names.length > maxCount) {
+    throw inputErrors.invalid(input, `lists ${names.length} names`, `expected at most ${maxCount}`)
   }
   return names
 }
@@ -373,6 +494,11 @@ export function parseNotifications(input: string, value: string): string[] {
 
 const CONFIG_KEY = /^[A-Za-z0-9_.-]+$/
 
+/** Longest key and value of an `extension-config` line. Arc documents no bound; a chart
+ * setting's key is a Helm value path, its value one Helm value (our assumption). */
+export const MAX_CONFIG_KEY = 253
+export const MAX_CONFIG_VALUE = 4096
+
 /** `key=value` lines; blank lines and lines starting with '#' are ignored; the value is what
  * follows the first '='. Messages show the key or line number, never a value. */
 export function parseKeyValueLines(input: string, value: string): Record<string, string> {
@@ -383,6 +509,15 @@ export function parseKeyValueLines(input: string, value: string): Record<string,
   value.split(/\r?\n/).forEach((raw, index) => {
     const line = raw.trim()
     const lineNumber = index + 1
+    // A carriage return not followed by a line feed is no line break: it would sit inside a
+    // value and, printed, start a new log line.
+    if (line.includes('\r')) {
+      throw inputErrors.invalid(
+        input,
+        `has a carriage return inside line ${lineNumber}`,
+        'expected line breaks as LF or CRLF, and values without control characters'
+      )
+    }
     if (line === '' || line.startsWith('#')) return
     const equals = line.indexOf('=')
     if (equals < 0) {
@@ -404,8 +539,23 @@ export function parseKeyValueLines(input: string, value: string): Record<string,
         'expected each key once'
       )
     }
+    if (key.length > MAX_CONFIG_KEY) {
+      throw inputErrors.invalid(
+        input,
+        `has a key of ${key.length} characters on line ${lineNumber}`,
+        `expected keys of at most ${MAX_CONFIG_KEY} characters`
+      )
+    }
+    const setting = line.slice(equals + 1).trim()
+    if (setting.length > MAX_CONFIG_VALUE) {
+      throw inputErrors.invalid(
+        input,
+        `sets ${quote(key)} to a value of ${setting.length} characters on line ${lineNumber}`,
+        `expected values of at most ${MAX_CONFIG_VALUE} characters`
+      )
+    }
     firstLine.set(key.toLowerCase(), lineNumber)
-    entries[key] = line.slice(equals + 1).trim()
+    entries[key] = setting
   })
   return entries
 }

@@ -8,9 +8,11 @@ import type {
 } from '@azure/arm-containerregistry'
 import type { Extension, PatchExtension } from '@azure/arm-kubernetesconfiguration'
 import { ActionError } from '../azure/errors.js'
+import { parentEndpointProtocol } from '../domain/connection-string.js'
 import {
   buildConfigurationSettings,
   buildProtectedSettings,
+  earlierFingerprints,
   protectedSettingsFingerprint
 } from '../domain/extension-settings.js'
 import { gatewayActions, repositoryActions } from '../domain/scope-map.js'
@@ -74,28 +76,63 @@ export function expectedGatewayEndpoint(
   const registry = observed.registry
   if (!registry) return undefined
   const home = `${settings.target.registry}.${registry.location}.data.`.toLowerCase()
+  // Before the data endpoint is enabled Azure lists none: the name it will have, in the
+  // registry's own cloud (azurecr.us in US Government), is what the connection string will use.
   return (
     registry.dataEndpointHostNames.find((host) => host.toLowerCase().startsWith(home)) ??
     registry.dataEndpointHostNames[0] ??
-    `${home}azurecr.io`
+    `${home}${registryDomain(settings, registry)}`
   )
 }
 
+/** The DNS suffix of the registry's cloud: from the login server Azure reports
+ * (`name.azurecr.us`), else the one of the cloud named by input 'environment'. */
+function registryDomain(settings: Settings, registry: ObservedRegistry): string {
+  const loginServer = registry.loginServer?.toLowerCase()
+  const prefix = `${settings.target.registry.toLowerCase()}.`
+  return loginServer?.startsWith(prefix)
+    ? loginServer.slice(prefix.length)
+    : settings.cloud.registryDomain
+}
+
 /** Identifies the protected settings without any secret: a later run compares it to know
- * whether they must be sent again (Azure never returns them). */
+ * whether they must be sent again (Azure never returns them). `fingerprint` is the TLS part. */
 export function protectedSettingsHash(
   settings: Settings,
   syncTokenName: string,
-  gatewayEndpoint: string | undefined
+  gatewayEndpoint: string | undefined,
+  fingerprint = protectedSettingsFingerprint(settings.extension.tls)
 ): string {
   const parts = [
     settings.target.connectedRegistry,
     syncTokenName,
     gatewayEndpoint ?? '',
-    settings.connectedRegistry.parent ? settings.connectedRegistry.parentProtocol : 'https',
-    protectedSettingsFingerprint(settings.extension.tls)
+    parentEndpointProtocol(settings.connectedRegistry, Boolean(settings.connectedRegistry.parent)),
+    fingerprint
   ]
   return createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 16)
+}
+
+/**
+ * The protected settings these settings send (the password aside), as the extension's record
+ * names them: `hash` to record, and whether the record already describes them (`recorded`, when
+ * there is one). Hashes recorded by earlier versions of the action for the same content count.
+ */
+export function protectedSettingsRecord(
+  settings: Settings,
+  observed: ObservedState,
+  syncTokenName: string
+): { hash: string; recorded?: string; current: boolean } {
+  const endpoint = expectedGatewayEndpoint(settings, observed)
+  const hash = protectedSettingsHash(settings, syncTokenName, endpoint)
+  const equivalent = [
+    hash,
+    ...earlierFingerprints(settings.extension.tls).map((fingerprint) =>
+      protectedSettingsHash(settings, syncTokenName, endpoint, fingerprint)
+    )
+  ]
+  const recorded = observed.extension?.configurationSettings?.[PROTECTED_HASH_SETTING]
+  return { hash, recorded, current: recorded !== undefined && equivalent.includes(recorded) }
 }
 
 /** The protected settings a deploy sends, each shown as a sensitive change: Azure never
@@ -435,11 +472,10 @@ export function planDeploy(
       `Azure reports no gateway endpoint for the parent connected registry '${settings.connectedRegistry.parent}' (it is not active yet or has no login server). Deploy the parent first, or set input 'parent-gateway-endpoint' to the address the child reaches it at (its service IP).`
     )
   }
-  const hash = protectedSettingsHash(settings, tokenName, gatewayEndpoint)
+  const record = protectedSettingsRecord(settings, observed, tokenName)
   const config = buildConfigurationSettings(ext)
   const recordedSlot = extension?.configurationSettings?.[PASSWORD_SLOT_SETTING] as
     PasswordSlot | undefined
-  const recordedHash = extension?.configurationSettings?.[PROTECTED_HASH_SETTING]
   const isSlot = (value: unknown): value is PasswordSlot =>
     value === 'password1' || value === 'password2'
   // The slot the running instance uses: the recorded one once a write has landed. A Failed
@@ -473,7 +509,7 @@ export function planDeploy(
   if (!extension) passwordReasons.push('the extension is new')
   else if (extension.provisioningState === 'Failed')
     passwordReasons.push('the extension is in state Failed')
-  else if (recordedHash !== hash)
+  else if (!record.current)
     passwordReasons.push('the protected settings (connection string or TLS) changed')
   if (tokenStep?.action === 'create' && extension) passwordReasons.push('the sync token is new')
   if (codes.includes('UNAUTHORIZED'))
@@ -529,7 +565,9 @@ export function planDeploy(
   const desiredConfig: Record<string, string> = {
     ...config,
     ...(slot ? { [PASSWORD_SLOT_SETTING]: slot } : {}),
-    [PROTECTED_HASH_SETTING]: hash
+    // A record an earlier version made for the same content stays until they are resent.
+    [PROTECTED_HASH_SETTING]:
+      !needsPassword && record.current && record.recorded ? record.recorded : record.hash
   }
   // Bookkeeping only: written along with a write made for another reason, never one by itself.
   const servingRecord: Record<string, string> =
@@ -593,6 +631,16 @@ export function planDeploy(
         to: ext.version
       })
       patch.version = ext.version
+    } else if (!ext.version && extension.version && ext.autoUpgradeMinorVersion) {
+      // 'extension-version' removed: back to auto-upgrade. Without `version: null` Arc keeps
+      // the pin beside autoUpgradeMinorVersion (a PATCH merges).
+      changes.push({
+        field: 'version',
+        from: extension.version,
+        to: `(unpinned: auto-upgrade on the ${ext.releaseTrain} release train)`
+      })
+      // The SDK types `version` as string, but the mapper marks it nullable: null is sent.
+      patch.version = null as unknown as string
     }
     if (needsPassword) changes.push(...protectedSettingChanges(settings))
     const writes = needsPassword || Object.keys(patch).length > 0

@@ -3,13 +3,8 @@
 import { ActionError } from '../azure/errors.js'
 import { nameFromId, type ObservedState } from '../observe.js'
 import type { Settings } from '../settings.js'
-import {
-  checkPreflight,
-  expectedGatewayEndpoint,
-  planDeploy,
-  protectedSettingsHash
-} from './deploy.js'
-import { isWrite, PROTECTED_HASH_SETTING, summarizeStep, type Plan } from './model.js'
+import { checkPreflight, planDeploy, protectedSettingsRecord } from './deploy.js'
+import { isWrite, summarizeStep, type Plan } from './model.js'
 
 /**
  * The plan of `rotate-credentials`: a new password in the slot the instance does not use and the
@@ -48,15 +43,10 @@ export function planRotation(settings: Settings, observed: ObservedState): Plan 
     .map(summarizeStep)
   // The protected settings other than the password (TLS material, parent endpoint) are resent
   // from the inputs: when they differ from what the last deploy recorded, they are drift too.
-  const recordedHash = extension.configurationSettings?.[PROTECTED_HASH_SETTING]
   const tokenName =
     nameFromId(observed.connectedRegistry.parent?.syncProperties?.tokenId, 'tokens') ?? name
-  const hash = protectedSettingsHash(
-    settings,
-    tokenName,
-    expectedGatewayEndpoint(settings, observed)
-  )
-  if (recordedHash && recordedHash !== hash) {
+  const record = protectedSettingsRecord(settings, observed, tokenName)
+  if (record.recorded && !record.current) {
     drift.push(
       `Extension '${extensionName}': the protected settings (TLS material or parent endpoint) differ from the ones the last deploy sent`
     )
