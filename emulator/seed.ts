@@ -9,6 +9,7 @@ import { CONNECTED_REGISTRY_MODES } from './arm/connectedregistries.js'
 import { defaultRegistryProperties, SKUS } from './arm/registries.js'
 import { isConnectedRegistryExtension } from './chart.js'
 import type { ClusterSimulator } from './cluster-sim.js'
+import type { KubeSeed } from './kube/seed.js'
 import { GITHUB_OIDC_ISSUER, TOKEN_EXCHANGE_AUDIENCE } from './identity.js'
 import type { FaultRule } from './faults.js'
 import { childId, clusterId, extensionId, key, registryId, resourceGroupId } from './ids.js'
@@ -148,6 +149,8 @@ export interface Seed {
   deniedActions?: string[]
   /** Page size of list answers (default 100). */
   pageSize?: number
+  /** The Kubernetes side of each simulated cluster, by cluster name (emulator/kube/seed.ts). */
+  kubernetes?: KubeSeed
 }
 
 export const DEFAULT_SEED_PATH = fileURLToPath(new URL('./default-seed.yaml', import.meta.url))
