@@ -24,6 +24,8 @@ export interface KubectlOptions {
   context?: string
   /** kubectl binary (default `kubectl` on PATH). */
   binary?: string
+  /** Discovery cache directory (default kubectl's, under HOME); the runner's temp dir keeps jobs apart. */
+  cacheDir?: string
   /** Per-request timeout kubectl enforces (default 30s). */
   requestTimeout?: string
 }
@@ -158,6 +160,7 @@ export class KubectlCluster implements KubernetesCluster {
     return [
       ...(this.options.kubeconfig ? ['--kubeconfig', this.options.kubeconfig] : []),
       ...(this.options.context ? ['--context', this.options.context] : []),
+      ...(this.options.cacheDir ? ['--cache-dir', this.options.cacheDir] : []),
       `--request-timeout=${this.options.requestTimeout ?? '30s'}`
     ]
   }
