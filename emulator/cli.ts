@@ -62,7 +62,9 @@ function parseArgs(argv: string[]): StartOptions & { envFile?: string } {
 
 const options = parseArgs(process.argv.slice(2))
 const emulator = await startEmulator(options)
-const lines = Object.entries(emulator.env).map(([k, v]) => `${k}=${v}`)
+const lines = Object.entries({ ...emulator.env, KUBECONFIG: emulator.kube.kubeconfigPath }).map(
+  ([k, v]) => `${k}=${v}`
+)
 if (options.envFile) {
   fs.mkdirSync(path.dirname(path.resolve(options.envFile)), { recursive: true })
   fs.writeFileSync(options.envFile, `${lines.join('\n')}\n`, { mode: 0o600 })

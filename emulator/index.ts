@@ -56,7 +56,10 @@ export interface RunningEmulator {
   /** ARM_ENDPOINT, AUTHORITY_HOST, NODE_EXTRA_CA_CERTS, AZURE_*, ACTIONS_ID_TOKEN_REQUEST_*, EMULATOR_ADMIN_URL. */
   env: Record<string, string>
   admin: EmulatorAdmin
-  /** The simulated clusters' Kubernetes API (`env.KUBECONFIG` points at its kubeconfig). */
+  /**
+   * The simulated clusters' Kubernetes API; `kube.kubeconfigPath` is its kubeconfig (not in
+   * `env`, so a run gets cluster access only when a test gives it on purpose).
+   */
   kube: KubeApi
   stop(): Promise<void>
 }
@@ -177,7 +180,9 @@ export async function startEmulator(opts: StartOptions = {}): Promise<RunningEmu
       ...secrets.tokenPasswords.map((p) => p.value),
       ...secrets.accessTokens,
       ...secrets.oidcTokens,
-      ...secrets.extensionProtectedSettings.flatMap((p) => Object.values(p.settings))
+      ...secrets.extensionProtectedSettings.flatMap((p) => Object.values(p.settings)),
+      // The kubeconfig's bearer token is a credential like any other.
+      kube.token
     ])
     // Very short values (e.g. "true") would match everywhere and are not secrets worth scanning for.
     secrets.all = [...all].filter((s) => s.length >= 8)
@@ -239,8 +244,7 @@ export async function startEmulator(opts: StartOptions = {}): Promise<RunningEmu
     AZURE_CLIENT_SECRET: sp?.clientSecret ?? '',
     ACTIONS_ID_TOKEN_REQUEST_URL: `${baseUrl}/_github/idtoken?api-version=2.0`,
     ACTIONS_ID_TOKEN_REQUEST_TOKEN: world.github.requestToken,
-    EMULATOR_ADMIN_URL: `${baseUrl}/_emulator`,
-    KUBECONFIG: kube.kubeconfigPath
+    EMULATOR_ADMIN_URL: `${baseUrl}/_emulator`
   }
 
   let stopped = false

@@ -641,6 +641,7 @@ describe('CLI', () => {
           'AZURE_SUBSCRIPTION_ID',
           'AZURE_TENANT_ID',
           'EMULATOR_ADMIN_URL',
+          'KUBECONFIG',
           'NODE_EXTRA_CA_CERTS'
         ].sort()
       )

@@ -49,12 +49,15 @@ const recordingRunner: Runner = async (binary, args, input) => {
 }
 
 function cluster(): KubectlCluster {
-  return new KubectlCluster({ kubeconfig: emu.env.KUBECONFIG, context: CLUSTER }, recordingRunner)
+  return new KubectlCluster(
+    { kubeconfig: emu.kube.kubeconfigPath, context: CLUSTER },
+    recordingRunner
+  )
 }
 
 beforeAll(async () => {
   emu = await startEmulator({ quiet: true, seed: deployedSeed() })
-  k = kubectl(emu.env.KUBECONFIG)
+  k = kubectl(emu.kube.kubeconfigPath)
 })
 afterAll(async () => {
   await emu.stop()
@@ -101,7 +104,10 @@ describe('pull secrets through kubectl', () => {
     expect(emu.kube.writes(CLUSTER)).toHaveLength(writes)
 
     // Teardown through the default runner (@actions/exec as the action runs it).
-    const plain = new KubectlCluster({ kubeconfig: emu.env.KUBECONFIG, cacheDir: `${k.dir}/cache` })
+    const plain = new KubectlCluster({
+      kubeconfig: emu.kube.kubeconfigPath,
+      cacheDir: `${k.dir}/cache`
+    })
     expect(await removePullSecrets(plain, spec.name, spec.namespaces)).toEqual([
       { namespace: 'default', deleted: true },
       { namespace: 'apps', deleted: true }

@@ -176,3 +176,17 @@ export function openApiV3(groupVersion: string): Record<string, unknown> | undef
     components: { schemas }
   }
 }
+
+/**
+ * `/openapi/v2` as kubectl asks for it (the gnostic protobuf encoding): a document with no
+ * definitions, so kubectl's client-side validation (older kubectl, or the apply patcher's
+ * fallback) finds no schema for a kind and skips it, as it does for kinds a server does not
+ * describe. The server still checks what it stores.
+ */
+export function openApiV2Protobuf(): Buffer {
+  const field = (tag: number, bytes: Buffer): Buffer =>
+    Buffer.concat([Buffer.from([(tag << 3) | 2, bytes.length]), bytes])
+  const text = (tag: number, value: string): Buffer => field(tag, Buffer.from(value, 'utf8'))
+  const info = Buffer.concat([text(1, 'Kubernetes'), text(2, 'v1.30.4')])
+  return Buffer.concat([text(1, '2.0'), field(2, info)])
+}

@@ -14,6 +14,7 @@ import {
   STORAGE_RESOURCES,
   apiVersions,
   groupList,
+  openApiV2Protobuf,
   openApiV3,
   openApiV3Root,
   resourceList,
@@ -84,6 +85,17 @@ export function createKubeApi(opts: {
       let status: number
       let body: unknown
       let contentType = 'application/json'
+      if (
+        req.method === 'GET' &&
+        /\/openapi\/v2$/.test(new URL(req.url ?? '/', 'https://x').pathname) &&
+        req.headers.authorization === `Bearer ${token}`
+      ) {
+        res.writeHead(200, {
+          'content-type': 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf'
+        })
+        res.end(openApiV2Protobuf())
+        return
+      }
       try {
         const reply = serve(req, rawBody)
         status = reply.status ?? 200
