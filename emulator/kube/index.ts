@@ -195,6 +195,12 @@ export function createKubeApi(opts: {
     const p = segments.join('/')
     const q = url.searchParams
     const dryRun = q.get('dryRun') === 'All'
+    if (q.get('watch') === 'true' || q.get('watch') === '1')
+      throw new KubeError(
+        405,
+        'MethodNotAllowed',
+        'the emulator does not serve watches (kubectl get -w, kubectl wait); poll with kubectl get instead'
+      )
 
     if (method === 'GET') {
       if (p === 'version') return { body: version(cluster.cluster) }
