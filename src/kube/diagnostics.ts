@@ -115,25 +115,15 @@ export async function collectDiagnostics(
     }
     section(title, lines.length > 0 ? lines : ['(empty)'])
     for (const line of lines) {
+      // A crash loop repeats the same error: the first line that shows a code names the cause.
       for (const { code, cause: id } of LOG_CODES)
-        if (line.includes(code)) cause(id, TEXT.logCode(registryPod.name, code, line.trim()))
+        if (line.includes(code) && !causes.some((c) => c.id === id))
+          cause(id, TEXT.logCode(registryPod.name, code, line.trim()))
       if (CERTIFICATE.test(line))
         cause('certificate', TEXT.certificate(`pod ${registryPod.name} log`, line.trim()))
     }
   }
-  return { sections, causes: dedupeByKind(causes) }
-}
-
-/** One finding per cause and object is enough; a crash loop repeats the same log line. */
-function dedupeByKind(causes: Cause[]): Cause[] {
-  const seen = new Set<string>()
-  return causes.filter((c) => {
-    const k = `${c.id}:${c.finding.replace(/^\S+ \S+ /, '').slice(0, 80)}`
-    const kind = c.id === 'unauthorized' || c.id === 'already-activated' ? c.id : k
-    if (seen.has(kind)) return false
-    seen.add(kind)
-    return true
-  })
+  return { sections, causes }
 }
 
 function pvcCause(
