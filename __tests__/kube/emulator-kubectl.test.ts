@@ -3,11 +3,13 @@
 // and pods that pull from the connected registry with good and bad pull secrets.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
 import { startEmulator, type RunningEmulator } from '../../emulator/index.js'
+import { sdkClients } from '../../__fixtures__/azure.js'
 import {
   CLUSTER,
   OFFLINE_CLUSTER,
   PASSWORDS,
   RELEASE_NAMESPACE,
+  RG,
   SERVICE_IP,
   deployedSeed,
   kubectl,
@@ -189,6 +191,25 @@ describe('namespaces and secrets', () => {
 })
 
 describe('the connected registry on the cluster', () => {
+  it('deleting the extension removes its release namespace, with the secrets in it', async () => {
+    expect(
+      (await k(['apply', '-f', '-'], await pullSecret(RELEASE_NAMESPACE, 'pods', PASSWORDS.pods)))
+        .status
+    ).toBe(0)
+    const clients = sdkClients(emu)
+    await clients.k8s.extensions.beginDeleteAndWait(
+      RG,
+      'Microsoft.Kubernetes',
+      'connectedClusters',
+      CLUSTER,
+      'connected-registry',
+      { updateIntervalInMs: 10 }
+    )
+    expect((await k(['get', 'ns', RELEASE_NAMESPACE])).stderr).toMatch(
+      /namespaces "connected-registry" not found/
+    )
+  })
+
   it('its pod runs, its PVC is Bound, its log shows activation and sync', async () => {
     const pods = await k.json<{ items: Obj[] }>([
       '-n',

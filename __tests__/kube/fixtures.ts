@@ -8,6 +8,7 @@ import path from 'node:path'
 import { gatewayActions } from '../../emulator/cluster-sim.js'
 import { DEFAULT_SEED_PATH, loadSeedFile, type Seed } from '../../emulator/index.js'
 
+export const RG = 'edge-rg'
 export const CLUSTER = 'edge-cluster-01'
 export const OFFLINE_CLUSTER = 'edge-cluster-offline'
 export const SERVICE_IP = '10.0.0.50'

@@ -67,6 +67,8 @@ export class KubeCluster {
   private readonly stored = new Map<string, KubeObject>()
   private readonly derived = new Map<string, { json: string; rv: string }>()
   private readonly pulls = new Map<string, PullState>()
+  /** Release namespaces the extension's install created (not ones that existed before). */
+  private readonly createdForRelease = new Set<string>()
   readonly writes: KubeWrite[] = []
 
   constructor(
@@ -478,9 +480,23 @@ export class KubeCluster {
     }
     for (const ns of [...SYSTEM_NAMESPACES, ...this.settings.namespaces]) ensure(ns, created)
     for (const ns of this.settings.terminatingNamespaces) ensure(ns, created, true)
+    const releases = new Set(this.releaseNamespaces())
     for (const ext of this.world.extensionsOn(this.cluster))
-      if (isConnectedRegistryExtension(ext.extensionType))
+      if (
+        isConnectedRegistryExtension(ext.extensionType) &&
+        !this.stored.has(storeKey('namespaces', undefined, ext.releaseNamespace))
+      ) {
         ensure(ext.releaseNamespace, Date.parse(ext.systemData.createdAt) || now)
+        this.createdForRelease.add(ext.releaseNamespace)
+      }
+    // Arc removes the release namespace it created, with everything in it, with the extension.
+    for (const ns of [...this.createdForRelease].filter((n) => !releases.has(n))) {
+      this.createdForRelease.delete(ns)
+      for (const [k, obj] of [...this.stored.entries()])
+        if (obj.metadata.namespace === ns || k === storeKey('namespaces', undefined, ns))
+          this.stored.delete(k)
+      this.bump()
+    }
   }
 
   private isRegistryPod(
