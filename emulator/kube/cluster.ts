@@ -2,14 +2,14 @@
 // are stored; the connected registry's pod, its PVC, storage classes and events are derived
 // from the simulation (World) on every read, so they follow the instance's state.
 import { isConnectedRegistryExtension } from '../chart.js'
-import type { RegistryInstance } from '../cluster-sim.js'
-import type { ConnectedCluster, ConnectedRegistry, Extension, World } from '../world.js'
+import type { ConnectedCluster, ConnectedRegistry, World } from '../world.js'
 import {
   KubeError,
   alreadyExists,
   badRequest,
   conflict,
   invalid,
+  isoSeconds,
   isRecord,
   mergePatch,
   nameProblem,
@@ -17,10 +17,26 @@ import {
   shortHash,
   stableUid,
   strategicMergePatch,
-  type KubeObject,
-  type StatusCause
+  type KubeObject
 } from './objects.js'
 import { authorizePull, credentialsFor, parseImage } from './pull.js'
+import {
+  CONTAINER,
+  instanceLog,
+  registryEvents,
+  registryPod,
+  registryPvc,
+  restartsOf,
+  type RegistryPod
+} from './registry-pod.js'
+import {
+  checkPod,
+  containerNames,
+  firstWaiting,
+  normalizeSecret,
+  pickImages,
+  podContainers
+} from './validation.js'
 import type { ClusterKubeSettings } from './seed.js'
 
 /** Resources kubectl can write. */
@@ -43,23 +59,12 @@ const KIND: Record<StoredResource, string> = {
   secrets: 'Secret',
   pods: 'Pod'
 }
-const CONTAINER = 'connected-registry'
-const PVC_NAME = 'connected-registry-pvc'
-const DEFAULT_STORAGE_REQUEST = '500Gi'
 
 interface PullState {
   pulled: boolean
   failure?: string
   firstFailure?: number
   attempts: number
-}
-
-interface RegistryPod {
-  ext: Extension
-  inst: RegistryInstance
-  pod: KubeObject
-  pvc: KubeObject
-  restarts: number
 }
 
 export class KubeCluster {
@@ -277,7 +282,8 @@ export class KubeCluster {
 
   events(namespace: string | undefined, now: number): KubeObject[] {
     const events: KubeObject[] = []
-    for (const r of this.registryPods(now)) events.push(...this.registryEvents(r))
+    for (const r of this.registryPods(now))
+      events.push(...registryEvents(r, (...args) => this.event(...args)))
     for (const [k, pod] of this.stored.entries())
       if (k.startsWith('pods/')) events.push(...this.pullEvents(this.present('pods', pod, now)))
     return events.filter((e) => !namespace || e.metadata.namespace === namespace)
@@ -296,7 +302,7 @@ export class KubeCluster {
         throw badRequest(
           `container "${CONTAINER}" in pod "${name}" is waiting to start: ContainerCreating`
         )
-      lines = this.instanceLog(registryPod)
+      lines = instanceLog(this.world, registryPod)
     } else {
       const waiting = firstWaiting(pod)
       if (waiting)
@@ -539,319 +545,16 @@ export class KubeCluster {
       if (!isConnectedRegistryExtension(ext.extensionType) || !ext.instanceId) continue
       const inst = this.world.instances.get(ext.instanceId)
       if (!inst) continue
-      const pvc = this.registryPvc(ext)
-      const restarts = this.restartsOf(inst)
-      out.push({ ext, inst, pvc, pod: this.registryPod(ext, inst, pvc, restarts, now), restarts })
+      const pvc = this.versioned(registryPvc(ext, this.settings))
+      const restarts = restartsOf(this.world, inst)
+      out.push({
+        ext,
+        inst,
+        pvc,
+        pod: this.versioned(registryPod(ext, inst, pvc, restarts, now)),
+        restarts
+      })
     }
-    return out
-  }
-
-  private registryPvc(ext: Extension): KubeObject {
-    const settings = ext.configurationSettings
-    const requested = settings['pvc.storageClassName']?.trim() || undefined
-    const storageClass = requested ?? this.settings.defaultStorageClass ?? undefined
-    const bound = storageClass !== undefined && this.settings.storageClasses.includes(storageClass)
-    const uid = stableUid(`${ext.id}/pvc`)
-    return this.versioned({
-      apiVersion: 'v1',
-      kind: 'PersistentVolumeClaim',
-      metadata: {
-        name: PVC_NAME,
-        namespace: ext.releaseNamespace,
-        uid,
-        resourceVersion: '',
-        creationTimestamp: isoSeconds(Date.parse(ext.systemData.createdAt)),
-        labels: { app: 'connected-registry', 'app.kubernetes.io/instance': ext.name },
-        ...(bound
-          ? {
-              annotations: {
-                'pv.kubernetes.io/bind-completed': 'yes',
-                'volume.kubernetes.io/storage-provisioner': 'rancher.io/local-path'
-              }
-            }
-          : {})
-      },
-      spec: {
-        accessModes: ['ReadWriteOnce'],
-        resources: {
-          requests: { storage: settings['pvc.storageRequest'] ?? DEFAULT_STORAGE_REQUEST }
-        },
-        ...(storageClass !== undefined ? { storageClassName: storageClass } : {}),
-        volumeMode: 'Filesystem',
-        ...(bound ? { volumeName: `pvc-${uid}` } : {})
-      },
-      status: bound
-        ? {
-            phase: 'Bound',
-            accessModes: ['ReadWriteOnce'],
-            capacity: { storage: settings['pvc.storageRequest'] ?? DEFAULT_STORAGE_REQUEST }
-          }
-        : { phase: 'Pending' }
-    })
-  }
-
-  /**
-   * Restarts of the instance's container: every time it failed (bad credentials, an activation
-   * held elsewhere) the container exited and the kubelet started it again.
-   */
-  private restartsOf(inst: RegistryInstance): number {
-    const prefix = `instance ${inst.id}:`
-    return this.world
-      .events()
-      .filter(
-        (e) =>
-          e.resource === inst.extensionId &&
-          e.property === 'instance' &&
-          (e.to === 'failed' || e.to === 'waiting') &&
-          e.detail.startsWith(prefix)
-      ).length
-  }
-
-  private registryPod(
-    ext: Extension,
-    inst: RegistryInstance,
-    pvc: KubeObject,
-    restarts: number,
-    now: number
-  ): KubeObject {
-    const name = `${ext.name}-${shortHash(ext.id, 10)}-${shortHash(inst.id, 5)}`.toLowerCase()
-    const started = isoSeconds(inst.startedAt)
-    const image = `mcr.microsoft.com/acr/connected-registry:${inst.version}`
-    const pvcPending = (pvc.status as { phase: string }).phase === 'Pending'
-    const crashing = inst.phase === 'failed' || inst.problem !== undefined
-    const ready = inst.phase === 'running' && !crashing
-    const condition = (type: string, status: boolean, extra: Record<string, string> = {}) => ({
-      type,
-      status: status ? 'True' : 'False',
-      lastProbeTime: null,
-      lastTransitionTime: started,
-      ...extra
-    })
-    let status: Record<string, unknown>
-    if (pvcPending) {
-      status = {
-        phase: 'Pending',
-        conditions: [
-          condition('PodScheduled', false, {
-            reason: 'Unschedulable',
-            message: unschedulableMessage()
-          })
-        ],
-        qosClass: 'BestEffort'
-      }
-    } else {
-      const state = crashing
-        ? {
-            waiting: {
-              reason: 'CrashLoopBackOff',
-              message: `back-off ${backoffSeconds(restarts)}s restarting failed container=${CONTAINER} pod=${name}_${ext.releaseNamespace}(${stableUid(inst.id)})`
-            }
-          }
-        : { running: { startedAt: started } }
-      status = {
-        phase: 'Running',
-        conditions: [
-          condition('Initialized', true),
-          condition('Ready', ready),
-          condition('ContainersReady', ready),
-          condition('PodScheduled', true)
-        ],
-        hostIP: '10.224.0.4',
-        podIP: `10.42.0.${(parseInt(shortHash(inst.id, 2), 36) % 200) + 10}`,
-        startTime: started,
-        containerStatuses: [
-          {
-            name: CONTAINER,
-            image,
-            imageID: `${image.replace(/:[^:]*$/, '')}@sha256:${stableUid(image).replace(/-/g, '').padEnd(64, '0')}`,
-            ready,
-            started: !crashing,
-            restartCount: restarts,
-            state,
-            ...(restarts > 0
-              ? {
-                  lastState: {
-                    terminated: {
-                      exitCode: 1,
-                      reason: 'Error',
-                      startedAt: started,
-                      finishedAt: isoSeconds(now)
-                    }
-                  }
-                }
-              : {})
-          }
-        ],
-        qosClass: 'BestEffort'
-      }
-    }
-    return this.versioned({
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: {
-        name,
-        namespace: ext.releaseNamespace,
-        uid: stableUid(inst.id),
-        resourceVersion: '',
-        creationTimestamp: started,
-        labels: { app: 'connected-registry', 'app.kubernetes.io/instance': ext.name },
-        ownerReferences: [
-          {
-            apiVersion: 'apps/v1',
-            kind: 'ReplicaSet',
-            name: `${ext.name}-${shortHash(ext.id, 10)}`.toLowerCase(),
-            uid: stableUid(`${ext.id}/replicaset`),
-            controller: true,
-            blockOwnerDeletion: true
-          }
-        ]
-      },
-      spec: {
-        containers: [
-          {
-            name: CONTAINER,
-            image,
-            ports: [{ containerPort: inst.tlsEnabled ? 443 : 80, protocol: 'TCP' }],
-            volumeMounts: [{ name: 'data', mountPath: '/var/acr/data' }]
-          }
-        ],
-        volumes: [{ name: 'data', persistentVolumeClaim: { claimName: PVC_NAME } }],
-        restartPolicy: 'Always',
-        ...(pvcPending ? {} : { nodeName: 'edge-node-0' })
-      },
-      status
-    })
-  }
-
-  /** What the connected-registry container logs, from the simulation's timeline of its instance. */
-  private instanceLog(r: RegistryPod): string[] {
-    const { inst, ext } = r
-    const cr = inst.connectedRegistryKey
-      ? this.world.connectedRegistries.get(inst.connectedRegistryKey)
-      : undefined
-    const line = (t: string | number, level: string, text: string): string =>
-      `${typeof t === 'number' ? new Date(t).toISOString() : t} ${level} ${text}`
-    const lines = [
-      line(
-        inst.startedAt,
-        'INFO',
-        `connected registry ${inst.version} starting (release ${ext.name}, service IP ${inst.clusterIP || '(none)'}, TLS ${inst.tlsEnabled ? 'enabled' : 'disabled'})`
-      ),
-      line(
-        inst.startedAt,
-        'INFO',
-        `reading connection string for connected registry '${'error' in inst.connectionString ? '?' : inst.connectionString.connectedRegistryName}'`
-      )
-    ]
-    const prefix = `instance ${inst.id}`
-    for (const e of this.world.events()) {
-      if (
-        e.resource === inst.extensionId &&
-        e.property === 'instance' &&
-        e.detail.startsWith(prefix)
-      ) {
-        const code = e.detail.slice(prefix.length).replace(/^:\s*/, '')
-        if (e.to === 'running')
-          lines.push(
-            line(
-              e.time,
-              'INFO',
-              `activated connected registry '${cr?.name ?? ''}'; synchronizing with parent`
-            )
-          )
-        else if (e.to === 'failed' || (e.to === 'waiting' && code)) {
-          const description =
-            inst.problem?.code === code ? inst.problem.description : registryDescription(cr, code)
-          lines.push(line(e.time, 'ERROR', `${code}: ${description}`))
-          lines.push(line(e.time, 'INFO', 'exiting with code 1'))
-        } else if (e.to === 'waiting')
-          lines.push(
-            line(e.time, 'INFO', 'waiting for the parent connected registry to come online')
-          )
-        else if (e.to === 'connecting' && e.from !== null)
-          lines.push(line(e.time, 'INFO', 'connecting to parent'))
-      } else if (
-        cr &&
-        e.resource === cr.id &&
-        e.property === 'connectionState' &&
-        e.to === 'Online' &&
-        cr.runtime.reportedBy === inst.id
-      ) {
-        lines.push(
-          line(
-            e.time,
-            'INFO',
-            `synchronization with parent completed; connected registry '${cr.name}' is Online`
-          )
-        )
-      }
-    }
-    return lines
-  }
-
-  private registryEvents(r: RegistryPod): KubeObject[] {
-    const pod = r.pod
-    const out: KubeObject[] = []
-    const pvcPhase = (r.pvc.status as { phase: string }).phase
-    const created = pod.metadata.creationTimestamp
-    if (pvcPhase === 'Pending') {
-      const sc = (r.pvc.spec as { storageClassName?: string }).storageClassName
-      out.push(
-        this.event(
-          r.pvc,
-          'Warning',
-          sc ? 'ProvisioningFailed' : 'FailedBinding',
-          sc
-            ? `storageclass.storage.k8s.io "${sc}" not found`
-            : 'no persistent volumes available for this claim and no storage class is set',
-          'persistentvolume-controller',
-          created,
-          r.restarts + 1
-        ),
-        this.event(
-          pod,
-          'Warning',
-          'FailedScheduling',
-          unschedulableMessage(),
-          'default-scheduler',
-          created,
-          1
-        )
-      )
-      return out
-    }
-    out.push(
-      this.event(
-        pod,
-        'Normal',
-        'Scheduled',
-        `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to edge-node-0`,
-        'default-scheduler',
-        created,
-        1
-      ),
-      this.event(
-        pod,
-        'Normal',
-        'Started',
-        `Started container ${CONTAINER}`,
-        'kubelet',
-        created,
-        r.restarts + 1
-      )
-    )
-    if (r.restarts > 0)
-      out.push(
-        this.event(
-          pod,
-          'Warning',
-          'BackOff',
-          `Back-off restarting failed container ${CONTAINER} in pod ${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})`,
-          'kubelet',
-          created,
-          r.restarts
-        )
-      )
     return out
   }
 
@@ -951,7 +654,8 @@ export class KubeCluster {
       const cr = inst.connectedRegistryKey
         ? this.world.connectedRegistries.get(inst.connectedRegistryKey)
         : undefined
-      const pvcPending = (this.registryPvc(ext).status as { phase: string }).phase === 'Pending'
+      const pvcPending =
+        (registryPvc(ext, this.settings).status as { phase: string }).phase === 'Pending'
       if (cr && inst.phase === 'running' && !pvcPending && cr.runtime.activationOwner === inst.id)
         return cr
       found = 'down'
@@ -1082,117 +786,4 @@ function canonical(value: unknown): string {
 
 function storeKey(resource: string, namespace: string | undefined, name: string): string {
   return `${resource}/${namespace ?? ''}/${name}`
-}
-
-function isoSeconds(t: number): string {
-  return new Date(Number.isFinite(t) ? t : Date.now()).toISOString().replace(/\.\d+Z$/, 'Z')
-}
-
-function backoffSeconds(restarts: number): number {
-  return Math.min(300, 10 * 2 ** Math.max(0, restarts - 1))
-}
-
-function unschedulableMessage(): string {
-  return '0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.'
-}
-
-function registryDescription(cr: ConnectedRegistry | undefined, code: string): string {
-  return cr?.runtime.statusDetails.find((d) => d.code === code)?.description ?? code
-}
-
-function podContainers(pod: KubeObject): { name: string; image: string }[] {
-  const containers =
-    (pod.spec as { containers?: { name?: string; image?: string }[] } | undefined)?.containers ?? []
-  return containers.map((c) => ({ name: c.name ?? '', image: c.image ?? '' }))
-}
-
-function containerNames(pod: KubeObject): string[] {
-  return podContainers(pod).map((c) => c.name)
-}
-
-function firstWaiting(pod: KubeObject): unknown {
-  const statuses =
-    (pod.status as { containerStatuses?: { state?: { waiting?: unknown } }[] } | undefined)
-      ?.containerStatuses ?? []
-  return statuses.find((s) => s.state?.waiting)?.state?.waiting
-}
-
-function pickImages(existing: KubeObject, updated: KubeObject): { containers?: unknown } {
-  const before = (existing.spec as { containers?: Record<string, unknown>[] }).containers ?? []
-  const after = podContainers(updated)
-  return {
-    containers: before.map((c) => ({
-      ...c,
-      image: after.find((a) => a.name === c.name)?.image ?? c.image
-    }))
-  }
-}
-
-function normalizeSecret(secret: KubeObject): void {
-  const data: Record<string, string> = isRecord(secret.data)
-    ? { ...(secret.data as Record<string, string>) }
-    : {}
-  const causes: StatusCause[] = []
-  for (const [k, v] of Object.entries(data)) {
-    if (typeof v !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(v))
-      causes.push({
-        reason: 'FieldValueInvalid',
-        message: 'illegal base64 data',
-        field: `data[${k}]`
-      })
-  }
-  if (isRecord(secret.stringData)) {
-    for (const [k, v] of Object.entries(secret.stringData))
-      data[k] = Buffer.from(String(v), 'utf8').toString('base64')
-  }
-  delete secret.stringData
-  secret.type ??= 'Opaque'
-  if (secret.type === 'kubernetes.io/dockerconfigjson') {
-    const doc = data['.dockerconfigjson']
-    if (doc === undefined)
-      causes.push({
-        reason: 'FieldValueRequired',
-        message: 'Required value',
-        field: 'data[.dockerconfigjson]'
-      })
-    else {
-      try {
-        JSON.parse(Buffer.from(doc, 'base64').toString('utf8'))
-      } catch (e) {
-        causes.push({
-          reason: 'FieldValueInvalid',
-          message: `Invalid value: "<secret contents redacted>": ${(e as Error).message}`,
-          field: 'data[.dockerconfigjson]'
-        })
-      }
-    }
-  }
-  if (causes.length > 0) throw invalid('Secret', secret.metadata.name, causes)
-  secret.data = data
-}
-
-function checkPod(pod: KubeObject): void {
-  const containers = podContainers(pod)
-  const causes: StatusCause[] = []
-  if (containers.length === 0)
-    causes.push({
-      reason: 'FieldValueRequired',
-      message: 'Required value',
-      field: 'spec.containers'
-    })
-  containers.forEach((c, i) => {
-    if (!c.name)
-      causes.push({
-        reason: 'FieldValueRequired',
-        message: 'Required value',
-        field: `spec.containers[${i}].name`
-      })
-    if (!c.image)
-      causes.push({
-        reason: 'FieldValueRequired',
-        message: 'Required value',
-        field: `spec.containers[${i}].image`
-      })
-  })
-  if (causes.length > 0) throw invalid('Pod', pod.metadata.name, causes)
 }

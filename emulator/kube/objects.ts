@@ -178,3 +178,8 @@ function mergeNamedList(target: unknown[], patch: Record<string, unknown>[]): un
   }
   return out
 }
+
+/** RFC 3339 to the second, as Kubernetes writes timestamps. */
+export function isoSeconds(t: number): string {
+  return new Date(Number.isFinite(t) ? t : Date.now()).toISOString().replace(/\.\d+Z$/, 'Z')
+}
