@@ -89,7 +89,8 @@ export async function startEmulator(opts: StartOptions = {}): Promise<RunningEmu
     world,
     caPem: tls.caPem,
     directory: path.dirname(tls.caPath),
-    baseUrl: () => baseUrl
+    baseUrl: () => baseUrl,
+    quiet: opts.quiet ?? false
   })
 
   const router = new Router()

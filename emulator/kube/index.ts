@@ -53,6 +53,8 @@ export function createKubeApi(opts: {
   caPem: string
   directory: string
   baseUrl: () => string
+  /** No request log on stderr. */
+  quiet?: boolean
 }): KubeApi {
   const token = `emu-kube-${randomBytes(24).toString('base64url')}`
   const kubeconfigPath = path.join(opts.directory, 'kubeconfig')
@@ -119,6 +121,10 @@ export function createKubeApi(opts: {
               )
         status = err.code
         body = err.toStatus()
+      }
+      if (!opts.quiet) {
+        const url = new URL(req.url ?? '/', 'https://127.0.0.1')
+        console.error(`[emulator] ${status} ${req.method ?? 'GET'} ${url.pathname} Kubernetes`)
       }
       res.writeHead(status, {
         'content-type': contentType,
