@@ -35,6 +35,8 @@ export const FIX: Record<CauseId, string> = {
 }
 
 export const TEXT = {
+  kubeconfigNotAFile: (path: string) =>
+    `kubeconfig: '${path}' is not a file. Give the path of a kubeconfig (as azure/k8s-set-context writes one), or leave the input empty to use KUBECONFIG.`,
   noClusterAccess: (secretName: string, namespaces: string[]) =>
     `No cluster access (no KUBECONFIG and no kubeconfig input): create the pull secret yourself, in ${namespaces.join(', ')}: kubectl create secret docker-registry ${secretName} --docker-server=<client-token-server output> --docker-username=<client-token-username output> --docker-password-stdin (the password from the client-token-password output).`,
   namespaceMissing: (namespace: string) =>
