@@ -233,8 +233,12 @@ export function instanceLog(world: World, r: RegistryPod): string[] {
       e.property === 'instance' &&
       e.detail.startsWith(prefix)
     ) {
-      const code = e.detail.slice(prefix.length).replace(/^:\s*/, '')
-      if (e.to === 'running')
+      const rest = e.detail.slice(prefix.length)
+      // setPhase writes `instance <id>: <CODE>` when the instance has a problem.
+      const code = /^: [A-Z_]+$/.test(rest) ? rest.slice(2) : ''
+      if (rest === ' reloaded its configuration')
+        lines.push(line(e.time, 'INFO', 'configuration changed; reloading'))
+      else if (e.to === 'running')
         lines.push(
           line(
             e.time,
