@@ -77,7 +77,9 @@ const options = parseArgs(process.argv.slice(2))
 // A fleet: N more Connected clusters (edge-site-001 …) in the seed's first resource group.
 if (options.clusters) options.seed = withClusters(resolveSeed(options.seed), options.clusters)
 const emulator = await startEmulator(options)
-const lines = Object.entries(emulator.env).map(([k, v]) => `${k}=${v}`)
+const lines = Object.entries({ ...emulator.env, KUBECONFIG: emulator.kube.kubeconfigPath }).map(
+  ([k, v]) => `${k}=${v}`
+)
 if (options.envFile) {
   fs.mkdirSync(path.dirname(path.resolve(options.envFile)), { recursive: true })
   fs.writeFileSync(options.envFile, `${lines.join('\n')}\n`, { mode: 0o600 })

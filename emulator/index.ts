@@ -6,6 +6,7 @@
 import https from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { randomBytes } from 'node:crypto'
+import path from 'node:path'
 import { createAdmin, type EmulatorAdmin, type EmulatorSecrets } from './admin.js'
 import { clusterRoutes } from './arm/clusters.js'
 import type { ArmEnv } from './arm/common.js'
@@ -19,6 +20,7 @@ import { FaultStore } from './faults.js'
 import { Router } from './http.js'
 import { TokenService, identityRoutes } from './identity.js'
 import { Journal } from './journal.js'
+import { createKubeApi, type KubeApi } from './kube/index.js'
 import { Operations } from './lro.js'
 import { applySeed, resolveSeed, type Seed } from './seed.js'
 import { createRequestHandler } from './server.js'
@@ -29,6 +31,7 @@ import { World } from './world.js'
 export type { EmulatorAdmin, EmulatorSecrets, EmulatorState } from './admin.js'
 export type { ActiveFault, FaultKind, FaultRule } from './faults.js'
 export type { JournalEntry } from './journal.js'
+export type { KubeApi, KubeSeed, KubeWrite } from './kube/index.js'
 export type { Seed } from './seed.js'
 export type { ThrottleConfig } from './throttle.js'
 export type { Timing, WorldEvent } from './world.js'
@@ -54,6 +57,11 @@ export interface RunningEmulator {
   /** ARM_ENDPOINT, AUTHORITY_HOST, NODE_EXTRA_CA_CERTS, AZURE_*, ACTIONS_ID_TOKEN_REQUEST_*, EMULATOR_ADMIN_URL, and for az: REQUESTS_CA_BUNDLE, AZ_ENDPOINT_*. */
   env: Record<string, string>
   admin: EmulatorAdmin
+  /**
+   * The simulated clusters' Kubernetes API; `kube.kubeconfigPath` is its kubeconfig (not in
+   * `env`, so a run gets cluster access only when a test gives it on purpose).
+   */
+  kube: KubeApi
   stop(): Promise<void>
 }
 
@@ -78,6 +86,13 @@ export async function startEmulator(opts: StartOptions = {}): Promise<RunningEmu
   const sim = new ClusterSimulator(world, ops)
   const tokens = new TokenService(world, () => baseUrl)
   const env: ArmEnv = { world, ops, sim }
+  const kube = createKubeApi({
+    world,
+    caPem: tls.caPem,
+    directory: path.dirname(tls.caPath),
+    baseUrl: () => baseUrl,
+    quiet: opts.quiet ?? false
+  })
 
   const router = new Router()
   router.add(
@@ -106,6 +121,7 @@ export async function startEmulator(opts: StartOptions = {}): Promise<RunningEmu
     for (const rule of seed.faults ?? []) faults.add(rule)
     throttle.set(seed.throttle ?? null, Date.now())
     journal.clear()
+    kube.reset(seed.kubernetes)
   }
 
   // Secrets are captured as they arrive (after every change), so rotated-out values stay known.
@@ -168,7 +184,9 @@ export async function startEmulator(opts: StartOptions = {}): Promise<RunningEmu
       ...secrets.tokenPasswords.map((p) => p.value),
       ...secrets.accessTokens,
       ...secrets.oidcTokens,
-      ...secrets.extensionProtectedSettings.flatMap((p) => Object.values(p.settings))
+      ...secrets.extensionProtectedSettings.flatMap((p) => Object.values(p.settings)),
+      // The kubeconfig's bearer token is a credential like any other.
+      kube.token
     ])
     // Very short values (e.g. "true") would match everywhere and are not secrets worth scanning for.
     secrets.all = [...all].filter((s) => s.length >= 8)
@@ -186,20 +204,28 @@ export async function startEmulator(opts: StartOptions = {}): Promise<RunningEmu
     secrets: collectSecrets
   })
 
-  const server = https.createServer(
-    { key: tls.keyPem, cert: tls.certPem },
-    createRequestHandler({
-      router,
-      world,
-      tokens,
-      faults,
-      throttle,
-      journal,
-      admin: () => admin,
-      baseUrl: () => baseUrl,
-      quiet: opts.quiet ?? false
+  const armHandler = createRequestHandler({
+    router,
+    world,
+    tokens,
+    faults,
+    throttle,
+    journal,
+    admin: () => admin,
+    baseUrl: () => baseUrl,
+    quiet: opts.quiet ?? false
+  })
+  const server = https.createServer({ key: tls.keyPem, cert: tls.certPem }, (req, res) => {
+    if (!kube.handles(new URL(req.url ?? '/', 'https://127.0.0.1').pathname)) {
+      armHandler(req, res)
+      return
+    }
+    kube.handle(req, res).catch((e: unknown) => {
+      console.error(`[emulator] kube: ${(e as Error).stack ?? String(e)}`)
+      if (!res.headersSent) res.writeHead(500)
+      res.end()
     })
-  )
+  })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(opts.port ?? 0, '127.0.0.1', () => {
@@ -209,6 +235,7 @@ export async function startEmulator(opts: StartOptions = {}): Promise<RunningEmu
   })
   const port = (server.address() as AddressInfo).port
   baseUrl = `https://127.0.0.1:${port}`
+  kube.writeKubeconfig()
 
   const sp = [...world.servicePrincipals.values()][0]
   const envVars: Record<string, string> = {
@@ -235,6 +262,7 @@ export async function startEmulator(opts: StartOptions = {}): Promise<RunningEmu
     caPem: tls.caPem,
     env: envVars,
     admin,
+    kube,
     stop: async () => {
       if (stopped) return
       stopped = true

@@ -11,6 +11,7 @@ import { addSystemScopeMaps } from './arm/system-scope-maps.js'
 import { isConnectedRegistryExtension } from './chart.js'
 import type { ClusterSimulator } from './cluster-sim.js'
 import { expandClusters, type SeedClusterSet } from './fleet.js'
+import type { KubeSeed } from './kube/seed.js'
 import { GITHUB_OIDC_ISSUER, TOKEN_EXCHANGE_AUDIENCE } from './identity.js'
 import type { FaultRule } from './faults.js'
 import { childId, clusterId, extensionId, key, registryId, resourceGroupId } from './ids.js'
@@ -154,6 +155,8 @@ export interface Seed {
   deniedActions?: string[]
   /** Page size of list answers (default 100). */
   pageSize?: number
+  /** The Kubernetes side of each simulated cluster, by cluster name (emulator/kube/seed.ts). */
+  kubernetes?: KubeSeed
 }
 
 export const DEFAULT_SEED_PATH = fileURLToPath(new URL('./default-seed.yaml', import.meta.url))

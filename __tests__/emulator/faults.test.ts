@@ -643,6 +643,7 @@ describe('CLI', () => {
           'AZ_ENDPOINT_ACTIVE_DIRECTORY',
           'AZ_ENDPOINT_ACTIVE_DIRECTORY_RESOURCE_ID',
           'EMULATOR_ADMIN_URL',
+          'KUBECONFIG',
           'NODE_EXTRA_CA_CERTS',
           'REQUESTS_CA_BUNDLE'
         ].sort()
