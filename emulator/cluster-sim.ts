@@ -743,13 +743,17 @@ export class ClusterSimulator {
 
   /**
    * What the instance can sync: every repository its own sync scope map names, when that scope
-   * map and every ancestor's grant the actions its mode needs on it (a nested registry gets its
-   * content through its parent). Azure does not document how a refused repository shows; this
-   * shape (one DENIED statusDetail of type 'synchronization' per repository) is our assumption.
+   * map and every ancestor's grant reading it (a nested registry gets its content through its
+   * parent). A ReadWrite registry pushes its local changes up only where every one of them also
+   * grants the write actions; elsewhere it syncs pull-only (healthy: the CLI itself grants a
+   * ReadWrite parent only the read actions of a ReadOnly child's repositories). Azure does not
+   * document how a refused repository shows; one DENIED statusDetail of type 'synchronization'
+   * per repository is our assumption.
    */
   repositorySync(cr: ConnectedRegistry): RepositorySync {
     const chain = this.syncChain(cr)
-    const needed = repositoryActionsFor(cr.mode)
+    const read = repositoryActionsFor('ReadOnly')
+    const write = repositoryActionsFor(cr.mode).filter((a) => !read.includes(a))
     const named = [
       ...new Set(
         chain[0].actions.flatMap((a) => {
@@ -758,26 +762,28 @@ export class ClusterSimulator {
         })
       )
     ].sort()
-    const synced: string[] = []
-    const notSynced: RepositorySync['notSynced'] = []
-    for (const repository of named) {
-      const refusal = chain
+    const lackingIn = (repository: string, actions: string[]) =>
+      chain
         .map((link) => ({
           link,
-          lacking: needed.filter((action) => !grants(link.actions, repository, action))
+          lacking: actions.filter((action) => !grants(link.actions, repository, action))
         }))
         .find((x) => x.lacking.length > 0)
+    const result: RepositorySync = { synced: [], pullOnly: [], notSynced: [] }
+    for (const repository of named) {
+      const refusal = lackingIn(repository, read)
       if (!refusal) {
-        synced.push(repository)
+        result.synced.push(repository)
+        if (write.length > 0 && lackingIn(repository, write)) result.pullOnly.push(repository)
         continue
       }
       const { link, lacking } = refusal
-      notSynced.push({
+      result.notSynced.push({
         repository,
-        reason: `Repository '${repository}' is not synchronized: a ${cr.mode} connected registry needs ${needed.join(', ')} on it, and the scope map '${link.scopeMapName}' of ${this.tokenOf(link, cr)} lacks ${lacking.map((a) => `repositories/${repository}/${a}`).join(', ')}.`
+        reason: `Repository '${repository}' is not synchronized: the scope map '${link.scopeMapName}' of ${this.tokenOf(link, cr)} lacks ${lacking.map((a) => `repositories/${repository}/${a}`).join(', ')}.`
       })
     }
-    return { synced, notSynced }
+    return result
   }
 
   // ---- reconciliation after every change ---------------------------------------------------

@@ -362,6 +362,8 @@ export interface RegistryInstance {
 
 export interface RepositorySync {
   synced: string[]
+  /** ReadWrite registries: synced repositories whose local changes it cannot push up (no write grant). */
+  pullOnly: string[]
   notSynced: { repository: string; reason: string }[]
 }
 

@@ -555,7 +555,11 @@ describe('repositories the instance syncs', () => {
     (
       emu.admin.state().instances as {
         connectedRegistryId: string | null
-        repositories: { synced: string[]; notSynced: { repository: string }[] } | null
+        repositories: {
+          synced: string[]
+          pullOnly: string[]
+          notSynced: { repository: string }[]
+        } | null
       }[]
     ).find((i) => i.connectedRegistryId?.endsWith(`/connectedRegistries/${name}`))?.repositories
 
@@ -572,60 +576,61 @@ describe('repositories the instance syncs', () => {
     })
     expect(repositoriesOf('edgerepos')).toEqual({
       synced: ['app/web', 'hello-world'],
+      pullOnly: [],
       notSynced: []
     })
   })
 
-  it('a ReadWrite registry whose scope map grants only reads (a ReadOnly mapping) is Unhealthy, per repository', async () => {
+  it('a ReadWrite registry granted only reads (a ReadOnly mapping) syncs those repositories pull-only', async () => {
     const d = await createConnectedRegistry(c, 'edgewrongmode', { mode: 'ReadWrite' })
-    // What a ReadOnly mapping gives a ReadWrite registry.
-    await c.acr.scopeMaps.update(
-      RG,
-      REGISTRY,
-      'edgewrongmode',
-      {
-        actions: [
-          'repositories/hello-world/content/read',
-          'repositories/hello-world/metadata/read',
-          ...gatewayActions('edgewrongmode')
-        ]
-      },
-      POLL
-    )
+    const readOnlyMapping = [
+      'repositories/hello-world/content/read',
+      'repositories/hello-world/metadata/read',
+      ...gatewayActions('edgewrongmode')
+    ]
+    await c.acr.scopeMaps.update(RG, REGISTRY, 'edgewrongmode', { actions: readOnlyMapping }, POLL)
     await installExtension(c, 'edgewrongmode', SETTINGS, { connectionString: d.connectionString })
-    const cr = await waitForConnectionState(c, 'edgewrongmode', 'Unhealthy')
+    await waitForConnectionState(c, 'edgewrongmode', 'Online')
+    expect(repositoriesOf('edgewrongmode')).toEqual({
+      synced: ['hello-world'],
+      pullOnly: ['hello-world'],
+      notSynced: []
+    })
+  })
+
+  it('a repository its scope map names without the read actions is not synced: Unhealthy, one detail per repository', async () => {
+    const d = await createConnectedRegistry(c, 'edgenoread', {
+      extraActions: ['repositories/app/web/metadata/read']
+    })
+    await installExtension(c, 'edgenoread', SETTINGS, { connectionString: d.connectionString })
+    const cr = await waitForConnectionState(c, 'edgenoread', 'Unhealthy')
     expect(cr.activation?.status).toBe('Active')
     expect(cr.statusDetails).toEqual([
       expect.objectContaining({
         type: 'synchronization',
         code: 'DENIED',
         description:
-          "Repository 'hello-world' is not synchronized: a ReadWrite connected registry needs content/read, content/write, content/delete, metadata/read, metadata/write on it, and the scope map 'edgewrongmode' of its sync token 'edgewrongmode' lacks repositories/hello-world/content/write, repositories/hello-world/content/delete, repositories/hello-world/metadata/write."
+          "Repository 'app/web' is not synchronized: the scope map 'edgenoread' of its sync token 'edgenoread' lacks repositories/app/web/content/read."
       })
     ])
+    expect(repositoriesOf('edgenoread')).toMatchObject({ synced: ['hello-world'], pullOnly: [] })
 
-    // Granting the missing actions: the next synchronization is clean.
+    // Granted: the next synchronization is clean.
+    const scopeMap = await c.acr.scopeMaps.get(RG, REGISTRY, 'edgenoread')
     await c.acr.scopeMaps.update(
       RG,
       REGISTRY,
-      'edgewrongmode',
-      {
-        actions: [
-          ...[
-            'content/read',
-            'content/write',
-            'content/delete',
-            'metadata/read',
-            'metadata/write'
-          ].map((a) => `repositories/hello-world/${a}`),
-          ...gatewayActions('edgewrongmode')
-        ]
-      },
+      'edgenoread',
+      { actions: [...(scopeMap.actions ?? []), 'repositories/app/web/content/read'] },
       POLL
     )
-    const fixed = await waitForConnectionState(c, 'edgewrongmode', 'Online')
+    const fixed = await waitForConnectionState(c, 'edgenoread', 'Online')
     expect(fixed.statusDetails).toEqual([])
-    expect(repositoriesOf('edgewrongmode')).toEqual({ synced: ['hello-world'], notSynced: [] })
+    expect(repositoriesOf('edgenoread')).toEqual({
+      synced: ['app/web', 'hello-world'],
+      pullOnly: [],
+      notSynced: []
+    })
   })
 
   it("a nested registry cannot sync a repository its parent's scope map does not grant", async () => {
@@ -646,7 +651,7 @@ describe('repositories the instance syncs', () => {
     )
     const cr = await waitForConnectionState(c, 'edgechild3', 'Unhealthy')
     expect(cr.statusDetails?.map((s) => s.description)).toEqual([
-      "Repository 'app/web' is not synchronized: a ReadOnly connected registry needs content/read, metadata/read on it, and the scope map 'edgeparent3' of the sync token 'edgeparent3' of ancestor connected registry 'edgeparent3' lacks repositories/app/web/content/read, repositories/app/web/metadata/read."
+      "Repository 'app/web' is not synchronized: the scope map 'edgeparent3' of the sync token 'edgeparent3' of ancestor connected registry 'edgeparent3' lacks repositories/app/web/content/read, repositories/app/web/metadata/read."
     ])
     expect(repositoriesOf('edgechild3')?.synced).toEqual(['hello-world'])
   })
@@ -655,7 +660,11 @@ describe('repositories the instance syncs', () => {
     await deployOnline(c, 'edgewild', {
       extraActions: ['repositories/app/*/content/read', 'repositories/app/*/metadata/read']
     })
-    expect(repositoriesOf('edgewild')).toEqual({ synced: ['app/*', 'hello-world'], notSynced: [] })
+    expect(repositoriesOf('edgewild')).toEqual({
+      synced: ['app/*', 'hello-world'],
+      pullOnly: [],
+      notSynced: []
+    })
   })
 })
 
