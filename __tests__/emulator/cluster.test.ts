@@ -56,6 +56,7 @@ describe('happy path', () => {
     })
     expect(installed).toMatchObject({ provisioningState: 'Succeeded', currentVersion: '0.11.0' })
     expect(installed.configurationProtectedSettings).toEqual({ connectionString: '' })
+    expect(installed.extensionType).toBe('microsoft.containerregistry.connectedregistry')
 
     const online = await waitForConnectionState(c, 'edgehappy', 'Online')
     expect(online).toMatchObject({

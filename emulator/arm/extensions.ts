@@ -25,7 +25,9 @@ const E = `${CLUSTER_BASE}/providers/${EXTENSION_TYPE}/{extensionName}`
 
 export function renderExtension(env: ArmEnv, ext: Extension): Record<string, unknown> {
   const properties: Record<string, unknown> = {
-    extensionType: ext.extensionType,
+    // Azure stores the type lower-case, whatever the case it was sent in (Microsoft's documented
+    // output shows "microsoft.containerregistry.connectedregistry").
+    extensionType: ext.extensionType.toLowerCase(),
     autoUpgradeMinorVersion: ext.autoUpgradeMinorVersion,
     releaseTrain: ext.releaseTrain,
     version: ext.version,
