@@ -13,7 +13,13 @@ import type { TokenService } from './identity.js'
 import type { Journal, JournalEntry } from './journal.js'
 import type { Seed } from './seed.js'
 import type { Throttle, ThrottleConfig } from './throttle.js'
-import { AdminError, type GithubSettings, type Timing, type WorldEvent } from './world.js'
+import {
+  AdminError,
+  type ClusterBehaviour,
+  type GithubSettings,
+  type Timing,
+  type WorldEvent
+} from './world.js'
 
 export interface EmulatorSecrets {
   clientSecrets: { clientId: string; clientSecret: string }[]
@@ -48,6 +54,9 @@ export interface EmulatorAdmin {
   /** Changes some delays; returns the full timing now in force. */
   setTiming(partial: Partial<Timing>): Timing
   timing(): Timing
+  /** Changes how the simulated chart rolls out a new pod (our assumption); returns it all. */
+  setClusterBehaviour(partial: Partial<ClusterBehaviour>): ClusterBehaviour
+  clusterBehaviour(): ClusterBehaviour
   /** Page size of list answers (nextLink paging). */
   setPageSize(size: number): void
   /** Access tokens issued so far are rejected from now on (401 ExpiredAuthenticationToken). */
@@ -98,6 +107,7 @@ export interface EmulatorState {
   instances: unknown[]
   operations: unknown[]
   timing: Timing
+  clusterBehaviour: ClusterBehaviour
   throttle: ThrottleConfig | null
   faults: ActiveFault[]
   deniedActions: string[]
@@ -148,6 +158,17 @@ export function createAdmin(deps: AdminDeps): EmulatorAdmin {
       return { ...world.timing }
     },
     timing: () => ({ ...world.timing }),
+    setClusterBehaviour: (partial) => {
+      for (const [k, v] of Object.entries(partial)) {
+        if (!Object.hasOwn(world.clusterBehaviour, k))
+          throw new AdminError(`unknown cluster behaviour '${k}'`)
+        if (typeof v !== 'boolean')
+          throw new AdminError(`cluster behaviour '${k}' must be a boolean`)
+      }
+      world.clusterBehaviour = { ...world.clusterBehaviour, ...partial }
+      return { ...world.clusterBehaviour }
+    },
+    clusterBehaviour: () => ({ ...world.clusterBehaviour }),
     setPageSize: (size) => {
       if (!Number.isInteger(size) || size < 1)
         throw new AdminError('page size must be an integer >= 1')
@@ -240,6 +261,7 @@ function snapshot(deps: AdminDeps): EmulatorState {
     })),
     instances: [...world.instances.values()].map((i) => ({
       id: i.id,
+      releaseId: i.releaseId,
       extensionId: i.extensionId,
       phase: i.phase,
       waitingFor: i.waitingFor ?? null,
@@ -251,6 +273,7 @@ function snapshot(deps: AdminDeps): EmulatorState {
       clusterIP: i.clusterIP,
       tlsEnabled: i.tlsEnabled,
       version: i.version,
+      repositories: i.repositories ?? null,
       startedAt: new Date(i.startedAt).toISOString()
     })),
     operations: [...world.operations.values()].map((o) => ({
@@ -263,6 +286,7 @@ function snapshot(deps: AdminDeps): EmulatorState {
       error: o.error ?? null
     })),
     timing: { ...world.timing },
+    clusterBehaviour: { ...world.clusterBehaviour },
     throttle: throttle.current(),
     faults: faults.list(),
     deniedActions: [...world.deniedActions],
@@ -280,6 +304,7 @@ function snapshot(deps: AdminDeps): EmulatorState {
  *   PUT    /throttle ({reads?, writes?, windowMs} or null) | DELETE /throttle
  *   GET    /denied-actions | PUT /denied-actions ({ actions: [...] } or [...])
  *   GET    /timing | PATCH|PUT /timing (partial)
+ *   GET    /cluster-behaviour | PATCH|PUT /cluster-behaviour (partial)
  *   PUT    /page-size ({ pageSize })
  *   POST   /tokens/expire
  *   PUT    /clusters/{cluster}/connectivity ({ status: 'Connected'|'Offline' })
@@ -369,6 +394,11 @@ export function handleAdminRequest(
     case 'PUT /timing':
     case 'PATCH /timing':
       return ok(admin.setTiming(obj() as Partial<Timing>))
+    case 'GET /cluster-behaviour':
+      return ok(admin.clusterBehaviour())
+    case 'PUT /cluster-behaviour':
+    case 'PATCH /cluster-behaviour':
+      return ok(admin.setClusterBehaviour(obj() as Partial<ClusterBehaviour>))
     case 'PUT /page-size':
       admin.setPageSize(Number(obj().pageSize))
       return ok()

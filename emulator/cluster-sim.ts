@@ -7,7 +7,7 @@
 // reports Syncing → Online. Problems show up where the real service shows them:
 // chart failures on the extension (provisioningState Failed + errorInfo),
 // runtime failures on the connected registry (Unhealthy + statusDetails).
-import { randomUUID } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import {
   ChartProblem,
   DEFAULT_CHART_VERSION,
@@ -17,50 +17,23 @@ import {
 } from './chart.js'
 import { parseConnectionString, type ConnectionString } from './connection-string.js'
 import { key, nameOf } from './ids.js'
-import type { AsyncOperation, Operations } from './lro.js'
+import type { Operations } from './lro.js'
 import {
   dataEndpointHost,
+  type AsyncOperation,
   type ConnectedCluster,
   type ConnectedRegistry,
   type ConnectionState,
   type Extension,
+  type InstancePhase,
   type PasswordName,
+  type RegistryInstance,
+  type RepositorySync,
   type StatusDetail,
   type World
 } from './world.js'
 
-export type InstancePhase =
-  /** An activation attempt is scheduled. */
-  | 'connecting'
-  /** Blocked by something outside its control (activation held elsewhere, parent not online). */
-  | 'waiting'
-  /** Activated; Syncing/Online. */
-  | 'running'
-  /** Bad configuration or credentials; retried only when the cause goes away. */
-  | 'failed'
-  /** The cluster is offline. */
-  | 'disconnected'
-
-export interface RegistryInstance {
-  id: string
-  extensionId: string
-  clusterKey: string
-  startedAt: number
-  phase: InstancePhase
-  waitingFor?: 'activation' | 'parent'
-  connectionString: ConnectionString | { error: string }
-  clusterIP: string
-  tlsEnabled: boolean
-  version: string
-  /** Key of the connected registry this instance reports to. */
-  connectedRegistryKey?: string
-  /** Password slot the connection string matched at the last check (not secret: just the slot name). */
-  passwordSlot?: PasswordName
-  /** Last problem, for state() and extension statuses. */
-  problem?: { code: string; description: string }
-  /** Bumped whenever the phase changes, so scheduled work for an old phase is ignored. */
-  generation: number
-}
+export type { InstancePhase, RegistryInstance }
 
 type Validation =
   | { kind: 'ok'; cr: ConnectedRegistry; slot: PasswordName }
@@ -240,7 +213,7 @@ export class ClusterSimulator {
   private removeExtension(ext: Extension, t: number, detail: string): void {
     this.world.recordEvent(t, ext.id, 'provisioningState', ext.provisioningState, null, detail)
     this.world.extensions.delete(key(ext.id))
-    if (ext.instanceId) this.stopInstance(ext.instanceId, t)
+    for (const pod of this.podsOf(ext)) this.stopInstance(pod.id, t, 'removed with its release')
   }
 
   private setExtensionState(
@@ -254,42 +227,85 @@ export class ClusterSimulator {
     this.world.recordEvent(t, ext.id, 'provisioningState', from, to, detail)
   }
 
-  // ---- the connected-registry instance ----------------------------------------------------
+  // ---- the connected-registry pods -------------------------------------------------------
+  //
+  // A release runs one pod. The pods of one release share its identity towards the cloud (its
+  // volume), so a restarted pod takes over the activation; a new release (the extension deleted
+  // and created again) is a new identity and meets ALREADY_ACTIVATED. New settings reach the
+  // registry only through a new pod: Helm upgrades the release and the Deployment replaces the
+  // pod (rolling or recreate: world.clusterBehaviour). The cloud shows what the pod that last
+  // reported said: a pod stopped for a restart sends no last word, so its Online stays visible
+  // until the new pod reports.
 
   private startOrRestartInstance(ext: Extension, created: boolean, t: number): void {
-    const existing = ext.instanceId ? this.world.instances.get(ext.instanceId) : undefined
+    const current = ext.instanceId ? this.world.instances.get(ext.instanceId) : undefined
     const settings = readInstanceSettings(ext)
-    // A (re)started pod starts with a clean slate of pod problems.
-    ext.statuses = ext.statuses.filter((s) => s.displayStatus !== 'CrashLoopBackOff')
-    if (existing && !created) {
-      this.restartInstance(existing, settings, t)
+    if (current && !created && current.fingerprint === settings.fingerprint) {
+      // The upgrade changed nothing the pod reads: Kubernetes keeps the running pod.
+      this.world.recordEvent(
+        t,
+        ext.id,
+        'instance',
+        current.phase,
+        current.phase,
+        `instance ${current.id} kept: the update changed nothing the pod reads`
+      )
       return
     }
-    if (existing) this.stopInstance(existing.id, t)
-    const inst = this.newInstance(ext, settings, t, 'started')
-    this.scheduleAttempt(inst, t + this.world.timing.activationMs)
+    // A new pod starts with a clean slate of pod problems.
+    ext.statuses = ext.statuses.filter((s) => s.displayStatus !== 'CrashLoopBackOff')
+    if (!current || created) {
+      for (const pod of this.podsOf(ext)) this.stopInstance(pod.id, t, 'removed with its release')
+      const inst = this.newInstance(ext, settings, t, 'started', randomUUID())
+      this.scheduleAttempt(inst, t + this.world.timing.activationMs)
+      return
+    }
+    const rolling = this.world.clusterBehaviour.rollingUpdate && current.phase === 'running'
+    // Recreate (or nothing serving anyway): the old pod goes first, silently.
+    for (const pod of this.podsOf(ext)) {
+      if (rolling && pod.id === current.id) continue
+      this.stopInstance(
+        pod.id,
+        t,
+        `replaced by a new pod (${rolling ? 'rolling update' : 'recreate'})`,
+        {
+          silent: true
+        }
+      )
+    }
+    const inst = this.newInstance(
+      ext,
+      settings,
+      t,
+      rolling ? 'started beside the serving pod (rolling update)' : 'started (recreate)',
+      current.releaseId
+    )
+    if (rolling) inst.replaces = current.id
+    this.scheduleAttempt(inst, t + this.world.timing.restartGapMs)
   }
 
   /** A seeded, already-installed extension: its instance is up from the start (Online when valid). */
   startSeededInstance(ext: Extension, t: number): void {
-    const inst = this.newInstance(ext, readInstanceSettings(ext), t, 'seeded')
+    const inst = this.newInstance(ext, readInstanceSettings(ext), t, 'seeded', randomUUID())
     this.attempt(inst, t)
     const cr = this.registryOf(inst)
     if (inst.phase === 'running' && cr) {
       cr.runtime.lastSyncTime = new Date(t).toISOString()
-      this.report(cr, inst, t, 'Online', [], 'seeded online')
+      this.finishSync(cr, inst, t, 'seeded')
     }
   }
 
-  /** A new instance (pod) of the extension, about to connect. */
+  /** A new pod of the extension's release, about to connect. */
   private newInstance(
     ext: Extension,
     settings: InstanceSettings,
     t: number,
-    how: 'started' | 'seeded'
+    how: string,
+    releaseId: string
   ): RegistryInstance {
     const inst: RegistryInstance = {
       id: randomUUID(),
+      releaseId,
       extensionId: ext.id,
       clusterKey: ext.clusterKey,
       startedAt: t,
@@ -303,6 +319,11 @@ export class ClusterSimulator {
     return inst
   }
 
+  /** Every pod of the extension (two during a rolling update). */
+  private podsOf(ext: Extension): RegistryInstance[] {
+    return [...this.world.instances.values()].filter((i) => i.extensionId === ext.id)
+  }
+
   /** The connected registry the instance reports to, while it exists. */
   private registryOf(inst: RegistryInstance): ConnectedRegistry | undefined {
     return inst.connectedRegistryKey
@@ -310,51 +331,16 @@ export class ClusterSimulator {
       : undefined
   }
 
-  /** `helm upgrade`: the same instance picks up new settings. */
-  private restartInstance(inst: RegistryInstance, settings: InstanceSettings, t: number): void {
-    const previousKey = inst.connectedRegistryKey
-    Object.assign(inst, settings)
-    inst.problem = undefined
-    this.world.recordEvent(
-      t,
-      inst.extensionId,
-      'instance',
-      inst.phase,
-      inst.phase,
-      `instance ${inst.id} reloaded its configuration`
-    )
-    const validation = this.validate(inst, t)
-    const cr = 'cr' in validation ? validation.cr : undefined
-    if (previousKey && previousKey !== (cr ? key(cr.id) : undefined)) {
-      const previous = this.world.connectedRegistries.get(previousKey)
-      if (previous && previous.runtime.reportedBy === inst.id)
-        this.report(
-          previous,
-          inst,
-          t,
-          'Offline',
-          [],
-          'instance now serves another connected registry'
-        )
-    }
-    const ownsActivation =
-      cr?.runtime.activation === 'Active' && cr.runtime.activationOwner === inst.id
-    if (validation.kind === 'ok' && ownsActivation) {
-      inst.passwordSlot = validation.slot
-      inst.connectedRegistryKey = key(validation.cr.id)
-      // Running: a zero-downtime reload, no Offline/Unhealthy in between. Otherwise it held
-      // the activation but was unhealthy (e.g. a rotated password): re-sync now.
-      const reload = inst.phase === 'running'
-      this.setPhase(inst, 'running', t)
-      this.applyInstanceRuntime(validation.cr, inst, t)
-      if (!reload || validation.cr.runtime.connectionState !== 'Online')
-        this.goSyncing(inst, validation.cr, t)
-      return
-    }
-    this.reconnect(inst, t)
-  }
-
-  private stopInstance(instanceId: string, t: number): void {
+  /**
+   * The pod stops. `silent`: replaced in a restart, it sends no last report (the cloud keeps
+   * showing what it said last). Otherwise (its release removed) the registry drifts to Offline.
+   */
+  private stopInstance(
+    instanceId: string,
+    t: number,
+    why: string,
+    options: { silent?: boolean } = {}
+  ): void {
     const inst = this.world.instances.get(instanceId)
     if (!inst) return
     this.world.instances.delete(instanceId)
@@ -365,12 +351,18 @@ export class ClusterSimulator {
       'instance',
       inst.phase,
       null,
-      `instance ${inst.id} removed`
+      `instance ${inst.id} stopped: ${why}`
     )
     const cr = this.registryOf(inst)
+    if (options.silent || !cr) return
     // Activation stays Active (as in Azure); the registry just stops reporting.
-    if (cr && (cr.runtime.activationOwner === inst.id || cr.runtime.reportedBy === inst.id)) {
-      this.report(cr, undefined, t, 'Offline', cr.runtime.statusDetails, 'instance removed')
+    const owned = cr.runtime.activationOwner === inst.releaseId
+    if (owned || cr.runtime.reportedBy === inst.id) {
+      const successor = [...this.world.instances.values()].some(
+        (other) => other.releaseId === inst.releaseId
+      )
+      if (!successor)
+        this.report(cr, undefined, t, 'Offline', cr.runtime.statusDetails, 'instance removed')
     }
   }
 
@@ -411,15 +403,20 @@ export class ClusterSimulator {
     }
     inst.passwordSlot = v.slot
     const cr = v.cr
-    if (cr.runtime.activation === 'Active' && cr.runtime.activationOwner !== inst.id) {
+    if (cr.runtime.activation === 'Active' && cr.runtime.activationOwner !== inst.releaseId) {
       this.waitForActivation(inst, cr, t, 'activation refused')
       return
     }
     if (cr.runtime.activation !== 'Active')
-      this.setActivation(cr, 'Active', inst.id, t, `activated by instance ${inst.id}`)
+      this.setActivation(cr, 'Active', inst.releaseId, t, `activated by instance ${inst.id}`)
     inst.problem = undefined
     inst.waitingFor = undefined
     this.setPhase(inst, 'running', t)
+    if (inst.replaces) {
+      // Rolling update: the new pod is ready, the old one goes.
+      this.stopInstance(inst.replaces, t, `replaced by instance ${inst.id}`, { silent: true })
+      inst.replaces = undefined
+    }
     this.applyInstanceRuntime(cr, inst, t)
     this.goSyncing(inst, cr, t)
   }
@@ -445,6 +442,7 @@ export class ClusterSimulator {
   }
 
   private goSyncing(inst: RegistryInstance, cr: ConnectedRegistry, t: number): void {
+    inst.repositories = undefined
     this.report(cr, inst, t, 'Syncing', [], 'initial synchronization')
     const gen = inst.generation
     this.world.schedule(t + this.world.timing.syncingMs, `instance ${inst.id}: online`, (at) => {
@@ -455,10 +453,34 @@ export class ClusterSimulator {
       )
         return
       const current = this.world.connectedRegistries.get(key(cr.id))
-      if (!current || current.runtime.activationOwner !== inst.id) return
+      if (!current || current.runtime.activationOwner !== inst.releaseId) return
       current.runtime.lastSyncTime = new Date(at).toISOString()
-      this.report(current, inst, at, 'Online', [], 'synchronized with parent')
+      this.finishSync(current, inst, at, 'synchronized with parent')
     })
+  }
+
+  /**
+   * A synchronization ended: Online, or Unhealthy with one status detail per repository its sync
+   * scope maps keep it from syncing (statusDetails mean Unhealthy, as Azure documents).
+   */
+  private finishSync(cr: ConnectedRegistry, inst: RegistryInstance, t: number, detail: string) {
+    const repositories = this.repositorySync(cr)
+    inst.repositories = repositories
+    if (repositories.notSynced.length === 0) {
+      this.report(cr, inst, t, 'Online', [], detail)
+      return
+    }
+    const details = repositories.notSynced.map((r) =>
+      statusDetail('DENIED', r.reason, t, 'synchronization')
+    )
+    this.report(
+      cr,
+      inst,
+      t,
+      'Unhealthy',
+      details,
+      `${detail}; cannot sync ${repositories.notSynced.map((r) => r.repository).join(', ')}`
+    )
   }
 
   private applyInstanceRuntime(cr: ConnectedRegistry, inst: RegistryInstance, t: number): void {
@@ -672,31 +694,96 @@ export class ClusterSimulator {
     return { endpoint, protocol: parent.runtime.tlsEnabled === false ? 'http' : 'https', parent }
   }
 
-  /** The sync scope maps (own and every ancestor's) must allow the gateway actions of this registry. */
-  private missingGatewayActions(cr: ConnectedRegistry): string | undefined {
-    const needed = gatewayActions(cr.name)
-    let holder: ConnectedRegistry | undefined = cr
+  /** The registry and its ancestors, nearest first, each with its sync token and scope map. */
+  private syncChain(cr: ConnectedRegistry) {
+    const chain: {
+      holder: ConnectedRegistry
+      tokenName: string
+      scopeMapName: string
+      actions: string[]
+    }[] = []
     const seen = new Set<string>()
+    let holder: ConnectedRegistry | undefined = cr
     while (holder && !seen.has(holder.id)) {
       seen.add(holder.id)
       const token = this.world.tokens.get(key(holder.syncTokenId))
       const scopeMap = token?.scopeMapId
         ? this.world.scopeMaps.get(key(token.scopeMapId))
         : undefined
-      const granted = new Set((scopeMap?.actions ?? []).map((a) => a.toLowerCase()))
-      const lacking = needed.filter((a) => !granted.has(a))
-      if (lacking.length > 0) {
-        const whose =
-          holder === cr
-            ? 'its sync token'
-            : `the sync token of ancestor connected registry '${holder.name}'`
-        return `Insufficient permissions: the scope map '${scopeMap?.name ?? '(none)'}' of ${whose} '${token?.name ?? nameOf(holder.syncTokenId)}' lacks ${lacking.join(', ')}.`
-      }
+      chain.push({
+        holder,
+        tokenName: token?.name ?? nameOf(holder.syncTokenId),
+        scopeMapName: scopeMap?.name ?? '(none)',
+        actions: (scopeMap?.actions ?? []).map((a) => a.toLowerCase())
+      })
       holder = holder.parentId
         ? this.world.connectedRegistries.get(key(holder.parentId))
         : undefined
     }
+    return chain
+  }
+
+  private tokenOf(link: { holder: ConnectedRegistry; tokenName: string }, cr: ConnectedRegistry) {
+    return link.holder === cr
+      ? `its sync token '${link.tokenName}'`
+      : `the sync token '${link.tokenName}' of ancestor connected registry '${link.holder.name}'`
+  }
+
+  /** The sync scope maps (own and every ancestor's) must allow the gateway actions of this registry. */
+  private missingGatewayActions(cr: ConnectedRegistry): string | undefined {
+    const needed = gatewayActions(cr.name)
+    for (const link of this.syncChain(cr)) {
+      const lacking = needed.filter((a) => !link.actions.includes(a))
+      if (lacking.length > 0) {
+        return `Insufficient permissions: the scope map '${link.scopeMapName}' of ${this.tokenOf(link, cr)} lacks ${lacking.join(', ')}.`
+      }
+    }
     return undefined
+  }
+
+  /**
+   * What the instance can sync: every repository its own sync scope map names, when that scope
+   * map and every ancestor's grant reading it (a nested registry gets its content through its
+   * parent). A ReadWrite registry pushes its local changes up only where every one of them also
+   * grants the write actions; elsewhere it syncs pull-only (healthy: the CLI itself grants a
+   * ReadWrite parent only the read actions of a ReadOnly child's repositories). Azure does not
+   * document how a refused repository shows; one DENIED statusDetail of type 'synchronization'
+   * per repository is our assumption.
+   */
+  repositorySync(cr: ConnectedRegistry): RepositorySync {
+    const chain = this.syncChain(cr)
+    const read = repositoryActionsFor('ReadOnly')
+    const write = repositoryActionsFor(cr.mode).filter((a) => !read.includes(a))
+    const named = [
+      ...new Set(
+        chain[0].actions.flatMap((a) => {
+          const parsed = repositoryOf(a)
+          return parsed ? [parsed.repository] : []
+        })
+      )
+    ].sort()
+    const lackingIn = (repository: string, actions: string[]) =>
+      chain
+        .map((link) => ({
+          link,
+          lacking: actions.filter((action) => !grants(link.actions, repository, action))
+        }))
+        .find((x) => x.lacking.length > 0)
+    const result: RepositorySync = { synced: [], pullOnly: [], notSynced: [] }
+    for (const repository of named) {
+      const refusal = lackingIn(repository, read)
+      if (!refusal) {
+        result.synced.push(repository)
+        if (write.length > 0 && lackingIn(repository, write)) result.pullOnly.push(repository)
+        continue
+      }
+      const { link, lacking } = refusal
+      result.notSynced.push({
+        repository,
+        reason: `Repository '${repository}' is not synchronized: the scope map '${link.scopeMapName}' of ${this.tokenOf(link, cr)} lacks ${lacking.map((a) => `repositories/${repository}/${a}`).join(', ')}.`
+      })
+    }
+    return result
   }
 
   // ---- reconciliation after every change ---------------------------------------------------
@@ -748,7 +835,7 @@ export class ClusterSimulator {
       this.fail(inst, 'CONNECTED_REGISTRY_NOT_FOUND', 'The connected registry was deleted.', t)
       return
     }
-    if (cr.runtime.activationOwner !== inst.id) {
+    if (cr.runtime.activationOwner !== inst.releaseId) {
       // Taken by another instance; or deactivated under this one, which then activates again.
       if (cr.runtime.activation === 'Active')
         this.waitForActivation(inst, cr, t, 'activation taken by another instance')
@@ -761,7 +848,15 @@ export class ClusterSimulator {
       inst.waitingFor = 'parent'
       this.setPhase(inst, 'waiting', t)
       this.report(cr, inst, t, 'Offline', [], 'parent connected registry is not online')
-    } else if (v.kind === 'ok') inst.passwordSlot = v.slot
+    } else if (v.kind === 'ok') {
+      inst.passwordSlot = v.slot
+      // A scope map changed after the last synchronization: the next one shows it.
+      if (inst.repositories && cr.runtime.reportedBy === inst.id) {
+        const now = this.repositorySync(cr)
+        if (JSON.stringify(now) !== JSON.stringify(inst.repositories))
+          this.finishSync(cr, inst, t, 'sync scope maps changed')
+      }
+    }
   }
 
   private checkWaiting(inst: RegistryInstance, t: number): void {
@@ -769,7 +864,7 @@ export class ClusterSimulator {
     if (!cr) return
     const free =
       inst.waitingFor === 'activation'
-        ? cr.runtime.activation !== 'Active' || cr.runtime.activationOwner === inst.id
+        ? cr.runtime.activation !== 'Active' || cr.runtime.activationOwner === inst.releaseId
         : this.expectedParent(cr).parent?.runtime.connectionState === 'Online'
     if (free) this.reconnect(inst, t)
   }
@@ -788,9 +883,14 @@ export function gatewayActions(connectedRegistryName: string): string[] {
   ]
 }
 
-function statusDetail(code: string, description: string, t: number): StatusDetail {
+function statusDetail(
+  code: string,
+  description: string,
+  t: number,
+  type = 'connectivity'
+): StatusDetail {
   return {
-    type: 'connectivity',
+    type,
     code,
     description,
     timestamp: new Date(t).toISOString(),
@@ -803,14 +903,59 @@ interface InstanceSettings {
   clusterIP: string
   tlsEnabled: boolean
   version: string
+  fingerprint: string
 }
 
 function readInstanceSettings(ext: Extension): InstanceSettings {
   const raw = ext.protectedSettings.connectionString ?? ''
+  const version = ext.currentVersion ?? DEFAULT_CHART_VERSION
+  // Our assumption: the chart's pod template carries a checksum of every setting (the common
+  // Helm pattern), so any settings or version change rolls out a new pod, and nothing else does.
+  const sorted = (m: Record<string, string>) =>
+    Object.entries(m).sort(([a], [b]) => (a < b ? -1 : 1))
+  const fingerprint = createHash('sha256')
+    .update(
+      JSON.stringify([sorted(ext.configurationSettings), sorted(ext.protectedSettings), version])
+    )
+    .digest('hex')
   return {
     connectionString: parseConnectionString(raw),
     clusterIP: (ext.configurationSettings['service.clusterIP'] ?? '').trim(),
     tlsEnabled: !flag(ext.configurationSettings, 'httpEnabled', false),
-    version: ext.currentVersion ?? DEFAULT_CHART_VERSION
+    version,
+    fingerprint
   }
+}
+
+/** Actions a connected registry of this mode needs on a repository it syncs (the CLI's REPO_SCOPES_BY_MODE). */
+export function repositoryActionsFor(mode: string): string[] {
+  const readOnly = ['content/read', 'metadata/read']
+  const readWrite = [
+    'content/read',
+    'content/write',
+    'content/delete',
+    'metadata/read',
+    'metadata/write'
+  ]
+  return ['readwrite', 'registry'].includes(mode.toLowerCase()) ? readWrite : readOnly
+}
+
+/** `repositories/<repo>/<action>` → repo ('app/*' wildcards stay patterns). */
+function repositoryOf(action: string): { repository: string; action: string } | undefined {
+  const m = /^repositories\/(.+)\/([a-z]+\/[a-z]+)$/i.exec(action)
+  return m ? { repository: m[1].toLowerCase(), action: m[2].toLowerCase() } : undefined
+}
+
+/** Whether a scope map's actions grant `action` on `repository` (exactly, or through a `prefix/*` wildcard). */
+function grants(actions: string[], repository: string, action: string): boolean {
+  return actions.some((a) => {
+    const parsed = repositoryOf(a)
+    if (!parsed || parsed.action !== action) return false
+    if (parsed.repository === repository) return true
+    return (
+      parsed.repository.endsWith('/*') &&
+      repository.startsWith(parsed.repository.slice(0, -1)) &&
+      !repository.endsWith('/*')
+    )
+  })
 }

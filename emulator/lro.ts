@@ -1,4 +1,4 @@
-// ARM asynchronous operations and the status URLs clients poll.
+// ARM asynchronous operations and the status URLs clients poll (their state lives in world.ts).
 //
 // Two styles, as in the 2025-11-01 / 2023-05-01 specs:
 // - 'azure-async-operation': the status URL always answers 200 with
@@ -7,36 +7,7 @@
 //   (200 with a body, or 204), or the error status (DELETE and POST actions).
 import { randomUUID } from 'node:crypto'
 import type { RequestContext, Reply } from './http.js'
-import type { World } from './world.js'
-
-export type OperationStyle = 'azure-async-operation' | 'location'
-export type OperationStatus = 'InProgress' | 'Succeeded' | 'Failed' | 'Canceled'
-
-export interface OperationError {
-  code: string
-  message: string
-}
-
-export interface AsyncOperation {
-  id: string
-  /** Path of the status URL (no query). */
-  statusPath: string
-  style: OperationStyle
-  /** 'acr' status bodies carry start/end times; 'extension' ones follow OperationStatusResult. */
-  provider: 'acr' | 'extension'
-  /** operationId of the request that started it. */
-  operation: string
-  resourceId: string
-  status: OperationStatus
-  startTime: number
-  endTime?: number
-  error?: OperationError
-  /** Failure forced by an 'lro-failure' fault, applied when the operation would finish. */
-  forcedFailure?: OperationError & { status?: number }
-  /** Location style: final HTTP status and body once Succeeded. */
-  finalStatus?: number
-  finalBody?: unknown
-}
+import type { AsyncOperation, OperationError, OperationStyle, World } from './world.js'
 
 export interface StartOptions {
   provider: 'acr' | 'extension'

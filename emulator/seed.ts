@@ -18,6 +18,7 @@ import { childId, clusterId, extensionId, key, registryId, resourceGroupId } fro
 import type { Operations } from './lro.js'
 import type { ThrottleConfig } from './throttle.js'
 import {
+  DEFAULT_CLUSTER_BEHAVIOUR,
   DEFAULT_TIMING,
   LOCATION_DEFAULT,
   systemData,
@@ -27,6 +28,7 @@ import {
   type GithubSettings,
   type PasswordName,
   type Registry,
+  type ClusterBehaviour,
   type Timing,
   type Token,
   type World
@@ -150,6 +152,8 @@ export interface Seed {
   connectedClusters?: SeedClusterSet[]
   extensions?: SeedExtension[]
   timing?: Partial<Timing>
+  /** How the simulated chart rolls out a new pod (our assumption; default a rolling update). */
+  clusterBehaviour?: Partial<ClusterBehaviour>
   faults?: FaultRule[]
   throttle?: ThrottleConfig | null
   deniedActions?: string[]
@@ -208,6 +212,7 @@ export function applySeed(
   world.clearSchedule()
   world.clearEvents()
   world.timing = { ...DEFAULT_TIMING, ...(seed.timing ?? {}) }
+  world.clusterBehaviour = { ...DEFAULT_CLUSTER_BEHAVIOUR, ...(seed.clusterBehaviour ?? {}) }
   world.pageSize = seed.pageSize ?? 100
   world.deniedActions = [...(seed.deniedActions ?? [])]
   world.tenantId = seed.tenantId ?? '00000000-0000-0000-0000-0000000000bb'

@@ -11,9 +11,8 @@ import {
   resourceNotFound,
   subscriptionNotFound
 } from './errors.js'
+import type { ConnectionString } from './connection-string.js'
 import { CLUSTER_TYPE, REGISTRY_TYPE, clusterId, key, registryId, resourceGroupId } from './ids.js'
-import type { AsyncOperation } from './lro.js'
-import type { RegistryInstance } from './cluster-sim.js'
 
 export interface Timing {
   /** How long ARM async operations (ACR create/update/delete/actions) stay InProgress. */
@@ -24,6 +23,12 @@ export interface Timing {
   activationMs: number
   /** Connected registry: Syncing → Online. */
   syncingMs: number
+  /**
+   * An extension update that changes the pod's settings restarts the pod: time from the release
+   * landing to the new pod contacting its parent. Without a rolling update this is the gap in
+   * which no pod serves (the old one stopped when the release landed).
+   */
+  restartGapMs: number
   /** Lifetime of access tokens issued by the emulated Entra ID. */
   tokenLifetimeSeconds: number
   /** Extension delete: time until it is gone. */
@@ -46,12 +51,28 @@ export const DEFAULT_TIMING: Timing = {
   extensionProvisioningMs: 200,
   activationMs: 200,
   syncingMs: 200,
+  restartGapMs: 200,
   tokenLifetimeSeconds: 3600,
   deletionMs: 100,
   oidcTokenLifetimeSeconds: 300,
   pendingTimeoutMs: 48 * 3600 * 1000,
   lroRetryAfterSeconds: 1
 }
+
+/**
+ * How the connected-registry chart rolls out a new pod. Not documented by Azure: our
+ * assumption, a knob so the action can be tested under the unkind setting too.
+ */
+export interface ClusterBehaviour {
+  /**
+   * true: the Deployment rolls (Kubernetes' default strategy): the old pod keeps serving until
+   * the new one has activated. false: it is recreated: the old pod stops when the release lands,
+   * `restartGapMs` before the new one contacts its parent.
+   */
+  rollingUpdate: boolean
+}
+
+export const DEFAULT_CLUSTER_BEHAVIOUR: ClusterBehaviour = { rollingUpdate: true }
 
 export interface SystemData {
   createdBy: string
@@ -272,6 +293,92 @@ export interface Extension {
   instanceId?: string
 }
 
+// ---- ARM asynchronous operations (served by lro.ts) ----------------------------------------
+
+export type OperationStyle = 'azure-async-operation' | 'location'
+export type OperationStatus = 'InProgress' | 'Succeeded' | 'Failed' | 'Canceled'
+
+export interface OperationError {
+  code: string
+  message: string
+}
+
+export interface AsyncOperation {
+  id: string
+  /** Path of the status URL (no query). */
+  statusPath: string
+  style: OperationStyle
+  /** 'acr' status bodies carry start/end times; 'extension' ones follow OperationStatusResult. */
+  provider: 'acr' | 'extension'
+  /** operationId of the request that started it. */
+  operation: string
+  resourceId: string
+  status: OperationStatus
+  startTime: number
+  endTime?: number
+  error?: OperationError
+  /** Failure forced by an 'lro-failure' fault, applied when the operation would finish. */
+  forcedFailure?: OperationError & { status?: number }
+  /** Location style: final HTTP status and body once Succeeded. */
+  finalStatus?: number
+  finalBody?: unknown
+}
+
+// ---- the connected-registry pods (driven by cluster-sim.ts) -------------------------------
+
+export type InstancePhase =
+  /** An activation attempt is scheduled. */
+  | 'connecting'
+  /** Blocked by something outside its control (activation held elsewhere, parent not online). */
+  | 'waiting'
+  /** Activated; Syncing/Online. */
+  | 'running'
+  /** Bad configuration or credentials; retried only when the cause goes away. */
+  | 'failed'
+  /** The cluster is offline. */
+  | 'disconnected'
+
+/** One pod of a connected-registry release. */
+export interface RegistryInstance {
+  /** The pod. */
+  id: string
+  /**
+   * The release's identity towards the cloud (its volume): the pods of one release share it and
+   * with it the activation; a new release (extension deleted and created again) gets a new one.
+   */
+  releaseId: string
+  extensionId: string
+  clusterKey: string
+  startedAt: number
+  phase: InstancePhase
+  waitingFor?: 'activation' | 'parent'
+  connectionString: ConnectionString | { error: string }
+  clusterIP: string
+  tlsEnabled: boolean
+  version: string
+  /** What the pod was started with (settings and chart version), to tell whether an update restarts it. */
+  fingerprint: string
+  /** Rolling update: the serving pod of the same release this one replaces once it has activated. */
+  replaces?: string
+  /** Key of the connected registry this instance reports to. */
+  connectedRegistryKey?: string
+  /** Password slot the connection string matched at the last check (not secret: just the slot name). */
+  passwordSlot?: PasswordName
+  /** Last problem, for state() and extension statuses. */
+  problem?: { code: string; description: string }
+  /** After its first synchronization: what it syncs, and what its sync scope maps keep it from syncing. */
+  repositories?: RepositorySync
+  /** Bumped whenever the phase changes, so scheduled work for an old phase is ignored. */
+  generation: number
+}
+
+export interface RepositorySync {
+  synced: string[]
+  /** ReadWrite registries: synced repositories whose local changes it cannot push up (no write grant). */
+  pullOnly: string[]
+  notSynced: { repository: string; reason: string }[]
+}
+
 export interface WorldEvent {
   time: string
   resource: string
@@ -323,6 +430,7 @@ export class World {
   readonly instances = new Map<string, RegistryInstance>()
   readonly operations = new Map<string, AsyncOperation>()
   timing: Timing = { ...DEFAULT_TIMING }
+  clusterBehaviour: ClusterBehaviour = { ...DEFAULT_CLUSTER_BEHAVIOUR }
   /** Page size of list answers (`nextLink` paging). */
   pageSize = 100
   deniedActions: string[] = []

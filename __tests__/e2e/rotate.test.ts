@@ -1,8 +1,12 @@
 // Password rotation, end to end: `operation: rotate-credentials` and `deploy` with `rotate: true`,
-// through the bundled action against the emulator. The emulated instance checks its password
-// against the token's slots on every change, so a rotation that broke it would show Unhealthy.
+// through the bundled action against the emulator. The emulated pod checks its password against
+// the token's slots on every change, so a rotation that broke it would show UNAUTHORIZED. New
+// protected settings reach the registry as a restarted pod (emulator/README.md, "The cluster
+// side"); what the action guarantees under that restart is measured at the end of this file,
+// under the emulator's default knobs and under unkind ones.
 
 import { describe, expect, it } from '@jest/globals'
+import type { WorldEvent } from '../../emulator/index.js'
 import { errorOf, type ActionRun } from '../../__fixtures__/action-runner.js'
 import { makeCertificate } from '../../__fixtures__/certificates.js'
 import {
@@ -64,7 +68,7 @@ async function watchConnectionState(
 }
 
 describe('operation: rotate-credentials', () => {
-  it('alternates password1 → password2 → password1 without downtime, and revokes the old one', async () => {
+  it('alternates password1 → password2 → password1 through a pod restart, never Unhealthy, and revokes the old one', async () => {
     const name = 'rotation01'
     const first = await s.deploy(name)
     expect(first.outputs['password-slot']).toBe('password1')
@@ -95,9 +99,11 @@ describe('operation: rotate-credentials', () => {
     expect(lastConnectionString(name)).toContain(`SyncTokenPassword=${second};`)
     expect(works(name, second)).toBe(true)
     expect(works(name, original)).toBe(false)
-    // Whoever watched the registry during the run saw it Online all along.
+    // Whoever watched the registry during the run saw it Active all along, Syncing while the new
+    // pod took over (a restart, not a reload), and never Unhealthy or Offline.
     expect(seen.length).toBeGreaterThan(3)
-    expect(new Set(seen)).toEqual(new Set(['Online/Active']))
+    expect(seen.every((state) => ['Online/Active', 'Syncing/Active'].includes(state))).toBe(true)
+    expect(seen[seen.length - 1]).toBe('Online/Active')
 
     const toFirst = await s.runOk(rotate(name))
     expect(toFirst.outputs['password-slot']).toBe('password1')
@@ -107,13 +113,11 @@ describe('operation: rotate-credentials', () => {
     // Without revoke-old-password the previous password keeps working (a rollback stays possible).
     expect(works(name, second)).toBe(true)
 
-    // The emulator's timeline: not a single transition since the first deploy was Online.
-    const transitions = s.admin
-      .events()
-      .slice(eventsBefore)
-      .filter((event) => event.resource.toLowerCase() === s.connectedRegistryId(name).toLowerCase())
-    expect(connectionStates(transitions, s.connectedRegistryId(name))).toEqual([])
-    expect(connectionStates(s.admin.events(), s.connectedRegistryId(name))).toEqual([
+    // The emulator's timeline: each rotation is one pod restart (Syncing, then Online), nothing else.
+    const transitions = s.admin.events().slice(eventsBefore)
+    expect(connectionStates(transitions, s.connectedRegistryId(name))).toEqual([
+      'Syncing',
+      'Online',
       'Syncing',
       'Online'
     ])
@@ -181,7 +185,7 @@ describe('operation: rotate-credentials', () => {
 })
 
 describe('deploy with rotate: true', () => {
-  it('rotates as part of converging, without downtime', async () => {
+  it('rotates as part of converging, through one pod restart and never Unhealthy', async () => {
     const name = 'deployrotate01'
     await s.deploy(name)
     const original = currentPassword(name, 'password1')
@@ -206,7 +210,10 @@ describe('deploy with rotate: true', () => {
     expect(works(name, original)).toBe(false)
     expect(works(name, currentPassword(name, 'password2'))).toBe(true)
     const transitions = s.admin.events().slice(eventsBefore)
-    expect(connectionStates(transitions, s.connectedRegistryId(name))).toEqual([])
+    expect(connectionStates(transitions, s.connectedRegistryId(name))).toEqual([
+      'Syncing',
+      'Online'
+    ])
   })
 
   it('after a first deploy, has no old password to revoke', async () => {
@@ -218,3 +225,193 @@ describe('deploy with rotate: true', () => {
     ).toHaveLength(1)
   })
 })
+
+/**
+ * What one rotation (`rotate-credentials` with `revoke-old-password`) did, read from the
+ * emulator's timeline (logical times) right after the run.
+ */
+interface RotationMeasure {
+  /** The extension update landed: the old pod stops (recreate) or a new one starts beside it. */
+  landedAt: number
+  /** The new pod activated with the new password (undefined: not yet when the run ended). */
+  newPodActiveAt?: number
+  /** The new pod reported Online (undefined: not yet when the run ended). */
+  newPodOnlineAt?: number
+  /** The old password slot was regenerated (revoked). */
+  revokedAt?: number
+  /** Pods that lost their credentials while running: the password they used was invalidated. */
+  podsBroken: string[]
+  /** Connection states the registry went through. */
+  states: string[]
+  run: ActionRun
+}
+
+async function measureRotation(name: string): Promise<RotationMeasure> {
+  await s.deploy(name)
+  const eventsBefore = s.admin.events().length
+  const run = await s.runOk(rotate(name, { 'revoke-old-password': 'true' }))
+  const events = s.admin.events().slice(eventsBefore)
+  const extension = `/extensions/${name}`.toLowerCase()
+  const onExtension = (e: WorldEvent) => e.resource.toLowerCase().endsWith(extension)
+  const time = (e: WorldEvent | undefined) => (e ? Date.parse(e.time) : undefined)
+  const landed = events.find(
+    (e) => onExtension(e) && e.property === 'provisioningState' && e.to === 'Succeeded'
+  )
+  const newPod = events.find(
+    (e) => onExtension(e) && e.property === 'instance' && e.to === 'connecting'
+  )
+  const newPodId = /instance (\S+)/.exec(newPod?.detail ?? '')?.[1] ?? '(none)'
+  const ofNewPod = (e: WorldEvent) => onExtension(e) && e.detail.includes(newPodId)
+  const registry = s.connectedRegistryId(name).toLowerCase()
+  const newPodActive = events.find((e) => ofNewPod(e) && e.to === 'running')
+  const registryEvents = events.filter((e) => e.resource.toLowerCase() === registry)
+  return {
+    landedAt: time(landed) ?? NaN,
+    newPodActiveAt: time(newPodActive),
+    newPodOnlineAt: time(
+      registryEvents.find(
+        (e) =>
+          e.property === 'connectionState' &&
+          e.to === 'Online' &&
+          newPodActive !== undefined &&
+          Date.parse(e.time) >= Date.parse(newPodActive.time)
+      )
+    ),
+    revokedAt: time(
+      events.find(
+        (e) =>
+          e.resource.toLowerCase() === s.tokenId(name).toLowerCase() &&
+          e.property === 'credentials.password1'
+      )
+    ),
+    podsBroken: events
+      .filter(
+        (e) =>
+          onExtension(e) &&
+          e.property === 'instance' &&
+          e.from === 'running' &&
+          e.to === 'failed' &&
+          e.detail.includes('UNAUTHORIZED')
+      )
+      .map((e) => e.detail),
+    states: connectionStates(registryEvents, s.connectedRegistryId(name)),
+    run
+  }
+}
+
+type Guarantee =
+  | 'serving pod keeps its password'
+  | 'never UNAUTHORIZED'
+  | 'revoke after new pod'
+  | 'ends on new Online'
+
+/**
+ * The emulator settings the rotation is measured under. The chart's roll-out strategy and the
+ * restart gap are unknown (our assumption, emulator/README.md): the default knobs, and unkind
+ * ones with a gap of ten poll intervals (these tests poll every 100 ms).
+ *
+ * `knownGaps`: what the action does not guarantee there today, run as `it.failing` so the suite
+ * documents it and turns red once the action closes the gap (then drop the entry). The cause:
+ * after the extension update lands, the waiter (src/wait.ts) believes an Online whose last
+ * activity predates the landing once it has held for three polls. Until the new pod reports, that
+ * Online is the old pod's last word, so with a restart gap longer than three polls the run revokes
+ * the old password and ends before the new pod is active. Recreate: no pod runs then, so nothing
+ * breaks, but the old password is gone before the new one was ever used and the run reports an
+ * Online that no pod is giving. Rolling update: the old pod is still the one serving, and revoking
+ * its password turns the registry UNAUTHORIZED until the new pod takes over.
+ */
+const SETTINGS: {
+  title: string
+  rollingUpdate: boolean
+  restartGapMs: number
+  knownGaps: Guarantee[]
+}[] = [
+  {
+    title: 'default knobs (rolling update, 200 ms restart gap)',
+    rollingUpdate: true,
+    restartGapMs: 200,
+    knownGaps: []
+  },
+  {
+    title: 'unkind: recreate, 1 s restart gap',
+    rollingUpdate: false,
+    restartGapMs: 1000,
+    knownGaps: ['revoke after new pod', 'ends on new Online']
+  },
+  {
+    title: 'unkind: rolling update, 1 s restart gap',
+    rollingUpdate: true,
+    restartGapMs: 1000,
+    knownGaps: [
+      'serving pod keeps its password',
+      'never UNAUTHORIZED',
+      'revoke after new pod',
+      'ends on new Online'
+    ]
+  }
+]
+
+describe.each(SETTINGS)(
+  'what rotation guarantees, $title',
+  ({ rollingUpdate, restartGapMs, knownGaps }) => {
+    let measured: RotationMeasure | undefined
+    const measure = async () => {
+      if (!measured) {
+        s.admin.setClusterBehaviour({ rollingUpdate })
+        s.admin.setTiming({ restartGapMs })
+        try {
+          measured = await measureRotation(`guarantee${rollingUpdate ? 'r' : 'c'}${restartGapMs}`)
+        } finally {
+          s.admin.setClusterBehaviour({ rollingUpdate: true })
+          s.admin.setTiming({ restartGapMs: 200 })
+        }
+      }
+      return measured
+    }
+    const guarantee = (what: Guarantee, title: string, check: () => Promise<void>) =>
+      (knownGaps.includes(what) ? it.failing : it)(title, check)
+
+    it('the extension update restarts the pod with the new password', async () => {
+      const m = await measure()
+      expect(m.run.outputs['password-slot']).toBe('password2')
+      expect(m.landedAt).not.toBeNaN()
+    })
+
+    guarantee(
+      'serving pod keeps its password',
+      'never invalidates the password of the serving pod',
+      async () => {
+        expect((await measure()).podsBroken).toEqual([])
+      }
+    )
+
+    guarantee(
+      'never UNAUTHORIZED',
+      'the registry never shows UNAUTHORIZED (nor Unhealthy, nor Offline)',
+      async () => {
+        const { states } = await measure()
+        expect(states.filter((state) => state !== 'Syncing' && state !== 'Online')).toEqual([])
+      }
+    )
+
+    guarantee(
+      'revoke after new pod',
+      'revokes the old password only once the new pod is active',
+      async () => {
+        const m = await measure()
+        expect(m.newPodActiveAt).toBeDefined()
+        expect(m.revokedAt).toBeGreaterThanOrEqual(m.newPodActiveAt as number)
+      }
+    )
+
+    guarantee(
+      'ends on new Online',
+      'ends its run with the Online of the new pod, not the stale one of the old',
+      async () => {
+        const m = await measure()
+        expect(m.run.outputs['connection-state']).toBe('Online')
+        expect(m.newPodOnlineAt).toBeDefined()
+      }
+    )
+  }
+)

@@ -384,7 +384,8 @@ describe('extensions', () => {
       'service.clusterIP': '10.0.0.50',
       logLevel: 'debug'
     })
-    expect(patched.configurationProtectedSettings).toBeUndefined()
+    // Write-only: the keys with empty values, as Microsoft's documented output shows.
+    expect(patched.configurationProtectedSettings).toEqual({ connectionString: '' })
     const state = () =>
       (emu.admin.state().extensions as { name: string; protectedSettingKeys: string[] }[]).find(
         (e) => e.name === 'edgepatchext'
@@ -401,7 +402,9 @@ describe('extensions', () => {
     ).rejects.toThrow(/connectionString' is required/)
     expect(state()?.protectedSettingKeys).toEqual(['tls.secret'])
     const raw = await armGet(emu, `${K8sPath('edgepatchext')}?api-version=2023-05-01`)
-    expect(raw.text).not.toContain('configurationProtectedSettings')
+    expect(JSON.parse(raw.text).properties.configurationProtectedSettings).toEqual({
+      'tls.secret': ''
+    })
     expect(raw.text).not.toContain(d.password)
   })
 

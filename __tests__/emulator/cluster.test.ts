@@ -55,7 +55,8 @@ describe('happy path', () => {
       connectionString: d.connectionString
     })
     expect(installed).toMatchObject({ provisioningState: 'Succeeded', currentVersion: '0.11.0' })
-    expect(installed.configurationProtectedSettings).toBeUndefined()
+    expect(installed.configurationProtectedSettings).toEqual({ connectionString: '' })
+    expect(installed.extensionType).toBe('microsoft.containerregistry.connectedregistry')
 
     const online = await waitForConnectionState(c, 'edgehappy', 'Online')
     expect(online).toMatchObject({
@@ -152,33 +153,148 @@ describe('credentials', () => {
       'Syncing->Online'
     ])
   })
+})
 
-  it('rotating to the other slot and updating the extension never leaves Online (zero downtime)', async () => {
-    const d = await deployOnline(c, 'edgezero')
-    // Counted, not timed: the last transition can share a millisecond with the clock.
-    const transitionsBefore = connectionStates(emu, 'edgezero').length
+describe('an extension update restarts the pod', () => {
+  /** The pods of the emulated cluster, as state() lists them. */
+  const pods = () =>
+    emu.admin.state().instances as {
+      id: string
+      releaseId: string
+      phase: string
+      passwordSlot: string | null
+    }[]
+  const rotateTo = async (d: Awaited<ReturnType<typeof deployOnline>>, slot: 'password2') => {
+    const generated = await generateCredentials(c, d.tokenId, slot)
+    return connectionString(d.name, d.name, generated.passwords?.[0].value ?? '', d.gatewayEndpoint)
+  }
 
-    const second = await generateCredentials(c, d.tokenId, 'password2')
-    expect(second.passwords?.map((p) => p.name)).toEqual(['password2'])
-    expect((await getConnectedRegistry(c, 'edgezero')).connectionState).toBe('Online')
-    await patchExtension('edgezero', {
+  it('rolling update: the old pod serves until the new one has activated with the new password', async () => {
+    // A gap long enough that the checks below run inside it, even on a loaded machine.
+    emu.admin.setTiming({ restartGapMs: 1000 })
+    const d = await deployOnline(c, 'edgeroll')
+    const [oldPod] = pods()
+    const statesBefore = connectionStates(emu, 'edgeroll').length
+    const updated = await rotateTo(d, 'password2')
+    await patchExtension('edgeroll', {
+      configurationProtectedSettings: { connectionString: updated }
+    })
+
+    // Landed: a second pod of the same release starts beside the serving one.
+    const during = pods()
+    expect(during).toHaveLength(2)
+    expect(during.find((p) => p.id === oldPod.id)).toMatchObject({
+      phase: 'running',
+      passwordSlot: 'password1'
+    })
+    expect(new Set(during.map((p) => p.releaseId))).toEqual(new Set([oldPod.releaseId]))
+    // The registry shows what the old pod said last.
+    expect((await getConnectedRegistry(c, 'edgeroll')).connectionState).toBe('Online')
+
+    await waitFor(
+      'the new pod to take over',
+      async () => pods(),
+      (now) => now.length === 1 && now[0].id !== oldPod.id && now[0].phase === 'running'
+    )
+    // Only now is password1 unused: retiring it breaks nothing.
+    await generateCredentials(c, d.tokenId, 'password1')
+    await waitForConnectionState(c, 'edgeroll', 'Online')
+    expect(pods()).toEqual([expect.objectContaining({ passwordSlot: 'password2' })])
+    // A restart, not a reload: the new pod reports Syncing, then Online; never Unhealthy.
+    expect(connectionStates(emu, 'edgeroll').slice(statesBefore)).toEqual([
+      'Online->Syncing',
+      'Syncing->Online'
+    ])
+  })
+
+  it('rolling update: retiring the old password before the new pod is active breaks the serving pod', async () => {
+    emu.admin.setTiming({ restartGapMs: 1000 })
+    const d = await deployOnline(c, 'edgeearly')
+    const updated = await rotateTo(d, 'password2')
+    await patchExtension('edgeearly', {
+      configurationProtectedSettings: { connectionString: updated }
+    })
+    await generateCredentials(c, d.tokenId, 'password1')
+    const broken = await getConnectedRegistry(c, 'edgeearly')
+    expect(broken.connectionState).toBe('Unhealthy')
+    expect(broken.statusDetails?.[0]).toMatchObject({
+      code: 'UNAUTHORIZED',
+      description: 'Incorrect Password'
+    })
+    // The new pod then activates with the new password and repairs it.
+    await waitForConnectionState(c, 'edgeearly', 'Online')
+  })
+
+  it('recreate: the old pod stops when the release lands; its Online stays visible for the restart gap', async () => {
+    emu.admin.setClusterBehaviour({ rollingUpdate: false })
+    emu.admin.setTiming({ restartGapMs: 1000 })
+    const d = await deployOnline(c, 'edgerecreate')
+    const lastActivity = d.online.lastActivityTime
+    const updated = await rotateTo(d, 'password2')
+    await patchExtension('edgerecreate', {
+      configurationProtectedSettings: { connectionString: updated }
+    })
+
+    // No pod runs, yet the registry still shows the old pod's last report.
+    expect(pods()).toEqual([expect.objectContaining({ phase: 'connecting' })])
+    const stale = await getConnectedRegistry(c, 'edgerecreate')
+    expect(stale.connectionState).toBe('Online')
+    expect(stale.lastActivityTime).toEqual(lastActivity)
+
+    await waitForConnectionState(c, 'edgerecreate', 'Syncing')
+    await waitForConnectionState(c, 'edgerecreate', 'Online')
+    // Logical times: the new pod contacts its parent exactly restartGapMs after the old one stopped.
+    const events = emu.admin.events()
+    const stoppedAt = Date.parse(
+      events.find((e) => e.property === 'instance' && e.to === null)?.time ?? ''
+    )
+    const syncingAt = Date.parse(
+      events.filter(
+        (e) =>
+          e.resource.endsWith('/connectedRegistries/edgerecreate') &&
+          e.property === 'connectionState' &&
+          e.to === 'Syncing'
+      )[1]?.time ?? ''
+    )
+    expect(syncingAt - stoppedAt).toBe(1000)
+  })
+
+  it('a new pod with a regenerated password is UNAUTHORIZED; under a rolling update the old pod keeps running', async () => {
+    const d = await deployOnline(c, 'edgebadnew')
+    const [oldPod] = pods()
+    const generated = await generateCredentials(c, d.tokenId, 'password2')
+    await generateCredentials(c, d.tokenId, 'password2') // regenerated again: the first value is dead
+    await patchExtension('edgebadnew', {
       configurationProtectedSettings: {
         connectionString: connectionString(
           d.name,
           d.name,
-          second.passwords?.[0].value ?? '',
+          generated.passwords?.[0].value ?? '',
           d.gatewayEndpoint
         )
       }
     })
-    // Retire the first slot: the instance no longer uses it.
-    await generateCredentials(c, d.tokenId, 'password1')
-    expect((await getConnectedRegistry(c, 'edgezero')).connectionState).toBe('Online')
-    expect(connectionStates(emu, 'edgezero').slice(transitionsBefore)).toEqual([])
-    const instance = emu.admin.state().instances as { passwordSlot: string; phase: string }[]
-    expect(instance).toEqual([
-      expect.objectContaining({ passwordSlot: 'password2', phase: 'running' })
-    ])
+    const cr = await waitForConnectionState(c, 'edgebadnew', 'Unhealthy')
+    expect(cr.statusDetails?.[0]).toMatchObject({
+      code: 'UNAUTHORIZED',
+      description: 'Incorrect Password'
+    })
+    expect(pods()).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ id: oldPod.id, phase: 'running' }),
+        expect.objectContaining({ phase: 'failed' })
+      ])
+    )
+  })
+
+  it('an update that changes nothing the pod reads keeps the pod', async () => {
+    const d = await deployOnline(c, 'edgesame')
+    const [pod] = pods()
+    await patchExtension('edgesame', {
+      configurationProtectedSettings: { connectionString: d.connectionString }
+    })
+    expect(pods()).toEqual([expect.objectContaining({ id: pod.id, phase: 'running' })])
+    expect((await getConnectedRegistry(c, 'edgesame')).connectionState).toBe('Online')
   })
 })
 
@@ -432,6 +548,124 @@ describe('nested connected registries', () => {
     expect(cr.statusDetails?.[0].description).toMatch(
       /ancestor connected registry 'edgeparent2'.*gateway\/edgechild2\/config\/read/
     )
+  })
+})
+
+describe('repositories the instance syncs', () => {
+  const repositoriesOf = (name: string) =>
+    (
+      emu.admin.state().instances as {
+        connectedRegistryId: string | null
+        repositories: {
+          synced: string[]
+          pullOnly: string[]
+          notSynced: { repository: string }[]
+        } | null
+      }[]
+    ).find((i) => i.connectedRegistryId?.endsWith(`/connectedRegistries/${name}`))?.repositories
+
+  it('syncs every repository its scope map grants the actions of its mode', async () => {
+    await deployOnline(c, 'edgerepos', {
+      mode: 'ReadWrite',
+      extraActions: [
+        'content/read',
+        'content/write',
+        'content/delete',
+        'metadata/read',
+        'metadata/write'
+      ].map((a) => `repositories/app/web/${a}`)
+    })
+    expect(repositoriesOf('edgerepos')).toEqual({
+      synced: ['app/web', 'hello-world'],
+      pullOnly: [],
+      notSynced: []
+    })
+  })
+
+  it('a ReadWrite registry granted only reads (a ReadOnly mapping) syncs those repositories pull-only', async () => {
+    const d = await createConnectedRegistry(c, 'edgewrongmode', { mode: 'ReadWrite' })
+    const readOnlyMapping = [
+      'repositories/hello-world/content/read',
+      'repositories/hello-world/metadata/read',
+      ...gatewayActions('edgewrongmode')
+    ]
+    await c.acr.scopeMaps.update(RG, REGISTRY, 'edgewrongmode', { actions: readOnlyMapping }, POLL)
+    await installExtension(c, 'edgewrongmode', SETTINGS, { connectionString: d.connectionString })
+    await waitForConnectionState(c, 'edgewrongmode', 'Online')
+    expect(repositoriesOf('edgewrongmode')).toEqual({
+      synced: ['hello-world'],
+      pullOnly: ['hello-world'],
+      notSynced: []
+    })
+  })
+
+  it('a repository its scope map names without the read actions is not synced: Unhealthy, one detail per repository', async () => {
+    const d = await createConnectedRegistry(c, 'edgenoread', {
+      extraActions: ['repositories/app/web/metadata/read']
+    })
+    await installExtension(c, 'edgenoread', SETTINGS, { connectionString: d.connectionString })
+    const cr = await waitForConnectionState(c, 'edgenoread', 'Unhealthy')
+    expect(cr.activation?.status).toBe('Active')
+    expect(cr.statusDetails).toEqual([
+      expect.objectContaining({
+        type: 'synchronization',
+        code: 'DENIED',
+        description:
+          "Repository 'app/web' is not synchronized: the scope map 'edgenoread' of its sync token 'edgenoread' lacks repositories/app/web/content/read."
+      })
+    ])
+    expect(repositoriesOf('edgenoread')).toMatchObject({ synced: ['hello-world'], pullOnly: [] })
+
+    // Granted: the next synchronization is clean.
+    const scopeMap = await c.acr.scopeMaps.get(RG, REGISTRY, 'edgenoread')
+    await c.acr.scopeMaps.update(
+      RG,
+      REGISTRY,
+      'edgenoread',
+      { actions: [...(scopeMap.actions ?? []), 'repositories/app/web/content/read'] },
+      POLL
+    )
+    const fixed = await waitForConnectionState(c, 'edgenoread', 'Online')
+    expect(fixed.statusDetails).toEqual([])
+    expect(repositoriesOf('edgenoread')).toEqual({
+      synced: ['app/web', 'hello-world'],
+      pullOnly: [],
+      notSynced: []
+    })
+  })
+
+  it("a nested registry cannot sync a repository its parent's scope map does not grant", async () => {
+    await deployOnline(c, 'edgeparent3', {
+      mode: 'ReadWrite',
+      extraActions: gatewayActions('edgechild3')
+    })
+    const child = await createConnectedRegistry(c, 'edgechild3', {
+      mode: 'ReadOnly',
+      parent: 'edgeparent3',
+      extraActions: ['repositories/app/web/content/read', 'repositories/app/web/metadata/read']
+    })
+    await installExtension(
+      c,
+      'edgechild3',
+      { 'service.clusterIP': '10.0.0.62' },
+      { connectionString: connectionString(child.name, child.name, child.password, '10.0.0.50') }
+    )
+    const cr = await waitForConnectionState(c, 'edgechild3', 'Unhealthy')
+    expect(cr.statusDetails?.map((s) => s.description)).toEqual([
+      "Repository 'app/web' is not synchronized: the scope map 'edgeparent3' of the sync token 'edgeparent3' of ancestor connected registry 'edgeparent3' lacks repositories/app/web/content/read, repositories/app/web/metadata/read."
+    ])
+    expect(repositoriesOf('edgechild3')?.synced).toEqual(['hello-world'])
+  })
+
+  it('a wildcard grant covers the repositories under it', async () => {
+    await deployOnline(c, 'edgewild', {
+      extraActions: ['repositories/app/*/content/read', 'repositories/app/*/metadata/read']
+    })
+    expect(repositoriesOf('edgewild')).toEqual({
+      synced: ['app/*', 'hello-world'],
+      pullOnly: [],
+      notSynced: []
+    })
   })
 })
 

@@ -436,6 +436,15 @@ describe('HTTP admin endpoint', () => {
       5
     )
     expect((await admin('PATCH', '/timing', { lroMs: -1 })).status).toBe(400)
+    expect((await admin('GET', '/cluster-behaviour')).body).toEqual({ rollingUpdate: true })
+    expect((await admin('PATCH', '/cluster-behaviour', { rollingUpdate: false })).body).toEqual({
+      rollingUpdate: false
+    })
+    expect((await admin('PATCH', '/cluster-behaviour', { rollingUpdate: 'no' })).status).toBe(400)
+    expect((await admin('PATCH', '/cluster-behaviour', { surge: true })).status).toBe(400)
+    expect((emu.admin.state() as { clusterBehaviour: unknown }).clusterBehaviour).toEqual({
+      rollingUpdate: false
+    })
     await admin('PUT', '/clusters/edge-cluster-offline/connectivity', { status: 'Connected' })
     const cluster = await c.acr.registries
       .get(RG, REGISTRY)

@@ -9,7 +9,7 @@ import type { AccessToken, TokenCredential } from '@azure/identity'
 import type { PipelinePolicy, RestError } from '@azure/core-rest-pipeline'
 import { startEmulator, type RunningEmulator } from '../../emulator/index.js'
 import { sdkClients, type ClientOptions, type Clients } from '../../__fixtures__/azure.js'
-import { gatewayActions } from '../../emulator/cluster-sim.js'
+import { gatewayActions, repositoryActionsFor } from '../../emulator/cluster-sim.js'
 
 export {
   sdkClients,
@@ -30,6 +30,7 @@ export const FAST_TIMING = {
   extensionProvisioningMs: 40,
   activationMs: 40,
   syncingMs: 40,
+  restartGapMs: 40,
   deletionMs: 20
 }
 export const POLL = { updateIntervalInMs: 10 }
@@ -194,8 +195,9 @@ export async function createConnectedRegistry(
     name,
     {
       actions: [
-        'repositories/hello-world/content/read',
-        'repositories/hello-world/metadata/read',
+        ...repositoryActionsFor(options.mode ?? 'ReadOnly').map(
+          (action) => `repositories/hello-world/${action}`
+        ),
         ...(options.gateway === false ? [] : gatewayActions(name)),
         ...(options.extraActions ?? [])
       ]

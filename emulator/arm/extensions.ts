@@ -1,7 +1,7 @@
 // Microsoft.KubernetesConfiguration/extensions on Arc connected clusters, and
 // their OperationStatus_Get URLs. Every write answers with an absolute
 // Azure-AsyncOperation pointing at `<extension>/operations/<id>` (never a
-// relative Operation-Location). Protected settings are write-only.
+// relative Operation-Location). Protected settings are write-only: answers show their keys, never values.
 import { randomUUID } from 'node:crypto'
 import { ArmError, conflict, invalidParameter, resourceNotFound } from '../errors.js'
 import { EXTENSION_TYPE, extensionId, key } from '../ids.js'
@@ -26,12 +26,19 @@ const E = `${CLUSTER_BASE}/providers/${EXTENSION_TYPE}/{extensionName}`
 
 export function renderExtension(env: ArmEnv, ext: Extension): Record<string, unknown> {
   const properties: Record<string, unknown> = {
-    extensionType: ext.extensionType,
+    // Azure stores the type lower-case, whatever the case it was sent in (Microsoft's documented
+    // output shows "microsoft.containerregistry.connectedregistry").
+    extensionType: ext.extensionType.toLowerCase(),
     autoUpgradeMinorVersion: ext.autoUpgradeMinorVersion,
     releaseTrain: ext.releaseTrain,
     version: ext.version,
     scope: { cluster: { releaseNamespace: ext.releaseNamespace } },
     configurationSettings: ext.configurationSettings,
+    // Write-only: a GET names the keys with empty values, as Microsoft's documented output shows
+    // (`"configurationProtectedSettings": { "connectionString": "" }`).
+    configurationProtectedSettings: Object.fromEntries(
+      Object.keys(ext.protectedSettings).map((k) => [k, ''])
+    ),
     provisioningState: ext.provisioningState,
     currentVersion: ext.currentVersion,
     statuses: ext.statuses,

@@ -2,8 +2,7 @@
 // Without one, az waits its default 30 s; it polls the status URL once right after
 // the first answer, so the hint matters on the status answers too.
 import type { Reply } from '../http.js'
-import type { AsyncOperation } from '../lro.js'
-import type { World } from '../world.js'
+import type { AsyncOperation, World } from '../world.js'
 
 /** `{ 'Retry-After': n }` from the `lroRetryAfterSeconds` knob, or nothing when it is 0. */
 export function retryAfter(world: World): Record<string, string> {
