@@ -79877,23 +79877,53 @@ function getDefaultAzureCredential() {
 ;// CONCATENATED MODULE: ./src/secrets.ts
 /** A line such as `-----BEGIN PRIVATE KEY-----` alone (not a whole PEM block that starts with one). */
 const PEM_ARMOUR_LINE = /^-----(BEGIN|END) [A-Z0-9 ]+-----$/;
+/** Shorter fragments would redact unrelated text. */
+const MIN_FORM_LENGTH = 6;
 /**
- * Every form in which a secret could show up in a log: raw, base64 (standard and URL-safe),
- * JSON-escaped, URL-encoded (component and form encoding), and each line of a multi-line value
- * (a runner masks line by line).
+ * Base64 of `value` placed at byte offset `shift` inside a larger text (a whole request body
+ * encoded at once): only the characters that do not depend on the neighbouring bytes.
+ */
+function alignedBase64(value, shift, alphabet) {
+    const encoded = Buffer.concat([Buffer.alloc(shift), value])
+        .toString(alphabet)
+        .replace(/=+$/, '');
+    const head = shift === 0 ? 0 : 4;
+    const tail = (shift + value.length) % 3 === 0 ? 0 : 4;
+    return encoded.slice(head, encoded.length - tail);
+}
+/** JSON as .NET's System.Text.Json writes it by default: `+`, `<`, `>`, `&`, `'`, `` ` `` and
+ * everything outside printable ASCII as \uXXXX (upper-case hex). */
+function dotnetJsonEscaped(value) {
+    return JSON.stringify(value)
+        .slice(1, -1)
+        .replace(/\\"/g, '\\u0022')
+        .replace(/[+<>&'`\u007f-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`);
+}
+/**
+ * Every form in which a secret could show up in a log, as exact text the runner can mask: raw,
+ * base64 (standard and URL-safe, alone and inside a larger encoded text), JSON-escaped (as
+ * JavaScript and as .NET write it), URL-encoded (component and form encoding), and each line of
+ * a multi-line value (a runner masks line by line). `redact` finds more than these: any mix of
+ * escapes, and base64 of any text that contains a secret.
  */
 function secretForms(secret) {
     const forms = new Set();
     const add = (form) => {
-        // Very short fragments would redact unrelated text; PEM armour lines are not secret.
-        if (form.length >= 6 && !PEM_ARMOUR_LINE.test(form))
+        // PEM armour lines are not secret.
+        if (form.length >= MIN_FORM_LENGTH && !PEM_ARMOUR_LINE.test(form))
             forms.add(form);
     };
     add(secret);
-    const base64 = Buffer.from(secret, 'utf8').toString('base64');
+    const bytes = Buffer.from(secret, 'utf8');
+    const base64 = bytes.toString('base64');
     add(base64);
-    add(Buffer.from(secret, 'utf8').toString('base64url'));
+    add(bytes.toString('base64url'));
+    for (const shift of [0, 1, 2]) {
+        add(alignedBase64(bytes, shift, 'base64'));
+        add(alignedBase64(bytes, shift, 'base64url'));
+    }
     add(JSON.stringify(secret).slice(1, -1));
+    add(dotnetJsonEscaped(secret));
     add(encodeURIComponent(secret));
     add(new URLSearchParams({ v: secret }).toString().slice(2));
     add(encodeURIComponent(base64));
@@ -79919,19 +79949,182 @@ function maskSecret(log, secret) {
     if (added)
         longestFirst = [...registered].sort((a, b) => b.length - a.length);
 }
+const NAMED_ENTITIES = {
+    amp: '&',
+    lt: '<',
+    gt: '>',
+    quot: '"',
+    apos: "'"
+};
+const SIMPLE_ESCAPES = {
+    '"': '"',
+    '\\': '\\',
+    '/': '/',
+    b: '\b',
+    f: '\f',
+    n: '\n',
+    r: '\r',
+    t: '\t'
+};
+/** One escape at a time: JSON (`\u002B`, `\/`, `\n`, any case of hex), percent-encoding
+ * (`%2b`) and HTML character references (`&#43;`, `&#x2B;`, `&amp;`). */
+const ESCAPE = /\\u([0-9a-fA-F]{4})|\\(["\\/bfnrt])|%([0-9a-fA-F]{2})|&#[xX]([0-9a-fA-F]{1,6});|&#(\d{1,7});|&(amp|lt|gt|quot|apos);/g;
+const HAS_ESCAPE = new RegExp(ESCAPE.source);
+/** One level of escapes decoded: a secret escaped in any mix of these forms reads as itself. */
+function decodeEscapes(text, from) {
+    let decoded = '';
+    const map = [];
+    let last = 0;
+    const copy = (start, end) => {
+        for (let i = start; i < end; i++) {
+            decoded += text[i];
+            map.push(from[i]);
+        }
+    };
+    for (const match of text.matchAll(ESCAPE)) {
+        const at = match.index;
+        copy(last, at);
+        const [whole, unicode, simple, percent, hexRef, decimalRef, named] = match;
+        const hex = unicode ?? percent ?? hexRef;
+        const code = hex !== undefined ? parseInt(hex, 16) : decimalRef ? parseInt(decimalRef, 10) : undefined;
+        const char = code !== undefined
+            ? String.fromCodePoint(Math.min(code, 0x10ffff))
+            : simple !== undefined
+                ? SIMPLE_ESCAPES[simple]
+                : NAMED_ENTITIES[named];
+        const span = [from[at][0], from[at + whole.length - 1][1]];
+        for (let i = 0; i < char.length; i++)
+            map.push(span);
+        decoded += char;
+        last = at + whole.length;
+    }
+    copy(last, text.length);
+    return { text: decoded, from: map };
+}
+/** Stretches of `text` that hold a masked form verbatim. */
+function verbatimSpans(text) {
+    const spans = [];
+    for (const form of longestFirst) {
+        let at = text.indexOf(form);
+        while (at >= 0) {
+            spans.push([at, at + form.length]);
+            at = text.indexOf(form, at + form.length);
+        }
+    }
+    return spans;
+}
+/** A run of base64 or base64url characters, possibly wrapped over lines, with its padding. */
+const BASE64_RUN = /[A-Za-z0-9+/_-]{16,}(?:\r?\n[A-Za-z0-9+/_-]+)*={0,2}/g;
+/** Runs of base64 whose decoded text holds a secret, in any form `secretSpans` finds. Each
+ * offset is tried, as the run may start inside an encoded text. */
+function base64Spans(text, depth) {
+    const spans = [];
+    for (const match of text.matchAll(BASE64_RUN)) {
+        const compact = match[0].replace(/\s+/g, '');
+        for (let offset = 0; offset < 4; offset++) {
+            const decoded = Buffer.from(compact.slice(offset), 'base64').toString('latin1');
+            const asUtf8 = Buffer.from(compact.slice(offset), 'base64').toString('utf8');
+            if (holdsSecret(decoded, depth - 1) || holdsSecret(asUtf8, depth - 1)) {
+                spans.push([match.index, match.index + match[0].length]);
+                break;
+            }
+        }
+    }
+    return spans;
+}
+const holdsSecret = (text, depth) => text.length >= MIN_FORM_LENGTH && secretSpans(text, depth).length > 0;
 /**
- * Replaces every form of every masked secret with `***`, as the runner would. The runner only
- * redacts what reaches the log; text the action writes to files (the job summary) or builds from
- * an Azure error message goes through this too, so a secret echoed back by a service (a request
- * body quoted in an error, a connection string inside an exception) is never written out.
+ * Every stretch of `text` that reveals a masked secret: a form verbatim; a form once its escapes
+ * are decoded (once or twice: a body quoted inside a message is escaped twice); a base64 run
+ * whose decoded text holds one (up to `depth` encodings deep).
+ */
+function secretSpans(text, depth = 2) {
+    if (longestFirst.length === 0)
+        return [];
+    const spans = verbatimSpans(text);
+    if (depth > 0)
+        spans.push(...base64Spans(text, depth));
+    let view = {
+        text,
+        from: Array.from({ length: text.length }, (_, i) => [i, i + 1])
+    };
+    for (let level = 0; level < 2; level++) {
+        if (!HAS_ESCAPE.test(view.text))
+            break;
+        view = decodeEscapes(view.text, view.from);
+        const found = [...verbatimSpans(view.text), ...(depth > 0 ? base64Spans(view.text, depth) : [])];
+        for (const [start, end] of found)
+            spans.push([view.from[start][0], view.from[end - 1][1]]);
+    }
+    return spans;
+}
+/** Replaces the given stretches (merged where they overlap) with `***`. */
+function replaceSpans(text, spans) {
+    if (spans.length === 0)
+        return text;
+    const sorted = [...spans].sort((a, b) => a[0] - b[0]);
+    let result = '';
+    let cursor = 0;
+    let [start, end] = sorted[0];
+    for (const [nextStart, nextEnd] of sorted.slice(1)) {
+        if (nextStart <= end) {
+            end = Math.max(end, nextEnd);
+            continue;
+        }
+        result += `${text.slice(cursor, start)}***`;
+        cursor = end;
+        [start, end] = [nextStart, nextEnd];
+    }
+    return `${result}${text.slice(cursor, start)}***${text.slice(end)}`;
+}
+// --- printing safely -------------------------------------------------------------------------
+/**
+ * Characters a log must not carry as they are: C0 and C1 controls and DEL (a carriage return or
+ * line feed starts a new log line, which the runner reads as a workflow command when it starts
+ * with `::`; an escape sequence repaints the terminal), the Unicode line and paragraph
+ * separators, and the bidirectional overrides that make text read differently than it is.
+ */
+const UNPRINTABLE = 
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c]/g;
+/** The first character of `text` that is never valid in an input (its index and code point),
+ * or undefined. Line breaks are valid only when `lines` is true; tabs always are. */
+function firstUnprintable(text, lines) {
+    const control = [...text.matchAll(UNPRINTABLE)].find((match) => !(lines && match[0] === '\r'));
+    const lineFeed = lines ? -1 : text.indexOf('\n');
+    const candidates = [control?.index ?? -1, lineFeed].filter((at) => at >= 0);
+    if (candidates.length === 0)
+        return undefined;
+    const at = Math.min(...candidates);
+    return { at, codePoint: `U+${text.charCodeAt(at).toString(16).toUpperCase().padStart(4, '0')}` };
+}
+const SHOWN_AS = { '\r': '\\r', '\n': '\\n', '\t': '\\t' };
+const escapeChar = (char) => SHOWN_AS[char] ?? `\\u${char.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+/** Text with its unprintable characters shown as escapes (`\r`, `\u001B`); line feeds and tabs
+ * are kept, and a CRLF line break becomes a line feed. */
+function printable(text) {
+    return text.replace(/\r\n/g, '\n').replace(UNPRINTABLE, escapeChar);
+}
+/**
+ * Replaces every form of every masked secret with `***`, as the runner would, and shows
+ * unprintable characters as escapes. The runner only redacts what reaches the log, verbatim;
+ * text the action writes to files (the job summary) or builds from an Azure error message goes
+ * through this too, so a secret echoed back by a service (a request body quoted in an error,
+ * escaped as .NET escapes it or base64-encoded whole, a connection string inside an exception)
+ * is never written out.
  */
 function redact(text) {
-    let result = text;
-    for (const form of longestFirst) {
-        if (result.includes(form))
-            result = result.split(form).join('***');
-    }
-    return result;
+    return printable(replaceSpans(text, secretSpans(text)));
+}
+/**
+ * One log line: redacted, on one line (line feeds shown as `\n`), and never read by the runner
+ * as a workflow command (`::name::` at its start, `##[name]` anywhere).
+ */
+function forLog(text) {
+    return redact(text)
+        .replace(/\n/g, '\\n')
+        .replace(/^(\s*)::/, '$1\\u003A:')
+        .replace(/##\[/g, '#\\u0023[');
 }
 /**
  * Masks the TLS material of the settings. The private key is the secret; the certificate and
@@ -80262,10 +80455,15 @@ function buildProtectedSettings(tls, connectionString) {
             return { connectionString };
     }
 }
+/** What the protected settings hold besides the connection string, for the strategies that
+ * send nothing else (cert-manager, existing-cert-manager, none). */
+const CONNECTION_STRING_ONLY = 'connection-string';
 /**
- * Identifies the TLS part of the protected settings without any secret in it. Azure never
- * returns protected settings, so a run records this and a later run compares it to know whether
- * they must be sent again.
+ * Identifies the TLS part of the protected settings (what `buildProtectedSettings` sends besides
+ * the connection string) without any secret in it. Azure never returns protected settings, so a
+ * run records this and a later run compares it to know whether they must be sent again: it
+ * follows their content, not the strategy's name, so switching between strategies that send the
+ * same content resends nothing (and needs no new password).
  */
 function protectedSettingsFingerprint(tls) {
     switch (tls.strategy) {
@@ -80274,8 +80472,15 @@ function protectedSettingsFingerprint(tls) {
         case 'kubernetes-secret':
             return `kubernetes-secret:${tls.secretName}`;
         default:
-            return tls.strategy;
+            return CONNECTION_STRING_ONLY;
     }
+}
+/** Fingerprints earlier versions of the action recorded for the same content: the strategy's
+ * name where only the connection string is sent. */
+function earlierFingerprints(tls) {
+    return protectedSettingsFingerprint(tls) === CONNECTION_STRING_ONLY
+        ? ['cert-manager', 'existing-cert-manager', 'none']
+        : [];
 }
 
 ;// CONCATENATED MODULE: ./src/domain/scope-map.ts
@@ -80541,6 +80746,7 @@ function resourceIds(settings) {
 
 
 
+
 const sameSet = (a, b) => {
     const left = new Set((a ?? []).map((x) => x.toLowerCase()));
     const right = new Set((b ?? []).map((x) => x.toLowerCase()));
@@ -80571,21 +80777,47 @@ function expectedGatewayEndpoint(settings, observed) {
     if (!registry)
         return undefined;
     const home = `${settings.target.registry}.${registry.location}.data.`.toLowerCase();
+    // Before the data endpoint is enabled Azure lists none: the name it will have, in the
+    // registry's own cloud (azurecr.us in US Government), is what the connection string will use.
     return (registry.dataEndpointHostNames.find((host) => host.toLowerCase().startsWith(home)) ??
         registry.dataEndpointHostNames[0] ??
-        `${home}azurecr.io`);
+        `${home}${registryDomain(settings, registry)}`);
+}
+/** The DNS suffix of the registry's cloud: from the login server Azure reports
+ * (`name.azurecr.us`), else the one of the cloud named by input 'environment'. */
+function registryDomain(settings, registry) {
+    const loginServer = registry.loginServer?.toLowerCase();
+    const prefix = `${settings.target.registry.toLowerCase()}.`;
+    return loginServer?.startsWith(prefix)
+        ? loginServer.slice(prefix.length)
+        : settings.cloud.registryDomain;
 }
 /** Identifies the protected settings without any secret: a later run compares it to know
- * whether they must be sent again (Azure never returns them). */
-function protectedSettingsHash(settings, syncTokenName, gatewayEndpoint) {
+ * whether they must be sent again (Azure never returns them). `fingerprint` is the TLS part. */
+function protectedSettingsHash(settings, syncTokenName, gatewayEndpoint, fingerprint = protectedSettingsFingerprint(settings.extension.tls)) {
     const parts = [
         settings.target.connectedRegistry,
         syncTokenName,
         gatewayEndpoint ?? '',
-        settings.connectedRegistry.parent ? settings.connectedRegistry.parentProtocol : 'https',
-        protectedSettingsFingerprint(settings.extension.tls)
+        parentEndpointProtocol(settings.connectedRegistry, Boolean(settings.connectedRegistry.parent)),
+        fingerprint
     ];
     return (0,external_node_crypto_.createHash)('sha256').update(parts.join('\n')).digest('hex').slice(0, 16);
+}
+/**
+ * The protected settings these settings send (the password aside), as the extension's record
+ * names them: `hash` to record, and whether the record already describes them (`recorded`, when
+ * there is one). Hashes recorded by earlier versions of the action for the same content count.
+ */
+function protectedSettingsRecord(settings, observed, syncTokenName) {
+    const endpoint = expectedGatewayEndpoint(settings, observed);
+    const hash = protectedSettingsHash(settings, syncTokenName, endpoint);
+    const equivalent = [
+        hash,
+        ...earlierFingerprints(settings.extension.tls).map((fingerprint) => protectedSettingsHash(settings, syncTokenName, endpoint, fingerprint))
+    ];
+    const recorded = observed.extension?.configurationSettings?.[PROTECTED_HASH_SETTING];
+    return { hash, recorded, current: recorded !== undefined && equivalent.includes(recorded) };
 }
 /** The protected settings a deploy sends, each shown as a sensitive change: Azure never
  * returns them, so they cannot be compared, only resent. */
@@ -80859,10 +81091,9 @@ function planDeploy(settings, observed, options) {
     if (!gatewayEndpoint && settings.connectedRegistry.parent) {
         throw new ActionError(`Azure reports no gateway endpoint for the parent connected registry '${settings.connectedRegistry.parent}' (it is not active yet or has no login server). Deploy the parent first, or set input 'parent-gateway-endpoint' to the address the child reaches it at (its service IP).`);
     }
-    const hash = protectedSettingsHash(settings, tokenName, gatewayEndpoint);
+    const record = protectedSettingsRecord(settings, observed, tokenName);
     const config = buildConfigurationSettings(ext);
     const recordedSlot = extension?.configurationSettings?.[PASSWORD_SLOT_SETTING];
-    const recordedHash = extension?.configurationSettings?.[PROTECTED_HASH_SETTING];
     const isSlot = (value) => value === 'password1' || value === 'password2';
     // The slot the running instance uses: the recorded one once a write has landed. A Failed
     // write never ran, so the instance (if any) still uses the slot that served when it was made.
@@ -80889,7 +81120,7 @@ function planDeploy(settings, observed, options) {
         passwordReasons.push('the extension is new');
     else if (extension.provisioningState === 'Failed')
         passwordReasons.push('the extension is in state Failed');
-    else if (recordedHash !== hash)
+    else if (!record.current)
         passwordReasons.push('the protected settings (connection string or TLS) changed');
     if (tokenStep?.action === 'create' && extension)
         passwordReasons.push('the sync token is new');
@@ -80938,7 +81169,8 @@ function planDeploy(settings, observed, options) {
     const desiredConfig = {
         ...config,
         ...(slot ? { [PASSWORD_SLOT_SETTING]: slot } : {}),
-        [PROTECTED_HASH_SETTING]: hash
+        // A record an earlier version made for the same content stays until they are resent.
+        [PROTECTED_HASH_SETTING]: !needsPassword && record.current && record.recorded ? record.recorded : record.hash
     };
     // Bookkeeping only: written along with a write made for another reason, never one by itself.
     const servingRecord = extension && runningSlot ? { [SERVING_SLOT_SETTING]: runningSlot } : {};
@@ -81003,6 +81235,17 @@ function planDeploy(settings, observed, options) {
                 to: ext.version
             });
             patch.version = ext.version;
+        }
+        else if (!ext.version && extension.version && ext.autoUpgradeMinorVersion) {
+            // 'extension-version' removed: back to auto-upgrade. Without `version: null` Arc keeps
+            // the pin beside autoUpgradeMinorVersion (a PATCH merges).
+            changes.push({
+                field: 'version',
+                from: extension.version,
+                to: `(unpinned: auto-upgrade on the ${ext.releaseTrain} release train)`
+            });
+            // The SDK types `version` as string, but the mapper marks it nullable: null is sent.
+            patch.version = null;
         }
         if (needsPassword)
             changes.push(...protectedSettingChanges(settings));
@@ -81267,6 +81510,7 @@ const PASSWORD_SLOTS = (/* unused pure expression or super */ null && (['passwor
 //   Input '<name>' <what is wrong>: <what is allowed>.
 // The builders below are the only way messages are made, so tests can assert exact text.
 // A value is echoed only through `invalidValue`, which callers never use for secret inputs.
+
 class InputError extends Error {
     input;
     problem;
@@ -81295,9 +81539,10 @@ class InputErrors extends Error {
     }
 }
 const MAX_ECHO = 80;
-/** Quotes a (non-secret) value for a message: one line, shortened when long. */
+/** Quotes a (non-secret) value for a message: one line, control characters escaped,
+ * shortened when long. */
 function quote(value) {
-    const oneLine = value.replace(/\r?\n/g, '\\n');
+    const oneLine = printable(value).replace(/\n/g, '\\n');
     return `'${oneLine.length > MAX_ECHO ? `${oneLine.slice(0, MAX_ECHO)}…` : oneLine}'`;
 }
 const inputErrors = {
@@ -81321,6 +81566,38 @@ var external_node_net_ = __nccwpck_require__(7030);
 // parse-settings applies defaults before calling them.
 
 
+
+const CHARACTER_NAMES = {
+    'U+0000': 'NUL',
+    'U+000A': 'line feed',
+    'U+000D': 'carriage return',
+    'U+001B': 'escape',
+    'U+007F': 'delete',
+    'U+2028': 'line separator',
+    'U+2029': 'paragraph separator'
+};
+/**
+ * Refuses a value longer than its bound, and characters that are never valid in it: control
+ * characters anywhere (line breaks too, unless the input is a list or PEM text), the Unicode
+ * line separators and bidirectional overrides. Such a character could only end up in a log,
+ * where it would start a new line (a workflow command) or make text read differently than it
+ * is. Names the position, never the value: this runs before secret inputs are parsed.
+ */
+function checkText(input, value, shape) {
+    if (value.length > shape.maxLength) {
+        throw inputErrors.invalid(input, `is ${value.length} characters long`, `expected at most ${shape.maxLength} characters`);
+    }
+    const found = firstUnprintable(value, shape.lines === true);
+    if (!found)
+        return;
+    const before = value.slice(0, found.at);
+    const line = before.split('\n').length;
+    const column = found.at - before.lastIndexOf('\n');
+    const name = CHARACTER_NAMES[found.codePoint];
+    throw inputErrors.invalid(input, `contains the control character ${found.codePoint}${name ? ` (${name})` : ''} at ${shape.lines ? `line ${line}, column ${column}` : `position ${found.at + 1}`}`, shape.lines
+        ? 'expected lines of text without control characters other than line breaks and tabs'
+        : 'expected one line of text without control characters');
+}
 // --- enums and booleans ---------------------------------------------------------------------
 /** Case-insensitive match against the allowed values; returns the canonical spelling. */
 function parseEnum(input, value, allowed) {
@@ -81450,26 +81727,81 @@ function parseCron(input, value) {
     return fields.join(' ');
 }
 // --- network --------------------------------------------------------------------------------
-function parseIp(input, value) {
-    if ((0,external_node_net_.isIP)(value) === 0) {
-        throw inputErrors.invalidValue(input, value, 'expected an IPv4 or IPv6 address, such as 10.0.0.10');
+const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
+/** Dotted decimal only: no leading zeros (010 is octal to some parsers, decimal to others). */
+const STRICT_IPV4 = new RegExp(`^(?:${OCTET}\\.){3}${OCTET}$`);
+const LEADING_ZEROS = 'leading zeros are ambiguous: octal to some parsers, decimal to others';
+/** Dotted decimal that is an IPv4 address only once its leading zeros are dropped. */
+const zeroPadded = (dotted) => !STRICT_IPV4.test(dotted) && (0,external_node_net_.isIP)(dotted.replace(/(^|\.)0+(\d)/g, '$1$2')) === 4;
+/** Whether `text` is a plain IP literal (its version), or why it is not (when that is known). */
+function ipLiteralProblem(text) {
+    if (STRICT_IPV4.test(text))
+        return { version: 4 };
+    if (text.includes('%'))
+        return { problem: 'an IPv6 zone index (%...) names a host interface' };
+    // Dotted IPv4, alone or ending an IPv6 address, is held to the same rule.
+    const dotted = /(?:^|:)(\d+(?:\.\d+)+)$/.exec(text)?.[1];
+    if (dotted !== undefined && zeroPadded(dotted))
+        return { problem: LEADING_ZEROS };
+    return (0,external_node_net_.isIP)(text) === 6 ? { version: 6 } : {};
+}
+/** Addresses no Service can have: unspecified, loopback, link-local, multicast, reserved, and
+ * IPv4-mapped IPv6 (Kubernetes wants the IPv4 address itself). */
+const NOT_A_SERVICE_ADDRESS = [
+    ['0.0.0.0', 8, 'ipv4', 'an unspecified address'],
+    ['127.0.0.0', 8, 'ipv4', 'a loopback address'],
+    ['169.254.0.0', 16, 'ipv4', 'a link-local address'],
+    ['224.0.0.0', 4, 'ipv4', 'a multicast address'],
+    ['240.0.0.0', 4, 'ipv4', 'a reserved or broadcast address'],
+    ['::', 128, 'ipv6', 'an unspecified address'],
+    ['::1', 128, 'ipv6', 'a loopback address'],
+    ['fe80::', 10, 'ipv6', 'a link-local address'],
+    ['ff00::', 8, 'ipv6', 'a multicast address'],
+    ['::ffff:0:0', 96, 'ipv6', 'an IPv4-mapped IPv6 address: give the IPv4 address itself']
+];
+function specialAddress(address, version) {
+    const family = version === 4 ? 'ipv4' : 'ipv6';
+    for (const [network, prefix, type, what] of NOT_A_SERVICE_ADDRESS) {
+        if (type !== family)
+            continue;
+        const list = new external_node_net_.BlockList();
+        list.addSubnet(network, prefix, type);
+        if (list.check(address, type))
+            return what;
     }
+    return undefined;
+}
+/** A Service cluster IP: a plain unicast IPv4 or IPv6 literal (no zone, prefix or brackets). */
+function parseIp(input, value) {
+    const allowed = 'expected an IPv4 or IPv6 address, such as 10.0.0.10 or fd00::10, written plainly (no leading zeros, zone index, prefix length or brackets)';
+    const { version, problem } = ipLiteralProblem(value);
+    if (!version)
+        throw inputErrors.invalidValue(input, value, allowed, problem);
+    const special = specialAddress(value, version);
+    if (special)
+        throw inputErrors.invalidValue(input, value, allowed, special);
     return value;
 }
 const DNS_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[-A-Za-z0-9]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[-A-Za-z0-9]{0,61}[A-Za-z0-9])?)*$/;
 /** host[:port], host a DNS name or IPv4 address, or an IPv6 address ([v6]:port with a port). */
 function parseHostPort(input, value) {
     const allowed = "expected host[:port] without a scheme, such as 10.0.0.10, parent.example.com:443 or [fd00::10]:8443; the protocol comes from 'parent-protocol'";
-    if ((0,external_node_net_.isIP)(value) === 6)
+    const fail = (detail) => inputErrors.invalidValue(input, value, allowed, detail);
+    if (value.includes('%'))
+        throw fail(ipLiteralProblem('%').problem);
+    if (ipLiteralProblem(value).version === 6)
         return value;
     const match = /^(?:\[([^\]]+)\]|([^:]+))(?::(\d{1,5}))?$/.exec(value);
-    const fail = (detail) => inputErrors.invalidValue(input, value, allowed, detail);
     if (!match)
         throw fail(value.includes('://') ? 'has a scheme' : undefined);
     const [, bracketed, host, port] = match;
-    if (bracketed !== undefined && (0,external_node_net_.isIP)(bracketed) !== 6)
+    if (bracketed !== undefined && ipLiteralProblem(bracketed).version !== 6)
         throw fail('not an IPv6 address in brackets');
-    if (host !== undefined && (0,external_node_net_.isIP)(host) === 0 && !DNS_NAME.test(host))
+    // All digits and dots is an IPv4 address (a top-level domain is never numeric).
+    if (host !== undefined && /^[\d.]+$/.test(host) && ipLiteralProblem(host).version !== 4) {
+        throw fail(ipLiteralProblem(host).problem ?? 'not an IPv4 address');
+    }
+    if (host !== undefined && !DNS_NAME.test(host))
         throw fail('not a host name');
     if (port !== undefined && (Number(port) < 1 || Number(port) > 65_535)) {
         throw fail('port outside 1-65535');
@@ -81575,10 +81907,18 @@ const REPOSITORY = new RegExp(`^${REPOSITORY_COMPONENT}(?:/${REPOSITORY_COMPONEN
 const REPOSITORY_WILDCARD = new RegExp(`^${REPOSITORY_COMPONENT}(?:/${REPOSITORY_COMPONENT})*/\\*$`);
 /** "500 repository permissions per scope map" (connected registry limits). */
 const MAX_REPOSITORIES = 500;
+/** The distribution spec notes that many clients limit `host/name` to 255 characters; Azure
+ * documents no other bound, so a repository name is held to that (our assumption). */
+const MAX_REPOSITORY_NAME = 255;
+/** "50 clients per connected registry" (connected registry limits). */
+const MAX_CLIENT_TOKENS = 50;
 function parseRepositories(input, value) {
-    const allowed = `expected up to ${MAX_REPOSITORIES} repository names separated by commas or newlines: lower-case path segments of letters and digits joined by '.', '_' or '-', separated by '/', such as hello-world or samples/app; or a wildcard ending in '/*', such as samples/*`;
+    const allowed = `expected up to ${MAX_REPOSITORIES} repository names of up to ${MAX_REPOSITORY_NAME} characters separated by commas or newlines: lower-case path segments of letters and digits joined by '.', '_' or '-', separated by '/', such as hello-world or samples/app; or a wildcard ending in '/*', such as samples/*`;
     const repositories = parseList(value);
     for (const repository of repositories) {
+        if (repository.length > MAX_REPOSITORY_NAME) {
+            throw inputErrors.invalid(input, `has a repository name of ${repository.length} characters (${quote(repository)})`, `expected repository names of at most ${MAX_REPOSITORY_NAME} characters`);
+        }
         if (!REPOSITORY.test(repository) && !REPOSITORY_WILDCARD.test(repository)) {
             throw inputErrors.invalid(input, `has an invalid repository ${quote(repository)}`, allowed);
         }
@@ -81588,12 +81928,15 @@ function parseRepositories(input, value) {
     }
     return repositories;
 }
-function parseNames(input, value, rule) {
+function parseNames(input, value, rule, maxCount = Infinity) {
     const names = parseList(value);
     for (const name of names) {
         if (!rule.pattern.test(name)) {
             throw inputErrors.invalid(input, `has an invalid name ${quote(name)}`, rule.allowed);
         }
+    }
+    if (names.length > maxCount) {
+        throw inputErrors.invalid(input, `lists ${names.length} names`, `expected at most ${maxCount}`);
     }
     return names;
 }
@@ -81617,6 +81960,10 @@ function parseNotifications(input, value) {
 }
 // --- key=value lines (extension-config) -------------------------------------------------------
 const CONFIG_KEY = /^[A-Za-z0-9_.-]+$/;
+/** Longest key and value of an `extension-config` line. Arc documents no bound; a chart
+ * setting's key is a Helm value path, its value one Helm value (our assumption). */
+const MAX_CONFIG_KEY = 253;
+const MAX_CONFIG_VALUE = 4096;
 /** `key=value` lines; blank lines and lines starting with '#' are ignored; the value is what
  * follows the first '='. Messages show the key or line number, never a value. */
 function parseKeyValueLines(input, value) {
@@ -81626,6 +81973,11 @@ function parseKeyValueLines(input, value) {
     value.split(/\r?\n/).forEach((raw, index) => {
         const line = raw.trim();
         const lineNumber = index + 1;
+        // A carriage return not followed by a line feed is no line break: it would sit inside a
+        // value and, printed, start a new log line.
+        if (line.includes('\r')) {
+            throw inputErrors.invalid(input, `has a carriage return inside line ${lineNumber}`, 'expected line breaks as LF or CRLF, and values without control characters');
+        }
         if (line === '' || line.startsWith('#'))
             return;
         const equals = line.indexOf('=');
@@ -81640,8 +81992,15 @@ function parseKeyValueLines(input, value) {
         if (seen !== undefined) {
             throw inputErrors.invalid(input, `sets ${quote(key)} twice (lines ${seen} and ${lineNumber})`, 'expected each key once');
         }
+        if (key.length > MAX_CONFIG_KEY) {
+            throw inputErrors.invalid(input, `has a key of ${key.length} characters on line ${lineNumber}`, `expected keys of at most ${MAX_CONFIG_KEY} characters`);
+        }
+        const setting = line.slice(equals + 1).trim();
+        if (setting.length > MAX_CONFIG_VALUE) {
+            throw inputErrors.invalid(input, `sets ${quote(key)} to a value of ${setting.length} characters on line ${lineNumber}`, `expected values of at most ${MAX_CONFIG_VALUE} characters`);
+        }
         firstLine.set(key.toLowerCase(), lineNumber);
-        entries[key] = line.slice(equals + 1).trim();
+        entries[key] = setting;
     });
     return entries;
 }
@@ -81897,18 +82256,37 @@ const CLOUDS = {
     AzureCloud: {
         armEndpoint: 'https://management.azure.com',
         authorityHost: 'https://login.microsoftonline.com',
-        audience: 'api://AzureADTokenExchange'
+        audience: 'api://AzureADTokenExchange',
+        registryDomain: 'azurecr.io'
     },
     AzureUSGovernment: {
         armEndpoint: 'https://management.usgovcloudapi.net',
         authorityHost: 'https://login.microsoftonline.us',
-        audience: 'api://AzureADTokenExchangeUSGov'
+        audience: 'api://AzureADTokenExchangeUSGov',
+        registryDomain: 'azurecr.us'
     },
     AzureChinaCloud: {
         armEndpoint: 'https://management.chinacloudapi.cn',
         authorityHost: 'https://login.chinacloudapi.cn',
-        audience: 'api://AzureADTokenExchangeChina'
+        audience: 'api://AzureADTokenExchangeChina',
+        registryDomain: 'azurecr.cn'
     }
+};
+/** One line of at most this many characters, unless INPUT_SHAPES says otherwise: more than any
+ * name, URL or setting needs, little enough that nothing huge reaches Azure or the log. */
+const ONE_LINE = { maxLength: 1024 };
+/** PEM certificates (a chain, or base64 of it); keys are smaller. Our bounds. */
+const CERTIFICATE_TEXT = { maxLength: 65_536, lines: true };
+/** Inputs that are lists or PEM text, and their bounds. */
+const INPUT_SHAPES = {
+    // A name and its separator, for as many names as Azure allows.
+    repositories: { maxLength: MAX_REPOSITORIES * (MAX_REPOSITORY_NAME + 2), lines: true },
+    'client-tokens': { maxLength: MAX_CLIENT_TOKENS * 52, lines: true },
+    notifications: { maxLength: 16_384, lines: true },
+    'extension-config': { maxLength: 32_768, lines: true },
+    'tls-cert': CERTIFICATE_TEXT,
+    'tls-ca-cert': CERTIFICATE_TEXT,
+    'tls-key': { maxLength: 32_768, lines: true }
 };
 const TIMEOUT_RANGE = { minMs: 10_000, maxMs: 6 * 3_600_000 };
 const POLL_INTERVAL_RANGE = { minMs: 1_000, maxMs: 10 * 60_000 };
@@ -82046,7 +82424,7 @@ function parseConnectedRegistry(ctx, connectedRegistryName) {
     }
     const messageTtl = withDefault(ctx, INPUT.messageTtl, (value) => parseIsoDuration(INPUT.messageTtl, value, MESSAGE_TTL_RANGE));
     const logLevel = enumInput(ctx, INPUT.logLevel, LOG_LEVELS);
-    const clientTokens = optional(ctx, INPUT.clientTokens, (value) => parseNames(INPUT.clientTokens, value, NAME_RULES.token)) ?? [];
+    const clientTokens = optional(ctx, INPUT.clientTokens, (value) => parseNames(INPUT.clientTokens, value, NAME_RULES.token, MAX_CLIENT_TOKENS)) ?? [];
     const notifications = optional(ctx, INPUT.notifications, (value) => parseNotifications(INPUT.notifications, value)) ??
         [];
     return {
@@ -82214,6 +82592,7 @@ function parseCloud(ctx) {
         armEndpoint: armEndpoint ?? cloud.armEndpoint,
         authorityHost: authorityHost ?? cloud.authorityHost,
         customEndpoints: armEndpoint !== undefined || authorityHost !== undefined,
+        registryDomain: cloud.registryDomain,
         ...(clientId && tenantId ? { clientId, tenantId } : {}),
         audience
     };
@@ -82226,6 +82605,10 @@ function parseCloud(ctx) {
 function parseSettings(reader, env, now = new Date()) {
     const problems = new Problems();
     const ctx = { read: (name) => reader.get(name), problems };
+    // Size and characters first: an input reports only its first problem, so these win.
+    for (const name of Object.values(INPUT)) {
+        problems.check(undefined, () => checkText(name, reader.get(name), INPUT_SHAPES[name] ?? ONE_LINE));
+    }
     const operation = enumInput(ctx, INPUT.operation, OPERATIONS);
     const target = parseTarget(ctx, env);
     const connectedRegistry = parseConnectedRegistry(ctx, target.connectedRegistry);
@@ -82281,10 +82664,9 @@ function planRotation(settings, observed) {
         .map(summarizeStep);
     // The protected settings other than the password (TLS material, parent endpoint) are resent
     // from the inputs: when they differ from what the last deploy recorded, they are drift too.
-    const recordedHash = extension.configurationSettings?.[PROTECTED_HASH_SETTING];
     const tokenName = nameFromId(observed.connectedRegistry.parent?.syncProperties?.tokenId, 'tokens') ?? name;
-    const hash = protectedSettingsHash(settings, tokenName, expectedGatewayEndpoint(settings, observed));
-    if (recordedHash && recordedHash !== hash) {
+    const record = protectedSettingsRecord(settings, observed, tokenName);
+    if (record.recorded && !record.current) {
         drift.push(`Extension '${extensionName}': the protected settings (TLS material or parent endpoint) differ from the ones the last deploy sent`);
     }
     if (drift.length) {
@@ -82440,6 +82822,7 @@ function planTeardown(settings, observed) {
 ;// CONCATENATED MODULE: ./src/report.ts
 // What a person reads: the plan in the log, the outputs for later steps, the job summary.
 
+
 const SYMBOLS = {
     create: '+',
     update: '~',
@@ -82499,8 +82882,9 @@ function collectOutputs(plan, operation, final) {
         plan: planToJson(plan, operation)
     };
 }
-/** The job summary is HTML: text from Azure or the inputs must not become markup. */
-const escapeHtml = (text) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+/** The job summary is HTML: text from Azure or the inputs must not become markup, show a
+ * secret or carry control characters (redact shows them as escapes). */
+const escapeHtml = (text) => redact(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 function summaryTables(plan, operation, final) {
     const tables = [
         {
@@ -82532,7 +82916,7 @@ function summaryTables(plan, operation, final) {
                 ['Extension version', outputs['extension-version'] || '—'],
                 ['Last sync', outputs['last-sync-time'] || '—'],
                 ['Password slot in use', outputs['password-slot'] || '—']
-            ]
+            ].map(([property, value]) => [property, escapeHtml(value)])
         });
     }
     return tables;
@@ -82740,10 +83124,10 @@ const masked = new Set();
 // carried by an exception, is replaced before it reaches the log (the runner would only
 // catch the forms it was told about).
 const actionsLog = {
-    info: (message) => info(redact(message)),
-    warning: (message) => warning(redact(message)),
-    debug: (message) => debug(redact(message)),
-    group: (name, fn) => group(redact(name), fn),
+    info: (message) => info(forLog(message)),
+    warning: (message) => warning(forLog(message)),
+    debug: (message) => debug(forLog(message)),
+    group: (name, fn) => group(forLog(name), fn),
     mask: (secret) => {
         if (masked.has(secret))
             return;

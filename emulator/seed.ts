@@ -10,7 +10,6 @@ import { defaultRegistryProperties, SKUS } from './arm/registries.js'
 import { addSystemScopeMaps } from './arm/system-scope-maps.js'
 import { isConnectedRegistryExtension } from './chart.js'
 import type { ClusterSimulator } from './cluster-sim.js'
-import { expandClusters, type SeedClusterSet } from './fleet.js'
 import type { KubeSeed } from './kube/seed.js'
 import { GITHUB_OIDC_ISSUER, TOKEN_EXCHANGE_AUDIENCE } from './identity.js'
 import type { FaultRule } from './faults.js'
@@ -485,4 +484,41 @@ export function applySeed(
 function stableGuid(text: string): string {
   const h = createHash('sha256').update(text).digest('hex')
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`
+}
+
+// Fleets: one entry declares many clusters (a count and a name pattern; see fleet.ts).
+
+/** A seed cluster entry; with `count`, its name is a pattern and it stands for that many. */
+export interface SeedClusterSet extends SeedCluster {
+  count?: number
+  start?: number
+}
+
+const PLACEHOLDER = /\{n(?::(\d+))?\}/g
+
+/** The clusters a seed's entries stand for, each set expanded in order. */
+export function expandClusters(entries: readonly SeedClusterSet[]): SeedCluster[] {
+  return entries.flatMap((entry) => {
+    const { count, start, ...cluster } = entry
+    if (count === undefined) {
+      if (start !== undefined)
+        throw new Error(`invalid seed: cluster '${entry.name}' has start without count`)
+      return [cluster]
+    }
+    if (!Number.isInteger(count) || count < 0) {
+      throw new Error(`invalid seed: cluster '${entry.name}' count must be an integer >= 0`)
+    }
+    if (!entry.name.match(PLACEHOLDER)) {
+      throw new Error(
+        `invalid seed: cluster '${entry.name}' has a count, so its name must contain {n} or {n:width}`
+      )
+    }
+    const first = start ?? 1
+    return Array.from({ length: count }, (_, i) => ({
+      ...cluster,
+      name: entry.name.replace(PLACEHOLDER, (_match, width?: string) =>
+        String(first + i).padStart(Number(width ?? 0), '0')
+      )
+    }))
+  })
 }

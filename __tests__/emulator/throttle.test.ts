@@ -13,7 +13,8 @@ import {
   DEFAULT_SEED_PATH,
   type RunningEmulator
 } from '../../emulator/index.js'
-import { expandClusters, withClusters } from '../../emulator/fleet.js'
+import { withClusters } from '../../emulator/fleet.js'
+import { expandClusters } from '../../emulator/seed.js'
 import { ARM_TOKEN_BUCKETS, Throttle } from '../../emulator/throttle.js'
 import { rawRequest, RG } from './helpers.js'
 

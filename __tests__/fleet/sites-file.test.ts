@@ -112,7 +112,7 @@ describe('parseSitesFile', () => {
       '    message-ttl: P1000D'
     )
     expect(problemsOf(text)).toEqual([
-      "fleet/sites.yml:7: site 'store01': field 'service-cluster-ip' has an invalid value '10.0.0.300': expected an IPv4 or IPv6 address, such as 10.0.0.10.",
+      "fleet/sites.yml:7: site 'store01': field 'service-cluster-ip' has an invalid value '10.0.0.300': expected an IPv4 or IPv6 address, such as 10.0.0.10 or fd00::10, written plainly (no leading zeros, zone index, prefix length or brackets).",
       "fleet/sites.yml:11: site 'store02': field 'mode' has an invalid value 'ReadMostly': expected one of ReadOnly, ReadWrite.",
       expect.stringMatching(
         /^fleet\/sites\.yml:12: site 'store02': field 'message-ttl' has an invalid value 'P1000D'/
