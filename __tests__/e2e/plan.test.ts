@@ -5,7 +5,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
-import { errorOf } from '../../__fixtures__/action-runner.js'
+import { DEFAULT_NODE, errorOf, nodeOnlyDir } from '../../__fixtures__/action-runner.js'
 import {
   GONE,
   hasStackTrace,
@@ -171,7 +171,7 @@ describe('operation: plan without credentials', () => {
       {
         signIn: 'none',
         env: {
-          PATH: `${fakeAzDir}${path.delimiter}${path.dirname(process.execPath)}`,
+          PATH: `${fakeAzDir}${path.delimiter}${nodeOnlyDir(DEFAULT_NODE)}`,
           RUNNER_ENVIRONMENT: 'github-hosted',
           GITHUB_EVENT_NAME: 'pull_request'
         }
