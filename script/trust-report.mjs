@@ -36,11 +36,12 @@ const perPhase = phases
 const totalRuns = faults.concurrency.reduce((sum, c) => sum + c.runs, 0)
 const succeededRuns = faults.concurrency.reduce((sum, c) => sum + c.succeeded, 0)
 const convergedOverlaps = faults.concurrency.filter((c) => c.converged).length
-const { pollInterval, timing } = faults.conditions
+const { pollInterval, timing, overlapTiming } = faults.conditions
 const conditions =
   `poll interval ${pollInterval}; emulator delays: LRO ${timing.lroMs} ms, extension ` +
-  `provisioning ${timing.extensionProvisioningMs} ms, activation ${timing.activationMs} ms, ` +
-  `first sync ${timing.syncingMs} ms, deletion ${timing.deletionMs} ms`
+  `provisioning ${timing.extensionProvisioningMs} ms (${overlapTiming.extensionProvisioningMs} ms ` +
+  `for the overlapping runs), activation ${timing.activationMs} ms, first sync ` +
+  `${timing.syncingMs} ms, deletion ${timing.deletionMs} ms`
 const failedFaults = faults.failedWithExplanation + faults.failedWithoutExplanation
 
 const rows = [

@@ -101,7 +101,11 @@ afterAll(() => {
     // A run filtered with -t records only what it ran.
     complete:
       cases.length === FAULTS.length + MORE_FAULTS && scenarios.length === CONCURRENCY_SCENARIOS,
-    conditions: { pollInterval: deployInputs('conditions')['poll-interval'], timing: FAST },
+    conditions: {
+      pollInterval: deployInputs('conditions')['poll-interval'],
+      timing: FAST,
+      overlapTiming: OVERLAP_TIMING
+    },
     faults: cases.length,
     survived: cases.filter((f) => f.outcome === 'survived').length,
     failedWithExplanation: cases.filter((f) => f.outcome === 'failed with explanation').length,
@@ -895,6 +899,9 @@ const OVERLAPS: [string, boolean, Record<string, string>, Record<string, string>
   ]
 ]
 
+/** Slow enough installs that the two runs' extension writes overlap every time. */
+const OVERLAP_TIMING = { extensionProvisioningMs: 500 }
+
 /** Two runs at once on one connected registry (a first deploy of it when not `existing`). */
 const overlapCase = (
   scenario: string,
@@ -903,8 +910,7 @@ const overlapCase = (
   second: Record<string, string>
 ) =>
   withEmulator(async (emu) => {
-    // Slow enough installs that the two runs' extension writes overlap every time.
-    emu.admin.setTiming({ extensionProvisioningMs: 500 })
+    emu.admin.setTiming(OVERLAP_TIMING)
     const name = uniqueName('race')
     if (existing) expectSuccess(await runAction(emu, { inputs: deployInputs(name) }))
     const withOutput = (inputs: Record<string, string>) => ({
