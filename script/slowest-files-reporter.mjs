@@ -10,7 +10,10 @@ export default class SlowestFilesReporter {
     const wallSeconds = (Date.now() - results.startTime) / 1000
     const files = results.testResults
       .map((file) => ({
-        seconds: (file.perfStats.end - file.perfStats.start) / 1000,
+        // From the moment a worker took the file up: `start` is when it was queued.
+        seconds:
+          (file.perfStats.end - (file.perfStats.loadTestEnvironmentStart || file.perfStats.start)) /
+          1000,
         name: file.testFilePath.replace(`${process.cwd()}/`, ''),
         tests: file.numPassingTests + file.numFailingTests
       }))
