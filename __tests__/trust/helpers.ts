@@ -15,16 +15,22 @@ export function uniqueName(prefix: string): string {
   return `${prefix.replace(/[^a-z0-9]/gi, '').slice(0, 30)}${String(names).padStart(3, '0')}`
 }
 
+/** A service IP per connected registry, the same for every run of it (runs may interleave). */
+const serviceIps = new Map<string, string>()
+const serviceIpOf = (name: string): string => {
+  if (!serviceIps.has(name)) serviceIps.set(name, `10.0.3.${(serviceIps.size % 230) + 20}`)
+  return serviceIps.get(name) as string
+}
+
 /** Deploy inputs for one connected registry, with short polls for the emulator. */
 export function deployInputs(
   name: string,
   extra: Record<string, string> = {}
 ): Record<string, string> {
-  const octet = (names % 200) + 20
   return {
     ...targetInputs(name),
     'extension-name': name.toLowerCase(),
-    'service-cluster-ip': `10.0.3.${octet}`,
+    'service-cluster-ip': serviceIpOf(name),
     repositories: 'hello-world, app/web',
     timeout: '20s',
     ...extra

@@ -22,17 +22,36 @@ import {
 import { CLUSTER, deployInputs, REGISTRY, RG, uniqueName, writeFigures } from './helpers.js'
 
 const cases = await invalidInputCases()
-/** Runs at once: enough to keep two cores busy without starving the emulator. */
-const CONCURRENCY = 4
+/** Runs at once, each in a lane of its own: enough to keep two cores busy. */
+const LANES = 4
 
+/**
+ * Where a case runs: an emulator whose journal shows exactly that case's requests, and a proxy
+ * that accepts connections and answers none, so that every request that is not for the emulator
+ * (the default Azure endpoints, GitHub's OIDC endpoint) ends up there and is counted.
+ */
+interface Lane {
+  emu: RunningEmulator
+  tripwire: net.Server
+  tripwireHits: number
+}
+let lanes: Lane[] = []
+/** The emulator of the checks that need Azure (and of the control run). */
 let emu: RunningEmulator
 let clients: ReturnType<typeof emulatorClients>
-/**
- * A proxy that accepts connections and answers none: every request that is not for the
- * emulator (the default Azure endpoints, GitHub's OIDC endpoint) ends up here and is counted.
- */
-let tripwire: net.Server
-let tripwireHits = 0
+
+async function openLane(): Promise<Lane> {
+  const lane: Lane = {
+    emu: await startEmulator({ quiet: true }),
+    tripwire: net.createServer((socket) => {
+      lane.tripwireHits += 1
+      socket.destroy()
+    }),
+    tripwireHits: 0
+  }
+  await new Promise<void>((resolve) => lane.tripwire.listen(0, '127.0.0.1', resolve))
+  return lane
+}
 /** Checks that need Azure, when this file runs in full. */
 const AZURE_CHECKS = 11
 const figures = {
@@ -45,7 +64,7 @@ const figures = {
 
 interface CaseResult {
   run: ActionRun
-  /** Every emulator request made while this case's batch ran. */
+  /** Every emulator request the case made. */
   journal: JournalEntry[]
   tripwireHits: number
 }
@@ -56,7 +75,8 @@ const results = new Map<string, CaseResult>()
 const needsAzureEndpoints = (testCase: InvalidInputCase): boolean =>
   testCase.input === 'poll-interval'
 
-function runCase(testCase: InvalidInputCase): Promise<ActionRun> {
+function runCase(lane: Lane, testCase: InvalidInputCase): Promise<ActionRun> {
+  const { emu } = lane
   const inputs: Record<string, string> = { ...VALID_BASE_INPUTS }
   if (!needsAzureEndpoints(testCase)) {
     inputs['subscription-id'] = emu.env.AZURE_SUBSCRIPTION_ID
@@ -67,7 +87,7 @@ function runCase(testCase: InvalidInputCase): Promise<ActionRun> {
     inputs['authority-host'] = ''
   }
   Object.assign(inputs, testCase.inputs)
-  const proxy = `http://127.0.0.1:${(tripwire.address() as net.AddressInfo).port}`
+  const proxy = `http://127.0.0.1:${(lane.tripwire.address() as net.AddressInfo).port}`
   return runAction(emu, {
     inputs,
     env: {
@@ -82,37 +102,39 @@ function runCase(testCase: InvalidInputCase): Promise<ActionRun> {
 }
 
 beforeAll(async () => {
-  emu = await startEmulator({ quiet: true })
+  lanes = await Promise.all(Array.from({ length: LANES }, openLane))
+  emu = lanes[0].emu
   clients = emulatorClients(emu)
-  tripwire = net.createServer((socket) => {
-    tripwireHits += 1
-    socket.destroy()
-  })
-  await new Promise<void>((resolve) => tripwire.listen(0, '127.0.0.1', resolve))
 
-  // In batches: the journal is global, so each case is charged with whatever its batch did.
-  for (let start = 0; start < cases.length; start += CONCURRENCY) {
-    const batch = cases.slice(start, start + CONCURRENCY)
-    emu.admin.clearJournal()
-    const hitsBefore = tripwireHits
-    const runs = await Promise.all(batch.map(runCase))
-    const journal = emu.admin.journal()
-    batch.forEach((testCase, i) =>
-      results.set(testCase.name, {
-        run: runs[i],
-        journal,
-        tripwireHits: tripwireHits - hitsBefore
-      })
-    )
-  }
+  // Each lane takes the next case as soon as its last one is done.
+  const queue = [...cases]
+  await Promise.all(
+    lanes.map(async (lane) => {
+      for (let testCase = queue.shift(); testCase; testCase = queue.shift()) {
+        lane.emu.admin.clearJournal()
+        const hitsBefore = lane.tripwireHits
+        const run = await runCase(lane, testCase)
+        results.set(testCase.name, {
+          run,
+          journal: lane.emu.admin.journal(),
+          tripwireHits: lane.tripwireHits - hitsBefore
+        })
+      }
+    })
+  )
   // A budget per case, not per file: the corpus grows with every class of invalid input.
 }, cases.length * 4_000)
 
 afterAll(async () => {
-  figures.complete = figures.corpusRejected === cases.length && figures.azureChecks === AZURE_CHECKS
+  // Complete when every case ran; how many were rejected as they must be is what was measured.
+  figures.complete = results.size === cases.length && figures.azureChecks === AZURE_CHECKS
   writeFigures('invalid-inputs.json', figures)
-  await new Promise((resolve) => tripwire?.close(resolve))
-  await emu?.stop()
+  await Promise.all(
+    lanes.map(async (lane) => {
+      await new Promise((resolve) => lane.tripwire.close(resolve))
+      await lane.emu.stop()
+    })
+  )
 })
 
 const errorLines = (run: ActionRun): string[] =>
@@ -125,15 +147,16 @@ describe('the bundled action rejects each invalid input before any request', () 
   })
 
   it('control: the tripwire catches a run that does reach out (valid inputs, Azure endpoints)', async () => {
-    const hitsBefore = tripwireHits
-    const control = await runCase({
+    const lane = lanes[0]
+    const hitsBefore = lane.tripwireHits
+    const control = await runCase(lane, {
       name: 'control',
       inputs: { 'poll-interval': '10s' },
       input: 'poll-interval',
       messageIncludes: []
     })
     expect(control.exitCode).toBe(1)
-    expect(tripwireHits).toBeGreaterThan(hitsBefore)
+    expect(lane.tripwireHits).toBeGreaterThan(hitsBefore)
   })
 
   it.each(cases.map((testCase) => [testCase.name, testCase] as const))('%s', (name, testCase) => {
