@@ -7,6 +7,7 @@ import https from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { randomBytes } from 'node:crypto'
 import { createAdmin, type EmulatorAdmin, type EmulatorSecrets } from './admin.js'
+import { authorizationRoutes } from './arm/authorization.js'
 import { clusterRoutes } from './arm/clusters.js'
 import type { ArmEnv } from './arm/common.js'
 import { connectedRegistryRoutes } from './arm/connectedregistries.js'
@@ -85,7 +86,8 @@ export async function startEmulator(opts: StartOptions = {}): Promise<RunningEmu
     ...registryRoutes(env),
     ...connectedRegistryRoutes(env),
     ...tokenRoutes(env),
-    ...extensionRoutes(env)
+    ...extensionRoutes(env),
+    ...authorizationRoutes(env)
   )
 
   // Secrets seen since the last reset (kept for leak scans even after rotation or deletion).

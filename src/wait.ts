@@ -3,14 +3,10 @@
 
 import type { ConnectedRegistry } from '@azure/arm-containerregistry'
 import type { Extension } from '@azure/arm-kubernetesconfiguration'
-import type { AzureClients } from './azure/clients.js'
 import { ActionError } from './azure/errors.js'
 import { readConnectedRegistry, readExtension } from './observe.js'
-import type { Log } from './ports.js'
+import type { RunContext } from './run-context.js'
 import type { Settings } from './settings.js'
-
-export const sleep = (ms: number): Promise<void> =>
-  new Promise((resolve) => setTimeout(resolve, ms))
 
 /** What the connected registry's status codes mean, and the documented fix. */
 export const STATUS_FIXES: Record<string, string> = {
@@ -110,13 +106,11 @@ const TERMINAL = new Set(['succeeded', 'failed', 'canceled'])
 
 /** Waits out an operation another run started on the extension (Creating/Updating/Deleting). */
 export async function settleExtension(
-  clients: AzureClients,
-  settings: Settings,
-  log: Log,
+  run: RunContext,
   current: Extension | undefined
 ): Promise<Extension | undefined> {
+  const { settings, log, deadline } = run
   let extension = current
-  const deadline = Date.now() + settings.behaviour.timeoutMs
   let announced = false
   while (extension && !TERMINAL.has((extension.provisioningState ?? 'succeeded').toLowerCase())) {
     if (!announced) {
@@ -125,13 +119,12 @@ export async function settleExtension(
       )
       announced = true
     }
-    if (Date.now() > deadline) {
-      throw new ActionError(
-        `Extension '${settings.target.extensionName}' stayed ${extension.provisioningState} for longer than the timeout (${settings.behaviour.timeoutMs / 1000}s). Another operation is still running on it; re-run later.`
+    if (!(await deadline.pause(settings.behaviour.pollIntervalMs))) {
+      throw deadline.exceeded(
+        `Extension '${settings.target.extensionName}' stayed ${extension.provisioningState}: another operation is still running on it; re-run later.`
       )
     }
-    await sleep(settings.behaviour.pollIntervalMs)
-    extension = await readExtension(clients, settings)
+    extension = await readExtension(run)
   }
   return extension
 }
@@ -160,19 +153,16 @@ export interface WaitOptions {
 }
 
 export async function waitUntilOnline(
-  clients: AzureClients,
-  settings: Settings,
-  log: Log,
+  run: RunContext,
   options: WaitOptions = {}
 ): Promise<WaitResult> {
-  const { timeoutMs, pollIntervalMs } = settings.behaviour
-  const deadline = Date.now() + timeoutMs
-  const timeoutText = `${Math.round(timeoutMs / 1000)}s`
+  const { settings, log, deadline } = run
+  const { pollIntervalMs } = settings.behaviour
 
   let extension: Extension | undefined
   let lastExtensionState = ''
   for (;;) {
-    extension = await readExtension(clients, settings)
+    extension = await readExtension(run)
     if (!extension) {
       throw new ActionError(
         `Extension '${settings.target.extensionName}' disappeared while waiting for it (deleted by another run?). Re-run the step.`
@@ -186,24 +176,23 @@ export async function waitUntilOnline(
     if (state === 'Succeeded') break
     if (state === 'Failed' || state === 'Canceled')
       throw describeExtensionFailure(extension, settings)
-    if (Date.now() + pollIntervalMs > deadline) {
+    if (!(await deadline.pause(pollIntervalMs))) {
       const pending = (extension.statuses ?? []).map((s) => s.message).filter(Boolean)
-      throw new ActionError(
-        `Extension '${settings.target.extensionName}' was still ${state} after ${timeoutText}` +
-          `${pending.length ? `: ${pending.join(' | ')}` : ''}. If the cluster is offline, the extension stays pending until it reconnects (protected settings are kept for 48 hours). Re-run with a longer 'timeout' once the cluster is Connected. ${KUBECTL_HINT}`
+      throw deadline.exceeded(
+        `Extension '${settings.target.extensionName}' was still ${state}` +
+          `${pending.length ? `: ${pending.join(' | ')}` : ''}. If the cluster is offline, the extension stays pending until it reconnects (protected settings are kept for 48 hours). ${KUBECTL_HINT}`
       )
     }
-    await sleep(pollIntervalMs)
   }
   // The new release has landed by now (runner clock: a skew only costs the few extra polls).
-  const settledAt = new Date()
+  const settledAt = new Date(deadline.clock.now())
 
   let unhealthyPolls = 0
   let onlinePolls = 0
   let lastRegistryState = ''
   let waitingForOthers = false
   for (;;) {
-    const cr = await readConnectedRegistry(clients, settings)
+    const cr = await readConnectedRegistry(run)
     const state = describeRegistryState(cr)
     if (state !== lastRegistryState) {
       log.info(`Connected registry: ${state}`)
@@ -214,7 +203,8 @@ export async function waitUntilOnline(
         !options.wroteExtension ||
         (cr.lastActivityTime !== undefined && cr.lastActivityTime > settledAt) ||
         ++onlinePolls >= STALE_ONLINE_POLLS
-      if (fresh) return { extension, connectedRegistry: cr, onlineAt: new Date() }
+      if (fresh)
+        return { extension, connectedRegistry: cr, onlineAt: new Date(deadline.clock.now()) }
     } else {
       onlinePolls = 0
     }
@@ -225,7 +215,7 @@ export async function waitUntilOnline(
     ) {
       // Another operation on the extension (a run that overlaps this one) leaves the registry
       // unhealthy until it lands: wait for it rather than blame a state it passes through.
-      const current = await readExtension(clients, settings)
+      const current = await readExtension(run)
       const state = current?.provisioningState ?? 'Succeeded'
       if (state === 'Failed') throw describeExtensionFailure(current as Extension, settings)
       if (!TERMINAL.has(state.toLowerCase())) {
@@ -242,17 +232,14 @@ export async function waitUntilOnline(
     } else {
       unhealthyPolls = 0
     }
-    if (Date.now() + pollIntervalMs > deadline) {
+    if (!(await deadline.pause(pollIntervalMs))) {
       throw cr
-        ? registryFailure(
-            cr,
-            settings,
-            `The connected registry did not come Online within ${timeoutText}.`
+        ? deadline.exceeded(
+            registryFailure(cr, settings, 'The connected registry did not come Online.').message
           )
         : new ActionError(
             `Connected registry '${settings.target.connectedRegistry}' disappeared while waiting for it.`
           )
     }
-    await sleep(pollIntervalMs)
   }
 }
