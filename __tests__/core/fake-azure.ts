@@ -248,7 +248,8 @@ export class FakeAzure implements AzurePort {
     await this.call(`GET token ${name}`)
     const found = this.tokens.get(name)
     if (!found) throw notFound(`token ${name}`)
-    const { values: _values, ...token } = structuredClone(found)
+    const token: Token & { values?: unknown } = structuredClone(found)
+    delete token.values
     return token
   }
   async createToken(
@@ -351,7 +352,9 @@ export class FakeAzure implements AzurePort {
     await this.call(`GET extension ${name}`)
     this.simulate()
     if (!this.extension) throw notFound(`extension ${name}`)
-    const { protectedSettings: _hidden, ...visible } = structuredClone(this.extension)
+    const visible: Extension & { protectedSettings?: unknown } = structuredClone(this.extension)
+    // Azure never returns protected settings.
+    delete visible.protectedSettings
     return visible
   }
   async startExtensionCreate(

@@ -183,7 +183,7 @@ describe('permission preflight', () => {
         ]
       }
     ])
-    const failure = await runOperation(run, fresh()).catch((error: unknown) => error as Error)
+    const failure = (await runOperation(run, fresh()).catch((error: unknown) => error)) as Error
     expect(failure.message).toMatch(/lacks 2 permissions this run needs; nothing was changed/)
     expect(failure.message).toContain(
       `Microsoft.KubernetesConfiguration/extensions/write on /subscriptions/${SUB}/resourceGroups/edge-rg`
