@@ -1,0 +1,102 @@
+// Fail safe and bounded, through the bundle: one `timeout` for the whole step, a permission
+// preflight before the first write, outputs on failure, and waits that say what they wait for.
+
+import { afterEach, describe, expect, it } from '@jest/globals'
+import { errorOf } from '../../__fixtures__/action-runner.js'
+import { hasStackTrace, useScenario, writeOperations } from '../../__fixtures__/scenario.js'
+
+const s = useScenario(7)
+const DEFAULT_TIMING = { lroMs: 50, activationMs: 200 }
+
+afterEach(() => {
+  s.admin.setTiming(DEFAULT_TIMING)
+  s.admin.denyActions([])
+  s.admin.clearFaults()
+})
+
+const writes = () => writeOperations(s.admin.journal())
+
+describe('one deadline for the step', () => {
+  it('ends a stuck ACR operation within timeout + 2 s, naming the phase', async () => {
+    s.admin.setTiming({ lroMs: 10 * 60_000 })
+    const run = await s.run(s.inputsFor('stucklro01', { timeout: '10s', 'poll-interval': '1s' }))
+    expect(run.exitCode).toBe(1)
+    expect(run.durationMs).toBeLessThan(10_000 + 2_000)
+    expect(errorOf(run)).toMatch(
+      /^The step's 'timeout' \(10s, from sign-in to the last output\) ran out during 'Apply'\. Updating Dedicated data endpoint had not finished\./
+    )
+    expect(hasStackTrace(run)).toBe(false)
+  })
+
+  it('ends a registry that never comes Online within timeout + 2 s, with the outputs it knows', async () => {
+    s.admin.setTiming({ activationMs: 10 * 60_000 })
+    const run = await s.run(s.inputsFor('neveronline01', { timeout: '10s', 'poll-interval': '1s' }))
+    expect(run.exitCode).toBe(1)
+    expect(run.durationMs).toBeLessThan(10_000 + 2_000)
+    expect(errorOf(run)).toMatch(
+      /^The step's 'timeout' \(10s, from sign-in to the last output\) ran out during 'Wait until Online'\. The connected registry did not come Online\./
+    )
+    // A fleet's summary step still sees the failed site: ids, state, slot, changed.
+    expect(run.outputs).toMatchObject({
+      'password-slot': 'password1',
+      changed: 'true',
+      'sync-token-id': expect.stringMatching(/\/tokens\/neveronline01$/),
+      'connected-registry-id': expect.stringMatching(/\/connectedRegistries\/neveronline01$/),
+      'extension-id': expect.stringMatching(/\/extensions\/neveronline01$/)
+    })
+    expect(run.outputs['connection-state']).not.toBe('Online')
+    expect(run.stdout).toContain('change(s) were applied before the failure')
+    expect(run.summary).toContain('Applied before the failure')
+    expect(run.summary).toMatch(
+      /Extension 'neveronline01'[^<]*<\/td>\s*<td>create<\/td>\s*<td>yes<\/td>/
+    )
+  })
+})
+
+describe('permission preflight', () => {
+  it('fails naming a denied action and its scope, with 0 writes', async () => {
+    s.admin.denyActions(['Microsoft.KubernetesConfiguration/extensions/write'])
+    s.admin.clearJournal()
+    const run = await s.run(s.inputsFor('denied01'))
+    expect(run.exitCode).toBe(1)
+    expect(errorOf(run)).toMatch(
+      /lacks a permission this run needs; nothing was changed: Microsoft\.KubernetesConfiguration\/extensions\/write on \/subscriptions\/[^/]+\/resourceGroups\/edge-rg \(installs\/updates the extension/
+    )
+    expect(writes()).toEqual([])
+    expect(run.outputs.changed).toBe('false')
+  })
+
+  it('says so and goes on when the permissions read itself is denied', async () => {
+    s.admin.denyActions(['Microsoft.Authorization/permissions/read'])
+    const run = await s.run(s.inputsFor('noperms01'))
+    expect(run.exitCode).toBe(0)
+    expect(run.stdout).toMatch(
+      /::warning::Could not read the identity's permissions on \/subscriptions\/[^/]+\/resourceGroups\/edge-rg \(Azure error AuthorizationFailed, HTTP 403\); going on/
+    )
+    expect(run.outputs['connection-state']).toBe('Online')
+  })
+})
+
+describe('saying what it waits for', () => {
+  it('logs a 429 that makes it wait, with the reason and how long', async () => {
+    s.admin.addFault({
+      operation: 'ConnectedRegistries_Get',
+      kind: 'status',
+      status: 429,
+      retryAfterSeconds: 2,
+      times: 1
+    })
+    const run = await s.run(s.inputsFor('throttled01'))
+    expect(run.exitCode).toBe(0)
+    expect(run.stdout).toMatch(
+      /Azure answered 429 TooManyRequests to GET 'throttled01' \(Azure Resource Manager is throttling this identity\): repeating the request in 2s, as its Retry-After asks\./
+    )
+  })
+
+  it('explains why an unchanged run outputs no connection string', async () => {
+    await s.deploy('nocs01')
+    const run = await s.runOk(s.inputsFor('nocs01', { 'output-connection-string': 'true' }))
+    expect(run.outputs['connection-string']).toBeUndefined()
+    expect(run.stdout).toContain('No connection string is output: this run did not send one')
+  })
+})
