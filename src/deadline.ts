@@ -24,12 +24,14 @@ export class Deadline {
   phase = 'Start'
   private readonly endsAt: number
 
+  /** `spentMs`: how much of the timeout has already gone (the process's start-up). */
   constructor(
     readonly timeoutMs: number,
-    readonly clock: Clock = systemClock
+    readonly clock: Clock = systemClock,
+    spentMs = 0
   ) {
-    this.endsAt = clock.now() + timeoutMs
-    this.signal = clock.abortAfter(timeoutMs)
+    this.endsAt = clock.now() + timeoutMs - spentMs
+    this.signal = clock.abortAfter(timeoutMs - spentMs)
   }
 
   remainingMs(): number {

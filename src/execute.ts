@@ -18,6 +18,8 @@ export interface ExecutionResult {
   /** The connection string sent to the extension in this run (masked), if one was. */
   connectionString?: string
   passwordSlot?: PasswordSlot
+  /** When the extension write was sent (the deadline's clock, ms), if the run made one. */
+  extensionWrittenAt?: number
 }
 
 interface Context extends RunContext {
@@ -196,6 +198,7 @@ async function applyStep(ctx: Context, step: PlanStep, result: ExecutionResult):
       if (detail.create) {
         const configurationProtectedSettings = await protectedSettings(ctx)
         result.connectionString = configurationProtectedSettings.connectionString
+        result.extensionWrittenAt = ctx.deadline.clock.now()
         // Only the initial request: the waiter follows provisioning with its own timeout and
         // explains a failure better than the LRO's one-line error.
         await azure.startExtensionCreate(
@@ -211,6 +214,7 @@ async function applyStep(ctx: Context, step: PlanStep, result: ExecutionResult):
           patch.configurationProtectedSettings = await protectedSettings(ctx)
           result.connectionString = patch.configurationProtectedSettings.connectionString
         }
+        result.extensionWrittenAt = ctx.deadline.clock.now()
         await azure.startExtensionUpdate(clusterOf(ctx.settings), extensionName, patch, lro(ctx))
       }
       return

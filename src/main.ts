@@ -8,7 +8,7 @@ import { parseSettings } from './inputs/parse-settings.js'
 import { appliedBeforeFailure, cancelledNotice } from './messages.js'
 import { isWrite, resourceIds, summarizeStep, type Plan } from './plan/model.js'
 import { runOperation, type Progress } from './pipeline.js'
-import type { AzurePort, Log } from './ports.js'
+import { systemClock, type AzurePort, type Log } from './ports.js'
 import type { RunContext } from './run-context.js'
 import { collectOutputs, escapeHtml, summaryTables } from './report.js'
 import { maskSecret, maskTlsMaterial, redact, SECRET_INPUTS } from './secrets.js'
@@ -118,6 +118,9 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     actionsLog.warning(
       cancelledNotice(signal, deadline?.phase ?? 'Start', progress.applied.length > 0)
     )
+    for (const [name, value] of Object.entries(outputsOnFailure(progress))) {
+      core.setOutput(name, value)
+    }
     process.exit(signal === 'SIGINT' ? 130 : 143)
   }
   process.once('SIGTERM', onSignal)
@@ -130,7 +133,8 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     maskTlsMaterial(actionsLog, current.extension.tls)
     for (const warning of parsed.warnings) actionsLog.warning(warning)
     const { operation } = current.behaviour
-    const clock = new Deadline(current.behaviour.timeoutMs)
+    // Counted from the start of the process: the step's time is what the runner measures.
+    const clock = new Deadline(current.behaviour.timeoutMs, systemClock, performance.now())
     deadline = clock
     const log = withPhases(actionsLog, clock)
 

@@ -81,3 +81,17 @@ export function extensionStillDeleting(
     ? `Extension '${extension}' on cluster '${cluster}' was still being deleted with force-delete.`
     : `Extension '${extension}' on cluster '${cluster}' was still being deleted: Azure waits for the cluster to remove it. Check that the cluster is Connected (az connectedk8s show) and re-run, or set 'force-delete: true' to remove the extension from Azure without the cluster (its release then stays on the cluster until you uninstall it there).`
 }
+
+export function teardownIncomplete(resources: string[]): string {
+  return `The teardown did not finish: ${resources.join(', ')} still exist(s) after being deleted (a run that overlaps this one may have created it again). Re-run the teardown once no deploy of this connected registry is running; a concurrency group on the workflows avoids overlapping runs.`
+}
+
+/** A pending extension operation on an Offline cluster cannot finish: Azure waits for its agents. */
+export function extensionStuckOffline(
+  extension: string,
+  state: string,
+  cluster: string,
+  connectivity: string
+): string {
+  return `Extension '${extension}' is ${state} and cluster '${cluster}' is ${connectivity}: Azure finishes that operation only once the cluster's Arc agents reconnect, so waiting for it cannot help. Bring the cluster back (kubectl get pods -n azure-arc) and re-run, or, for a teardown, set 'force-delete: true' to remove the extension from Azure now (its release then stays on the cluster until you uninstall it there).`
+}

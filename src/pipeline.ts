@@ -3,16 +3,11 @@
 // I/O here: main.ts turns the result into outputs, the summary and the exit status.
 
 import { applyPlan, revokePassword, type ExecutionResult } from './execute.js'
-import { NO_CONNECTION_STRING_UNCHANGED } from './messages.js'
+import { ActionError } from './azure/errors.js'
+import { NO_CONNECTION_STRING_UNCHANGED, teardownIncomplete } from './messages.js'
 import { observeState, type ObservedState } from './observe.js'
 import { planDeploy } from './plan/deploy.js'
-import {
-  isWrite,
-  otherSlot,
-  PASSWORD_SLOT_SETTING,
-  type Plan,
-  type PlanStep
-} from './plan/model.js'
+import { otherSlot, PASSWORD_SLOT_SETTING, type Plan, type PlanStep } from './plan/model.js'
 import { planRotation } from './plan/rotation.js'
 import { planTeardown } from './plan/teardown.js'
 import type { Log } from './ports.js'
@@ -25,6 +20,7 @@ import {
   RegistryStateError,
   settleExtension,
   waitUntilOnline,
+  type WaitOptions,
   type WaitResult
 } from './wait.js'
 
@@ -35,7 +31,7 @@ const isOnline = (observed: ObservedState): boolean =>
 export async function readState(run: RunContext): Promise<ObservedState> {
   const { log } = run
   let observed = await observeState(run)
-  const settled = await settleExtension(run, observed.extension)
+  const settled = await settleExtension(run, observed.extension, observed.cluster)
   if (settled !== observed.extension) observed = await observeState(run)
   log.info(
     `Registry: ${observed.registry ? `${observed.registry.sku}, data endpoint ${observed.registry.dataEndpointEnabled ? 'enabled' : 'disabled'}` : 'not found'}`
@@ -89,14 +85,18 @@ async function converge(
 ): Promise<void> {
   const { settings, log } = run
   const { final } = progress
-  const wroteExtension = plan.steps.some(
-    (step) => step.detail.kind === 'extension' && isWrite(step)
-  )
   const applied: ExecutionResult = plan.changed
     ? await log.group('Apply', () => applyPlan(run, plan, observed, progress.applied))
     : {}
   if (applied.passwordSlot) final.passwordSlot = applied.passwordSlot
-  const { waited, repaired } = await waitOrRepairOnce(run, wroteExtension, progress)
+  const { waited, repaired } = await waitOrRepairOnce(
+    run,
+    {
+      extensionWrittenAt: applied.extensionWrittenAt,
+      activityBefore: observed.connectedRegistry?.lastActivityTime
+    },
+    progress
+  )
   const delivered: ExecutionResult = { ...applied, ...repaired }
   if (delivered.passwordSlot) final.passwordSlot = delivered.passwordSlot
   show(final, waited)
@@ -138,16 +138,14 @@ async function converge(
  */
 export async function waitOrRepairOnce(
   run: RunContext,
-  wroteExtension: boolean,
+  written: WaitOptions,
   progress: Pick<Progress, 'applied'> = { applied: [] }
 ): Promise<{ waited: WaitResult; repaired?: ExecutionResult }> {
   const { settings, log } = run
-  const waitOnline = (afterExtensionWrite: boolean) =>
-    log.group('Wait until Online', () =>
-      waitUntilOnline(run, { wroteExtension: afterExtensionWrite })
-    )
+  const waitOnline = (options: WaitOptions) =>
+    log.group('Wait until Online', () => waitUntilOnline(run, options))
   try {
-    return { waited: await waitOnline(wroteExtension) }
+    return { waited: await waitOnline(written) }
   } catch (error) {
     const lostRace =
       error instanceof RegistryStateError &&
@@ -163,8 +161,33 @@ export async function waitOrRepairOnce(
       logPlan(repairPlan, log)
       return applyPlan(run, repairPlan, observed, progress.applied)
     })
-    return { waited: await waitOnline(true), repaired }
+    return {
+      waited: await waitOnline({
+        extensionWrittenAt: repaired.extensionWrittenAt,
+        activityBefore: observed.connectedRegistry?.lastActivityTime
+      }),
+      repaired
+    }
   }
+}
+
+/**
+ * A teardown reports success only when what it deleted is gone: read again, so that a deploy
+ * overlapping it (which may have created something again) cannot pass unnoticed.
+ */
+async function verifyTeardown(run: RunContext, plan: Plan): Promise<void> {
+  const after = await observeState(run)
+  const present: Record<string, unknown> = {
+    extension: after.extension,
+    'connected-registry': after.connectedRegistry,
+    'sync-token': after.sync.token,
+    'scope-map': after.sync.scopeMap
+  }
+  const remaining = plan.steps
+    .filter((step) => step.action === 'delete' && present[step.detail.kind] !== undefined)
+    .map((step) => step.resource)
+  if (remaining.length) throw new ActionError(teardownIncomplete(remaining))
+  run.log.info('Verified: everything the teardown deleted is gone.')
 }
 
 /**
@@ -197,6 +220,7 @@ export async function runOperation(run: RunContext, progress: Progress): Promise
   if (operation === 'teardown') {
     if (plan.changed) {
       await log.group('Apply', () => applyPlan(run, plan, observed, progress.applied))
+      await log.group('Verify', () => verifyTeardown(run, plan))
       show(final, {})
     }
   } else if (plan.changed || !isOnline(observed)) {

@@ -46,7 +46,8 @@ export const systemClock: Clock = {
       }, ms)
       signal?.addEventListener('abort', onAbort, { once: true })
     }),
-  abortAfter: (ms) => AbortSignal.timeout(Math.max(0, ms))
+  // AbortSignal.timeout takes whole milliseconds only.
+  abortAfter: (ms) => AbortSignal.timeout(Math.max(0, Math.ceil(ms)))
 }
 
 export interface ConnectedClusterResource {

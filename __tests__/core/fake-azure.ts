@@ -86,6 +86,10 @@ export class FakeAzure implements AzurePort {
   /** How long a release takes to install, and its instance to report once installed. */
   provisioningMs = 3_000
   activationMs = 2_000
+  /** Reads per resource, for the read budget. */
+  reads(): number {
+    return this.calls.filter((call) => call.startsWith('GET')).length
+  }
   /** Errors the next calls of an operation throw, in order (e.g. `PUT extension`). */
   readonly failures = new Map<string, Error[]>()
   /** Called after each write, to let another party act (an overlapping run, a person). */
@@ -113,6 +117,8 @@ export class FakeAzure implements AzurePort {
   readonly tokens = new Map<string, Token & { values: Record<string, string> }>()
   readonly connectedRegistries = new Map<string, ConnectedRegistry>()
   extension?: Extension & { protectedSettings?: Record<string, string> }
+  /** When the instance of the last extension write first reports (its transition). */
+  newInstanceReportsAt?: number
   private release?: Release
   private instance?: Instance
   private lastReport?: Pick<ConnectedRegistry, 'connectionState' | 'statusDetails' | 'activation'>
@@ -163,6 +169,7 @@ export class FakeAzure implements AzurePort {
       Object.assign(this.extension, { provisioningState: 'Succeeded' })
       this.instance = { password: this.release.password, reportsAt: now + this.activationMs }
       this.instance.reportsAt = this.release.readyAt + this.activationMs
+      this.newInstanceReportsAt = this.instance.reportsAt
       this.release = undefined
     }
     const cr = [...this.connectedRegistries.values()][0]
@@ -393,11 +400,12 @@ export class FakeAzure implements AzurePort {
     this.afterWrite?.(`PATCH extension ${name}`)
   }
   async deleteExtension(_c: unknown, name: string, o: { abortSignal?: AbortSignal }) {
-    await this.write(`DELETE extension ${name}`, o)
+    await this.call(`DELETE extension ${name}`, o.abortSignal)
     if (!this.extension) throw notFound(`extension ${name}`)
     this.extension = undefined
     this.release = undefined
     this.instance = undefined
+    this.afterWrite?.(`DELETE extension ${name}`)
   }
 
   async readPermissions(scope: string): Promise<PermissionGrant[]> {

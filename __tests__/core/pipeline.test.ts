@@ -227,3 +227,115 @@ describe('the connection string output', () => {
     expect(log.join('\n')).toMatch(/No connection string is output: this run did not send one/)
   })
 })
+
+describe('teardown', () => {
+  const teardownInputs = { operation: 'teardown', 'poll-interval': '10', timeout: '600' }
+
+  async function stuckOnOfflineCluster(state: 'Deleting' | 'Creating') {
+    const { azure } = site()
+    await deploy(azure)
+    azure.cluster.properties = { connectivityStatus: 'Offline' }
+    Object.assign(azure.extension ?? {}, { provisioningState: state })
+    azure.calls.length = 0
+    return azure
+  }
+
+  it.each(['Deleting', 'Creating'] as const)(
+    'force-deletes an extension stuck %s on an Offline cluster at once',
+    async (state) => {
+      const azure = await stuckOnOfflineCluster(state)
+      const start = azure.clock.now()
+      const { log } = await deploy(azure, { ...teardownInputs, 'force-delete': 'true' })
+      expect(azure.writes()).toContain('DELETE extension edge01reg')
+      expect(azure.extension).toBeUndefined()
+      expect(azure.clock.now() - start).toBeLessThan(10_000)
+      expect(log.join('\n')).toContain('Verified: everything the teardown deleted is gone.')
+    }
+  )
+
+  it('without force-delete, names the Offline cluster as the cause, before any write', async () => {
+    const azure = await stuckOnOfflineCluster('Deleting')
+    await expect(deploy(azure, teardownInputs)).rejects.toThrow(
+      /is Deleting and cluster 'edge-cluster-01' is Offline: Azure finishes that operation only once the cluster's Arc agents reconnect.*'force-delete: true'/
+    )
+    expect(azure.writes()).toEqual([])
+  })
+
+  it('never reports success while something it deleted exists again', async () => {
+    const { azure } = site()
+    await deploy(azure)
+    const extension = azure.extension
+    azure.afterWrite = (call) => {
+      // A deploy overlapping the teardown installs the extension again.
+      if (call === 'DELETE extension edge01reg') azure.extension = extension
+    }
+    await expect(deploy(azure, teardownInputs)).rejects.toThrow(
+      /The teardown did not finish: Extension 'edge01reg' on 'edge-cluster-01' still exist/
+    )
+  })
+})
+
+describe('knowing which instance is Online', () => {
+  const rotate = { operation: 'rotate-credentials' }
+
+  it.each([
+    // Quick as the emulator's defaults: seen within 1 s of the new pod's first report.
+    [200, 200, 1_000],
+    // A pod that restarts slower than the poll interval: not believed before it reports, and
+    // seen within a poll interval once the quick reads of the budget are spent.
+    [3_000, 30_000, 10_000]
+  ])(
+    'does not believe the replaced instance’s Online (install %i ms, new pod reports %i ms later; seen within %i ms)',
+    async (provisioningMs, activationMs, within) => {
+      const { azure } = site()
+      await deploy(azure)
+      azure.provisioningMs = provisioningMs
+      azure.activationMs = activationMs
+      const { progress } = await deploy(azure, rotate)
+      const reportedAt = progress.final.connectedRegistry?.lastActivityTime?.getTime() ?? 0
+      expect(reportedAt).toBeGreaterThanOrEqual(azure.newInstanceReportsAt ?? Infinity)
+      expect(azure.clock.now() - (azure.newInstanceReportsAt ?? 0)).toBeLessThanOrEqual(within)
+    }
+  )
+
+  it('ignores the replaced instance’s stale UNAUTHORIZED: no needless repair', async () => {
+    const { azure } = site()
+    await deploy(azure)
+    azure.activationMs = 15_000
+    azure.afterWrite = (call) => {
+      // Someone regenerates the slot the old instance uses once the run moved to password2.
+      if (call === 'POST generateCredentials password2') azure.regenerate('edge01reg', 'password1')
+    }
+    azure.calls.length = 0
+    const { progress, log } = await deploy(azure, rotate)
+    expect(log.join('\n')).toMatch(/UNAUTHORIZED/)
+    expect(log.join('\n')).toContain('Waiting for the updated instance to report')
+    expect(log.join('\n')).not.toMatch(/repairing/)
+    expect(azure.writes()).toEqual([
+      'POST generateCredentials password2',
+      'PATCH extension edge01reg'
+    ])
+    expect(progress.final.connectedRegistry?.connectionState).toBe('Online')
+  })
+
+  it('reads no more than the poll interval allows over a long wait, and sees Online within a poll', async () => {
+    const { azure } = site()
+    await deploy(azure)
+    // Azure busy with the update for 5 minutes, then the new pod reports 2 s later.
+    azure.provisioningMs = 5 * 60_000
+    azure.activationMs = 2_000
+    azure.calls.length = 0
+    let start = 0
+    azure.afterWrite = (call) => {
+      if (call === 'PATCH extension edge01reg') start = azure.clock.now()
+    }
+    await deploy(azure, rotate)
+    const minutes = (azure.clock.now() - start) / 60_000
+    const waitReads = azure.calls
+      .slice(azure.calls.indexOf('PATCH extension edge01reg'))
+      .filter((c) => c.startsWith('GET'))
+    // 6 a minute at poll-interval 10 s, plus at most one minute's bucket of quick reads.
+    expect(waitReads.length).toBeLessThanOrEqual(Math.ceil(minutes * 6) + 6)
+    expect(azure.clock.now() - (azure.newInstanceReportsAt ?? 0)).toBeLessThanOrEqual(10_000)
+  })
+})

@@ -1,8 +1,17 @@
 // Fail safe and bounded, through the bundle: one `timeout` for the whole step, a permission
 // preflight before the first write, outputs on failure, and waits that say what they wait for.
 
+import { spawn } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { afterEach, describe, expect, it } from '@jest/globals'
-import { errorOf } from '../../__fixtures__/action-runner.js'
+import {
+  DIST_ENTRY,
+  emulatorInputs,
+  errorOf,
+  parseOutputFile
+} from '../../__fixtures__/action-runner.js'
 import { hasStackTrace, useScenario, writeOperations } from '../../__fixtures__/scenario.js'
 
 const s = useScenario(7)
@@ -98,5 +107,48 @@ describe('saying what it waits for', () => {
     const run = await s.runOk(s.inputsFor('nocs01', { 'output-connection-string': 'true' }))
     expect(run.outputs['connection-string']).toBeUndefined()
     expect(run.stdout).toContain('No connection string is output: this run did not send one')
+  })
+})
+
+describe('a cancelled run', () => {
+  it('says on SIGTERM which phase was in flight and what a re-run will do, with its outputs', async () => {
+    s.admin.setTiming({ activationMs: 10 * 60_000 })
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'cr-cancel-'))
+    const output = path.join(home, 'output')
+    fs.writeFileSync(output, '')
+    const inputs = {
+      ...emulatorInputs(s.emu),
+      ...s.inputsFor('cancelled01', { 'poll-interval': '1s' })
+    }
+    const env: Record<string, string> = {
+      PATH: path.dirname(process.execPath),
+      HOME: home,
+      NODE_EXTRA_CA_CERTS: s.emu.caPath,
+      GITHUB_OUTPUT: output,
+      AZURE_CLIENT_ID: s.emu.env.AZURE_CLIENT_ID,
+      AZURE_TENANT_ID: s.emu.env.AZURE_TENANT_ID,
+      AZURE_CLIENT_SECRET: s.emu.env.AZURE_CLIENT_SECRET
+    }
+    for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value
+    const child = spawn(process.execPath, [DIST_ENTRY], { cwd: home, env })
+    let stdout = ''
+    const exited = new Promise<number | null>((resolve) =>
+      child.on('exit', (code) => resolve(code))
+    )
+    await new Promise<void>((resolve) =>
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString()
+        if (stdout.includes('::group::Wait until Online')) resolve()
+      })
+    )
+    child.kill('SIGTERM')
+    expect(await exited).toBe(143)
+    expect(stdout).toMatch(
+      /::warning::The run was cancelled \(SIGTERM\) during 'Wait until Online'\. Some changes were applied: a re-run reads the current state and applies only what is still missing/
+    )
+    expect(parseOutputFile(fs.readFileSync(output, 'utf8'))).toMatchObject({
+      'password-slot': 'password1',
+      changed: 'true'
+    })
   })
 })
