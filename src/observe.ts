@@ -61,15 +61,23 @@ async function getOrUndefined<T>(what: string, read: () => Promise<T>): Promise<
 
 type Reader = Pick<RunContext, 'azure' | 'settings'>
 
+export async function readToken(
+  { azure, settings }: Reader,
+  tokenName: string
+): Promise<Token | undefined> {
+  const { resourceGroup, registry } = settings.target
+  return getOrUndefined(`sync token '${tokenName}'`, () =>
+    azure.getToken(resourceGroup, registry, tokenName)
+  )
+}
+
 export async function readSyncIdentity(
   { azure, settings }: Reader,
   tokenName: string | undefined
 ): Promise<ObservedSyncIdentity> {
   const { resourceGroup, registry } = settings.target
   if (!tokenName) return {}
-  const token = await getOrUndefined(`sync token '${tokenName}'`, () =>
-    azure.getToken(resourceGroup, registry, tokenName)
-  )
+  const token = await readToken({ azure, settings }, tokenName)
   const scopeMapName = nameFromId(token?.scopeMapId, 'scopeMaps') ?? tokenName
   const scopeMap = await getOrUndefined(`scope map '${scopeMapName}'`, () =>
     azure.getScopeMap(resourceGroup, registry, scopeMapName)

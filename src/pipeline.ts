@@ -93,7 +93,8 @@ async function converge(
     run,
     {
       extensionWrittenAt: applied.extensionWrittenAt,
-      activityBefore: observed.connectedRegistry?.lastActivityTime
+      activityBefore: observed.connectedRegistry?.lastActivityTime,
+      passwordSlot: final.passwordSlot
     },
     progress
   )
@@ -164,7 +165,8 @@ export async function waitOrRepairOnce(
     return {
       waited: await waitOnline({
         extensionWrittenAt: repaired.extensionWrittenAt,
-        activityBefore: observed.connectedRegistry?.lastActivityTime
+        activityBefore: observed.connectedRegistry?.lastActivityTime,
+        passwordSlot: repaired.passwordSlot
       }),
       repaired
     }

@@ -5,7 +5,7 @@ import type { ConnectedRegistry } from '@azure/arm-containerregistry'
 import type { Extension } from '@azure/arm-kubernetesconfiguration'
 import { ActionError } from './azure/errors.js'
 import { extensionStuckOffline } from './messages.js'
-import { readConnectedRegistry, readExtension } from './observe.js'
+import { nameFromId, readConnectedRegistry, readExtension, readToken } from './observe.js'
 import type { Clock } from './ports.js'
 import type { RunContext } from './run-context.js'
 import type { Settings } from './settings.js'
@@ -226,6 +226,11 @@ export interface WaitOptions {
   extensionWrittenAt?: number
   /** The registry's last activity as read before the run's writes. */
   activityBefore?: Date
+  /**
+   * The password slot the run delivered. An Online reported before that slot's password was
+   * last generated (another run, a person) proves nothing about the password now in it.
+   */
+  passwordSlot?: string
 }
 
 export async function waitUntilOnline(
@@ -237,9 +242,16 @@ export async function waitUntilOnline(
   const { pollIntervalMs } = settings.behaviour
   const budget = new ReadBudget(clock, pollIntervalMs)
   const quick = Math.min(QUICK_POLL_MS, pollIntervalMs)
+  // What the deadline reports when it ends a read in flight: the last state seen, not "aborted".
+  let onDeadline: (() => Error) | undefined
   const read = async <T>(reader: () => Promise<T>): Promise<T> => {
     budget.spend()
-    return reader()
+    try {
+      return await reader()
+    } catch (error) {
+      if (deadline.expired() && onDeadline) throw onDeadline()
+      throw error
+    }
   }
 
   let extension: Extension | undefined
@@ -263,13 +275,13 @@ export async function waitUntilOnline(
     if (state === 'Failed' || state === 'Canceled')
       throw describeExtensionFailure(extension, settings)
     if (options.extensionWrittenAt !== undefined) pendingSeenAt = readAt
-    if (!(await deadline.pause(budget.pauseBefore(delay)))) {
-      const pending = (extension.statuses ?? []).map((s) => s.message).filter(Boolean)
-      throw deadline.exceeded(
+    const pending = (extension.statuses ?? []).map((s) => s.message).filter(Boolean)
+    onDeadline = () =>
+      deadline.exceeded(
         `Extension '${settings.target.extensionName}' was still ${state}` +
           `${pending.length ? `: ${pending.join(' | ')}` : ''}. If the cluster is offline, the extension stays pending until it reconnects (protected settings are kept for 48 hours). ${KUBECTL_HINT}`
       )
-    }
+    if (!(await deadline.pause(budget.pauseBefore(delay)))) throw onDeadline()
     // Azure busy for minutes: read less and less often, up to the poll interval.
     delay = Math.min(pollIntervalMs, delay * BACKOFF_FACTOR)
   }
@@ -282,6 +294,30 @@ export async function waitUntilOnline(
   const isFresh = (cr: ConnectedRegistry): boolean =>
     options.extensionWrittenAt === undefined ||
     (cr.lastActivityTime !== undefined && cr.lastActivityTime.getTime() > newerThan)
+
+  let regeneratedSaid = false
+  /**
+   * The Online was reported after the delivered slot's password was last generated. Checked
+   * after a short hold (a quick read's pause): a password regenerated right after the instance
+   * reported (an overlapping run) shows there before the instance next reports.
+   */
+  async function reportedAfterPassword(cr: ConnectedRegistry): Promise<boolean> {
+    const tokenName = nameFromId(cr.parent?.syncProperties?.tokenId, 'tokens')
+    if (options.extensionWrittenAt === undefined || !options.passwordSlot || !tokenName) return true
+    await deadline.pause(quick)
+    const token = await read(() => readToken(run, tokenName))
+    const created = token?.credentials?.passwords?.find(
+      (password) => password.name === options.passwordSlot
+    )?.creationTime
+    if (!created || !cr.lastActivityTime || cr.lastActivityTime > created) return true
+    if (!regeneratedSaid) {
+      log.info(
+        `The ${options.passwordSlot} password was generated again after the instance last reported (another run or a person): waiting for its next report.`
+      )
+      regeneratedSaid = true
+    }
+    return false
+  }
 
   let unhealthyPolls = 0
   let lastRegistryState = ''
@@ -296,7 +332,7 @@ export async function waitUntilOnline(
       lastRegistryState = state
     }
     const fresh = cr !== undefined && isFresh(cr)
-    if (isActiveAndOnline(cr) && fresh) {
+    if (isActiveAndOnline(cr) && fresh && (await reportedAfterPassword(cr))) {
       return { extension, connectedRegistry: cr, onlineAt: new Date(clock.now()) }
     }
     if (cr && !fresh && cr.lastActivityTime !== undefined && !staleSaid) {
@@ -330,18 +366,19 @@ export async function waitUntilOnline(
     } else {
       unhealthyPolls = 0
     }
-    if (!(await deadline.pause(budget.pauseBefore(delay)))) {
+    onDeadline = () => {
       if (!cr) {
-        throw new ActionError(
+        return new ActionError(
           `Connected registry '${settings.target.connectedRegistry}' disappeared while waiting for it.`
         )
       }
       const stale = !fresh && cr.lastActivityTime !== undefined
-      throw deadline.exceeded(
+      return deadline.exceeded(
         !stale
           ? registryFailure(cr, settings, 'The connected registry did not come Online.').message
           : `No report from the updated instance yet: the registry still shows what the instance before the update reported (${describeRegistryState(cr)}). ${KUBECTL_HINT}`
       )
     }
+    if (!(await deadline.pause(budget.pauseBefore(delay)))) throw onDeadline()
   }
 }

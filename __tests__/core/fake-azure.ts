@@ -119,6 +119,8 @@ export class FakeAzure implements AzurePort {
   extension?: Extension & { protectedSettings?: Record<string, string> }
   /** When the instance of the last extension write first reports (its transition). */
   newInstanceReportsAt?: number
+  /** When a read first returned that instance's Online. */
+  onlineSeenAt?: number
   private release?: Release
   private instance?: Instance
   private lastReport?: Pick<ConnectedRegistry, 'connectionState' | 'statusDetails' | 'activation'>
@@ -170,6 +172,7 @@ export class FakeAzure implements AzurePort {
       this.instance = { password: this.release.password, reportsAt: now + this.activationMs }
       this.instance.reportsAt = this.release.readyAt + this.activationMs
       this.newInstanceReportsAt = this.instance.reportsAt
+      this.onlineSeenAt = undefined
       this.release = undefined
     }
     const cr = [...this.connectedRegistries.values()][0]
@@ -289,6 +292,11 @@ export class FakeAzure implements AzurePort {
     this.simulate()
     const found = this.connectedRegistries.get(name)
     if (!found) throw notFound(`connected registry ${name}`)
+    const fromNewInstance =
+      this.newInstanceReportsAt !== undefined &&
+      (found.lastActivityTime?.getTime() ?? 0) >= this.newInstanceReportsAt
+    if (found.connectionState === 'Online' && fromNewInstance)
+      this.onlineSeenAt ??= this.clock.now()
     return structuredClone(found)
   }
   async *listConnectedRegistries(): AsyncIterable<ConnectedRegistry> {

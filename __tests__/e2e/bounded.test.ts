@@ -12,12 +12,20 @@ import {
   errorOf,
   parseOutputFile
 } from '../../__fixtures__/action-runner.js'
-import { hasStackTrace, useScenario, writeOperations } from '../../__fixtures__/scenario.js'
+import {
+  CLUSTER,
+  GONE,
+  hasStackTrace,
+  targetInputs,
+  useScenario,
+  writeOperations
+} from '../../__fixtures__/scenario.js'
 
 const s = useScenario(7)
 const DEFAULT_TIMING = { lroMs: 50, activationMs: 200 }
 
 afterEach(() => {
+  s.admin.setClusterConnectivity(CLUSTER, 'Connected')
   s.admin.setTiming(DEFAULT_TIMING)
   s.admin.denyActions([])
   s.admin.clearFaults()
@@ -150,5 +158,27 @@ describe('a cancelled run', () => {
       'password-slot': 'password1',
       changed: 'true'
     })
+  })
+})
+
+describe('teardown on an Offline cluster', () => {
+  it('names the Offline cluster for an extension stuck Deleting, and force-delete removes it', async () => {
+    await s.deploy('stuckdel01')
+    s.admin.setClusterConnectivity(CLUSTER, 'Offline')
+    const teardown = { ...targetInputs('stuckdel01'), operation: 'teardown', 'poll-interval': '1s' }
+    // A first teardown leaves the extension Deleting: Azure waits for the cluster's agents.
+    await s.run({ ...teardown, timeout: '10s' })
+    expect((await s.world('stuckdel01')).extension?.provisioningState).toBe('Deleting')
+
+    const again = await s.run(teardown)
+    expect(again.exitCode).toBe(1)
+    expect(again.durationMs).toBeLessThan(10_000)
+    expect(errorOf(again)).toMatch(
+      /^Extension 'stuckdel01' is Deleting and cluster 'edge-cluster-01' is Offline: Azure finishes that operation only once the cluster's Arc agents reconnect.* set 'force-delete: true'/
+    )
+
+    const forced = await s.runOk({ ...teardown, 'force-delete': 'true' })
+    expect(forced.stdout).toContain('Verified: everything the teardown deleted is gone.')
+    expect(await s.world('stuckdel01')).toEqual(GONE)
   })
 })
