@@ -258,6 +258,8 @@ export async function waitUntilOnline(
   let lastExtensionState = ''
   let pendingSeenAt = options.extensionWrittenAt
   let delay = quick
+  // Azure never installs a release at once: the first read comes a quick pause after the write.
+  if (options.extensionWrittenAt !== undefined) await deadline.pause(quick)
   for (;;) {
     const readAt = clock.now()
     extension = await read(() => readExtension(run))
@@ -304,7 +306,7 @@ export async function waitUntilOnline(
   async function reportedAfterPassword(cr: ConnectedRegistry): Promise<boolean> {
     const tokenName = nameFromId(cr.parent?.syncProperties?.tokenId, 'tokens')
     if (options.extensionWrittenAt === undefined || !options.passwordSlot || !tokenName) return true
-    await deadline.pause(quick)
+    await deadline.pause(budget.pauseBefore(quick))
     const token = await read(() => readToken(run, tokenName))
     const created = token?.credentials?.passwords?.find(
       (password) => password.name === options.passwordSlot
