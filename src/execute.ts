@@ -7,7 +7,7 @@ import { buildConnectionString } from './domain/connection-string.js'
 import { buildProtectedSettings } from './domain/extension-settings.js'
 import { expectedGatewayEndpoint } from './plan/deploy.js'
 import type { Plan, PlanStep } from './plan/model.js'
-import { extensionStillDeleting } from './messages.js'
+import { extensionStillDeleting, notFinished } from './messages.js'
 import { clusterOf, readConnectedRegistry, type ObservedState } from './observe.js'
 import type { WriteOptions } from './ports.js'
 import type { RunContext } from './run-context.js'
@@ -255,7 +255,7 @@ export async function applyPlan(
         continue
       }
       if (ctx.deadline.expired() && !(error instanceof ActionError)) {
-        throw ctx.deadline.exceeded(`${verb} ${step.resource} had not finished.`)
+        throw ctx.deadline.exceeded(notFinished(`${verb} ${step.resource}`))
       }
       throw explainAzureFailure(`${verb} ${step.resource}`, error)
     }
@@ -275,7 +275,7 @@ export async function revokePassword(
     await generatePassword(ctx, slot)
   } catch (error) {
     if (ctx.deadline.expired())
-      throw ctx.deadline.exceeded(`Revoking the old password (${slot}) had not finished.`)
+      throw ctx.deadline.exceeded(notFinished(`Revoking the old password (${slot})`))
     throw explainAzureFailure(`Revoking the old password (${slot})`, error)
   }
 }

@@ -95,3 +95,10 @@ export function extensionStuckOffline(
 ): string {
   return `Extension '${extension}' is ${state} and cluster '${cluster}' is ${connectivity}: Azure finishes that operation only once the cluster's Arc agents reconnect, so waiting for it cannot help. Bring the cluster back (kubectl get pods -n azure-arc) and re-run, or, for a teardown, set 'force-delete: true' to remove the extension from Azure now (its release then stays on the cluster until you uninstall it there).`
 }
+
+/** What was in flight when the deadline ended it. */
+export const notFinished = (what: string): string => `${what} had not finished.`
+
+export function noReportFromUpdatedInstance(lastState: string, hint: string): string {
+  return `No report from the updated instance yet: the registry still shows what the instance before the update reported (${lastState}). ${hint}`
+}

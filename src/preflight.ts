@@ -4,7 +4,7 @@
 
 import { explainAzureFailure, messageOf } from './azure/errors.js'
 import { ActionError } from './azure/errors.js'
-import { missingPermissions, permissionsUnreadable } from './messages.js'
+import { missingPermissions, notFinished, permissionsUnreadable } from './messages.js'
 import type { ObservedState } from './observe.js'
 import { PERMISSIONS, type Permission, type PermissionScope } from './permissions.js'
 import type { Plan } from './plan/model.js'
@@ -68,7 +68,7 @@ export async function checkPermissions(
     try {
       grants.set(scope, await azure.readPermissions(scope))
     } catch (error) {
-      if (deadline.expired()) throw deadline.exceeded('Reading permissions had not finished.')
+      if (deadline.expired()) throw deadline.exceeded(notFinished('Reading the permissions'))
       const reason = explainAzureFailure('Reading the permissions', error).azure
       log.warning(
         permissionsUnreadable(

@@ -4,7 +4,7 @@
 import type { ConnectedRegistry } from '@azure/arm-containerregistry'
 import type { Extension } from '@azure/arm-kubernetesconfiguration'
 import { ActionError } from './azure/errors.js'
-import { extensionStuckOffline } from './messages.js'
+import { extensionStuckOffline, noReportFromUpdatedInstance } from './messages.js'
 import { nameFromId, readConnectedRegistry, readExtension, readToken } from './observe.js'
 import type { Clock } from './ports.js'
 import type { RunContext } from './run-context.js'
@@ -378,7 +378,7 @@ export async function waitUntilOnline(
       return deadline.exceeded(
         !stale
           ? registryFailure(cr, settings, 'The connected registry did not come Online.').message
-          : `No report from the updated instance yet: the registry still shows what the instance before the update reported (${describeRegistryState(cr)}). ${KUBECTL_HINT}`
+          : noReportFromUpdatedInstance(describeRegistryState(cr), KUBECTL_HINT)
       )
     }
     if (!(await deadline.pause(budget.pauseBefore(delay)))) throw onDeadline()
