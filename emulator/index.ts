@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net'
 import { randomBytes } from 'node:crypto'
 import path from 'node:path'
 import { createAdmin, type EmulatorAdmin, type EmulatorSecrets } from './admin.js'
+import { authorizationRoutes } from './arm/authorization.js'
 import { clusterRoutes } from './arm/clusters.js'
 import type { ArmEnv } from './arm/common.js'
 import { connectedRegistryRoutes } from './arm/connectedregistries.js'
@@ -103,7 +104,8 @@ export async function startEmulator(opts: StartOptions = {}): Promise<RunningEmu
     ...registryRoutes(env),
     ...connectedRegistryRoutes(env),
     ...tokenRoutes(env),
-    ...extensionRoutes(env)
+    ...extensionRoutes(env),
+    ...authorizationRoutes(env)
   )
 
   // Secrets seen since the last reset (kept for leak scans even after rotation or deletion).

@@ -1,38 +1,39 @@
-// Applies a plan through the SDK clients, step by step, in the plan's order. Secrets made
+// Applies a plan through Azure's port, step by step, in the plan's order. Secrets made
 // here (the sync-token password, the connection string) are masked the moment they exist
 // and live only in memory.
 
-import type { AzureClients } from './azure/clients.js'
 import { ActionError, explainAzureFailure, isNotFound } from './azure/errors.js'
 import { buildConnectionString } from './domain/connection-string.js'
 import { buildProtectedSettings } from './domain/extension-settings.js'
 import { expectedGatewayEndpoint } from './plan/deploy.js'
 import type { Plan, PlanStep } from './plan/model.js'
-import { clusterScope, readConnectedRegistry, type ObservedState } from './observe.js'
-import type { Log } from './ports.js'
+import { extensionStillDeleting, notFinished } from './messages.js'
+import { clusterOf, readConnectedRegistry, type ObservedState } from './observe.js'
+import type { WriteOptions } from './ports.js'
+import type { RunContext } from './run-context.js'
 import { maskSecret } from './secrets.js'
-import type { PasswordSlot, Settings } from './settings.js'
+import type { PasswordSlot } from './settings.js'
 
 export interface ExecutionResult {
   /** The connection string sent to the extension in this run (masked), if one was. */
   connectionString?: string
   passwordSlot?: PasswordSlot
+  /** When the extension write was sent (the deadline's clock, ms), if the run made one. */
+  extensionWrittenAt?: number
 }
 
-interface Context {
-  settings: Settings
+interface Context extends RunContext {
   observed: ObservedState
-  clients: AzureClients
-  log: Log
   plan: Plan
   password?: string
 }
 
-const lro = (ctx: Context) => ({ updateIntervalInMs: ctx.clients.lroIntervalMs })
+/** Every write ends with the step's deadline. */
+const lro = (ctx: Context): WriteOptions => ({ abortSignal: ctx.deadline.signal })
 
 async function generatePassword(ctx: Context, slot: PasswordSlot): Promise<string> {
   const { resourceGroup, registry } = ctx.settings.target
-  const result = await ctx.clients.acr.registries.generateCredentials(
+  const result = await ctx.azure.generateCredentials(
     resourceGroup,
     registry,
     { tokenId: ctx.plan.syncTokenId, name: slot },
@@ -50,7 +51,7 @@ async function generatePassword(ctx: Context, slot: PasswordSlot): Promise<strin
 
 /** The connection string for the extension, from the connected registry as Azure now reports it. */
 async function connectionStringFor(ctx: Context, password: string): Promise<string> {
-  const connectedRegistry = await readConnectedRegistry(ctx.clients, ctx.settings)
+  const connectedRegistry = await readConnectedRegistry(ctx)
   const gatewayEndpoint = expectedGatewayEndpoint(ctx.settings, {
     ...ctx.observed,
     connectedRegistry
@@ -86,16 +87,11 @@ async function protectedSettings(ctx: Context): Promise<Record<string, string>> 
 
 async function applyStep(ctx: Context, step: PlanStep, result: ExecutionResult): Promise<void> {
   const { resourceGroup, registry, connectedRegistry, cluster, extensionName } = ctx.settings.target
-  const { acr, extensions } = ctx.clients
+  const { azure } = ctx
   const detail = step.detail
   switch (detail.kind) {
     case 'data-endpoint': {
-      const updated = await acr.registries.update(
-        resourceGroup,
-        registry,
-        { dataEndpointEnabled: true },
-        lro(ctx)
-      )
+      const updated = await azure.enableDataEndpoint(resourceGroup, registry, lro(ctx))
       // The gateway endpoint of a top-level registry is its new data endpoint.
       if (ctx.observed.registry) {
         ctx.observed = {
@@ -112,9 +108,9 @@ async function applyStep(ctx: Context, step: PlanStep, result: ExecutionResult):
     case 'ancestor-scope-map':
     case 'scope-map':
       if (step.action === 'delete') {
-        await acr.scopeMaps.delete(resourceGroup, registry, detail.scopeMapName, lro(ctx))
+        await azure.deleteScopeMap(resourceGroup, registry, detail.scopeMapName, lro(ctx))
       } else if (step.action === 'create') {
-        await acr.scopeMaps.create(
+        await azure.createScopeMap(
           resourceGroup,
           registry,
           detail.scopeMapName,
@@ -125,7 +121,7 @@ async function applyStep(ctx: Context, step: PlanStep, result: ExecutionResult):
           lro(ctx)
         )
       } else {
-        await acr.scopeMaps.update(
+        await azure.updateScopeMap(
           resourceGroup,
           registry,
           detail.scopeMapName,
@@ -136,9 +132,9 @@ async function applyStep(ctx: Context, step: PlanStep, result: ExecutionResult):
       return
     case 'sync-token':
       if (step.action === 'delete') {
-        await acr.tokens.delete(resourceGroup, registry, detail.tokenName, lro(ctx))
+        await azure.deleteToken(resourceGroup, registry, detail.tokenName, lro(ctx))
       } else if (step.action === 'create') {
-        await acr.tokens.create(
+        await azure.createToken(
           resourceGroup,
           registry,
           detail.tokenName,
@@ -146,7 +142,7 @@ async function applyStep(ctx: Context, step: PlanStep, result: ExecutionResult):
           lro(ctx)
         )
       } else {
-        await acr.tokens.update(
+        await azure.updateToken(
           resourceGroup,
           registry,
           detail.tokenName,
@@ -157,9 +153,9 @@ async function applyStep(ctx: Context, step: PlanStep, result: ExecutionResult):
       return
     case 'connected-registry':
       if (step.action === 'delete') {
-        await acr.connectedRegistries.delete(resourceGroup, registry, connectedRegistry, lro(ctx))
+        await azure.deleteConnectedRegistry(resourceGroup, registry, connectedRegistry, lro(ctx))
       } else if (detail.create) {
-        await acr.connectedRegistries.create(
+        await azure.createConnectedRegistry(
           resourceGroup,
           registry,
           connectedRegistry,
@@ -167,7 +163,7 @@ async function applyStep(ctx: Context, step: PlanStep, result: ExecutionResult):
           lro(ctx)
         )
       } else if (detail.update) {
-        await acr.connectedRegistries.update(
+        await azure.updateConnectedRegistry(
           resourceGroup,
           registry,
           connectedRegistry,
@@ -177,7 +173,7 @@ async function applyStep(ctx: Context, step: PlanStep, result: ExecutionResult):
       }
       return
     case 'activation':
-      await acr.connectedRegistries.deactivate(resourceGroup, registry, connectedRegistry, lro(ctx))
+      await azure.deactivateConnectedRegistry(resourceGroup, registry, connectedRegistry, lro(ctx))
       return
     case 'sync-password':
       ctx.password = await generatePassword(ctx, detail.slot)
@@ -185,18 +181,16 @@ async function applyStep(ctx: Context, step: PlanStep, result: ExecutionResult):
       return
     case 'extension': {
       if (step.action === 'delete') {
-        const poller = await extensions.beginDelete(...clusterScope(ctx.settings), extensionName, {
-          forceDelete: ctx.settings.behaviour.forceDelete || undefined,
-          ...lro(ctx)
-        })
-        const deadline = AbortSignal.timeout(ctx.settings.behaviour.timeoutMs)
         try {
-          await poller.pollUntilDone({ abortSignal: deadline })
+          await azure.deleteExtension(clusterOf(ctx.settings), extensionName, {
+            ...lro(ctx),
+            forceDelete: ctx.settings.behaviour.forceDelete
+          })
         } catch (error) {
-          if (!deadline.aborted) throw error
+          if (!ctx.deadline.expired()) throw error
           // Azure removes the extension only once the cluster's agents confirm it.
-          throw new ActionError(
-            `Extension '${extensionName}' on cluster '${cluster}' was still being deleted after ${Math.round(ctx.settings.behaviour.timeoutMs / 1000)}s. Azure waits for the cluster to remove it: check that the cluster is Connected (az connectedk8s show) and re-run, or set 'force-delete: true' to remove the extension from Azure without the cluster (its release then stays on the cluster until you uninstall it there).`
+          throw ctx.deadline.exceeded(
+            extensionStillDeleting(extensionName, cluster, ctx.settings.behaviour.forceDelete)
           )
         }
         return
@@ -204,10 +198,11 @@ async function applyStep(ctx: Context, step: PlanStep, result: ExecutionResult):
       if (detail.create) {
         const configurationProtectedSettings = await protectedSettings(ctx)
         result.connectionString = configurationProtectedSettings.connectionString
+        result.extensionWrittenAt = ctx.deadline.clock.now()
         // Only the initial request: the waiter follows provisioning with its own timeout and
         // explains a failure better than the LRO's one-line error.
-        await extensions.beginCreate(
-          ...clusterScope(ctx.settings),
+        await azure.startExtensionCreate(
+          clusterOf(ctx.settings),
           extensionName,
           { ...detail.create, configurationProtectedSettings },
           lro(ctx)
@@ -219,7 +214,8 @@ async function applyStep(ctx: Context, step: PlanStep, result: ExecutionResult):
           patch.configurationProtectedSettings = await protectedSettings(ctx)
           result.connectionString = patch.configurationProtectedSettings.connectionString
         }
-        await extensions.beginUpdate(...clusterScope(ctx.settings), extensionName, patch, lro(ctx))
+        result.extensionWrittenAt = ctx.deadline.clock.now()
+        await azure.startExtensionUpdate(clusterOf(ctx.settings), extensionName, patch, lro(ctx))
       }
       return
     }
@@ -234,43 +230,52 @@ const VERBS: Record<string, string> = {
   generate: 'Generating'
 }
 
-/** Applies the steps that change something; a step that fails names itself and Azure's reason. */
+/**
+ * Applies the steps that change something; a step that fails names itself and Azure's reason.
+ * `applied` receives each step once Azure has done it, so a failure can say what was applied.
+ */
 export async function applyPlan(
+  run: RunContext,
   plan: Plan,
-  settings: Settings,
   observed: ObservedState,
-  clients: AzureClients,
-  log: Log
+  applied: PlanStep[] = []
 ): Promise<ExecutionResult> {
-  const ctx: Context = { settings, observed, clients, log, plan }
+  const ctx: Context = { ...run, observed, plan }
   const result: ExecutionResult = { passwordSlot: plan.passwordSlot }
   for (const step of plan.steps) {
     const verb = VERBS[step.action]
     if (!verb) continue
-    log.info(`${verb} ${step.resource}${step.reason ? ` (${step.reason})` : ''}`)
+    run.log.info(`${verb} ${step.resource}${step.reason ? ` (${step.reason})` : ''}`)
     try {
       await applyStep(ctx, step, result)
     } catch (error) {
       // Deleting what is already gone (a concurrent teardown) is success.
-      if (step.action === 'delete' && isNotFound(error)) continue
+      if (step.action === 'delete' && isNotFound(error)) {
+        applied.push(step)
+        continue
+      }
+      if (ctx.deadline.expired() && !(error instanceof ActionError)) {
+        throw ctx.deadline.exceeded(notFinished(`${verb} ${step.resource}`))
+      }
       throw explainAzureFailure(`${verb} ${step.resource}`, error)
     }
+    applied.push(step)
   }
   return result
 }
 
 /** Makes a password nobody knows in the slot that is no longer used, so the old one stops working. */
 export async function revokePassword(
-  settings: Settings,
+  run: RunContext,
   plan: Plan,
-  clients: AzureClients,
-  log: Log,
   slot: PasswordSlot
 ): Promise<void> {
-  const ctx: Context = { settings, observed: { ancestors: [], sync: {} }, clients, log, plan }
+  const ctx: Context = { ...run, observed: { ancestors: [], sync: {} }, plan }
   try {
     await generatePassword(ctx, slot)
   } catch (error) {
+    if (ctx.deadline.expired())
+      throw ctx.deadline.exceeded(notFinished(`Revoking the old password (${slot})`))
     throw explainAzureFailure(`Revoking the old password (${slot})`, error)
   }
 }

@@ -1,35 +1,21 @@
 import * as core from '@actions/core'
-import { createAzureClients, type AzureClients } from './azure/clients.js'
+import { createAzureClients } from './azure/clients.js'
 import { chooseSignIn } from './azure/credential.js'
 import { ActionError, messageOf, withRequestIds } from './azure/errors.js'
-import { applyPlan, revokePassword, type ExecutionResult } from './execute.js'
+import { Deadline, withPhases } from './deadline.js'
 import { fromEnvironment } from './inputs/input-reader.js'
 import { parseSettings } from './inputs/parse-settings.js'
-import { observeState, type ObservedState } from './observe.js'
-import { planDeploy } from './plan/deploy.js'
-import {
-  isWrite,
-  otherSlot,
-  PASSWORD_SLOT_SETTING,
-  summarizeStep,
-  type Plan
-} from './plan/model.js'
-import { planRotation } from './plan/rotation.js'
-import { planTeardown } from './plan/teardown.js'
-import type { Log } from './ports.js'
-import { collectOutputs, escapeHtml, formatPlan, summaryTables, type FinalState } from './report.js'
+import { appliedBeforeFailure, cancelledNotice } from './messages.js'
+import { isWrite, resourceIds, summarizeStep, type Plan } from './plan/model.js'
+import { runOperation, type Progress } from './pipeline.js'
+import { systemClock, type AzurePort, type Log } from './ports.js'
+import type { RunContext } from './run-context.js'
+import { collectOutputs, escapeHtml, summaryTables } from './report.js'
 import { forLog, maskSecret, maskTlsMaterial, redact, SECRET_INPUTS } from './secrets.js'
-import type { Operation, PasswordSlot, Settings } from './settings.js'
-import {
-  isActiveAndOnline,
-  RegistryStateError,
-  settleExtension,
-  waitUntilOnline,
-  type WaitResult
-} from './wait.js'
+import type { Operation, Settings } from './settings.js'
 
 const masked = new Set<string>()
-// Every line goes through redact(): a secret quoted back by Azure in an error message, or
+// Every line goes through forLog() (redact(), then no line breaks or workflow commands): a secret quoted back by Azure in an error message, or
 // carried by an exception, is replaced before it reaches the log (the runner would only
 // catch the forms it was told about).
 const actionsLog: Log = {
@@ -51,7 +37,12 @@ function maskRawSecretInputs(env: NodeJS.ProcessEnv, log: Log): void {
   for (const name of SECRET_INPUTS) maskSecret(log, inputs.get(name))
 }
 
-async function signIn(settings: Settings, env: NodeJS.ProcessEnv, log: Log): Promise<AzureClients> {
+async function signIn(
+  settings: Settings,
+  env: NodeJS.ProcessEnv,
+  log: Log,
+  deadline: Deadline
+): Promise<AzurePort> {
   const chosen = chooseSignIn(settings.cloud, {
     env,
     log,
@@ -64,54 +55,28 @@ async function signIn(settings: Settings, env: NodeJS.ProcessEnv, log: Log): Pro
     settings.target.subscriptionId,
     settings.cloud,
     Math.min(settings.behaviour.pollIntervalMs, 2000),
-    { conflictTimeoutMs: settings.behaviour.timeoutMs, log }
+    { deadline, log }
   )
 }
 
-const isOnline = (observed: ObservedState): boolean =>
-  isActiveAndOnline(observed.connectedRegistry) &&
-  observed.extension?.provisioningState === 'Succeeded'
-
-async function readState(
-  clients: AzureClients,
-  settings: Settings,
-  log: Log
-): Promise<ObservedState> {
-  let observed = await observeState(clients, settings)
-  const settled = await settleExtension(clients, settings, log, observed.extension)
-  if (settled !== observed.extension) observed = await observeState(clients, settings)
-  log.info(
-    `Registry: ${observed.registry ? `${observed.registry.sku}, data endpoint ${observed.registry.dataEndpointEnabled ? 'enabled' : 'disabled'}` : 'not found'}`
-  )
-  log.info(`Cluster: ${observed.cluster?.connectivityStatus ?? 'not found'}`)
-  log.info(
-    `Connected registry: ${observed.connectedRegistry ? `${observed.connectedRegistry.connectionState ?? 'unknown'}, ${observed.connectedRegistry.activation?.status ?? 'unknown'}` : 'absent'}`
-  )
-  log.info(`Extension: ${observed.extension?.provisioningState ?? 'absent'}`)
-  return observed
-}
-
-function makePlan(settings: Settings, observed: ObservedState): Plan {
-  const { operation, rotate } = settings.behaviour
-  if (operation === 'teardown') return planTeardown(settings, observed)
-  if (operation === 'rotate-credentials') return planRotation(settings, observed)
-  return planDeploy(settings, observed, { rotate })
-}
-
-function logPlan(plan: Plan, log: Log): void {
-  for (const line of formatPlan(plan)) log.info(line)
-}
-
-async function writeSummary(
-  title: string,
-  plan: Plan | undefined,
-  settings: Settings | undefined,
-  final: FinalState,
-  failure?: string
-): Promise<void> {
+async function writeSummary(title: string, progress: Progress, failure?: string): Promise<void> {
   if (!process.env.GITHUB_STEP_SUMMARY) return
+  const { plan, settings, final, applied } = progress
   core.summary.addHeading(title, 2)
   if (failure) core.summary.addRaw(`<p><strong>Failed:</strong> ${escapeHtml(failure)}</p>`, true)
+  if (failure && plan) {
+    // What was applied before the failure, and what was not: a re-run continues from there.
+    const writes = plan.steps.filter(isWrite)
+    core.summary.addHeading('Applied before the failure', 3)
+    core.summary.addTable([
+      ['Resource', 'Action', 'Applied'].map((data) => ({ data, header: true })),
+      ...writes.map((step) => [
+        escapeHtml(step.resource),
+        step.action,
+        applied.includes(step) ? 'yes' : 'no'
+      ])
+    ])
+  }
   if (plan && settings) {
     for (const table of summaryTables(plan, settings.behaviour.operation, final)) {
       core.summary.addHeading(table.heading, 3)
@@ -122,47 +87,61 @@ async function writeSummary(
   await core.summary.write()
 }
 
+/** The outputs a failed run knows: ids, state, slot, and whether anything was changed. */
+function outputsOnFailure(progress: Progress): Record<string, string> {
+  const { plan, settings, final, applied } = progress
+  if (plan && settings) {
+    const { operation } = settings.behaviour
+    const outputs = collectOutputs(plan, operation, final)
+    // A plan's `changed` is what a deploy would change; a failed run's, what it did change.
+    return operation === 'plan' ? outputs : { ...outputs, changed: String(applied.length > 0) }
+  }
+  if (!settings) return {}
+  const ids = resourceIds(settings)
+  return {
+    'connected-registry-id': final.connectedRegistry?.id ?? ids.connectedRegistry,
+    'extension-id': final.extension?.id ?? ids.extension,
+    'connection-state': final.connectedRegistry?.connectionState ?? '',
+    'activation-status': final.connectedRegistry?.activation?.status ?? '',
+    'sync-token-id': ids.token(settings.target.connectedRegistry),
+    'password-slot': final.passwordSlot ?? '',
+    changed: 'false'
+  }
+}
+
 export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const log = actionsLog
-  let settings: Settings | undefined
-  let plan: Plan | undefined
-  const final: FinalState = {}
+  const progress: Progress = { final: {}, applied: [] }
+  const { final } = progress
+  let deadline: Deadline | undefined
+  // A cancelled job (the runner sends SIGINT, then SIGTERM) says where it stopped.
+  const onSignal = (signal: NodeJS.Signals) => {
+    actionsLog.warning(
+      cancelledNotice(signal, deadline?.phase ?? 'Start', progress.applied.length > 0)
+    )
+    for (const [name, value] of Object.entries(outputsOnFailure(progress))) {
+      core.setOutput(name, value)
+    }
+    process.exit(signal === 'SIGINT' ? 130 : 143)
+  }
+  process.once('SIGTERM', onSignal)
+  process.once('SIGINT', onSignal)
   try {
-    maskRawSecretInputs(env, log)
+    maskRawSecretInputs(env, actionsLog)
     const parsed = parseSettings(fromEnvironment(env), env)
     const current = parsed.settings
-    settings = current
-    maskTlsMaterial(log, current.extension.tls)
-    for (const warning of parsed.warnings) log.warning(warning)
+    progress.settings = current
+    maskTlsMaterial(actionsLog, current.extension.tls)
+    for (const warning of parsed.warnings) actionsLog.warning(warning)
     const { operation } = current.behaviour
+    // Counted from the start of the process: the step's time is what the runner measures.
+    const clock = new Deadline(current.behaviour.timeoutMs, systemClock, performance.now())
+    deadline = clock
+    const log = withPhases(actionsLog, clock)
 
-    const clients = await log.group('Sign in', () => signIn(current, env, log))
-    const observed = await log.group('Read current state', () => readState(clients, current, log))
-    const currentPlan = await log.group('Plan', async () => {
-      const made = makePlan(current, observed)
-      logPlan(made, log)
-      for (const warning of made.warnings) log.warning(warning)
-      return made
-    })
-    plan = currentPlan
-    show(final, observed)
-    // A plan reports the slot in use now; the other operations the one in use after the run.
-    final.passwordSlot =
-      operation === 'plan'
-        ? observed.extension?.configurationSettings?.[PASSWORD_SLOT_SETTING]
-        : currentPlan.passwordSlot
-
-    if (operation === 'teardown') {
-      if (currentPlan.changed) {
-        await log.group('Apply', () => applyPlan(currentPlan, current, observed, clients, log))
-        show(final, {})
-      }
-    } else if (operation !== 'plan') {
-      // A plan is read-only: nothing is applied or waited for; nor is a deploy with nothing to do.
-      if (currentPlan.changed || !isOnline(observed)) {
-        await converge(clients, current, observed, currentPlan, log, final)
-      }
-    }
+    const azure = await log.group('Sign in', () => signIn(current, env, log, clock))
+    const ctx: RunContext = { azure, settings: current, log, deadline: clock }
+    const currentPlan = await runOperation(ctx, progress)
+    if (progress.connectionString) core.setOutput('connection-string', progress.connectionString)
 
     const outputs = collectOutputs(currentPlan, operation, final)
     for (const [name, value] of Object.entries(outputs)) core.setOutput(name, value)
@@ -176,122 +155,35 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
           .join('; ')}. Run the step with 'operation: deploy' to converge.`
       )
     }
-    await writeSummary(titleFor(current), currentPlan, current, final)
+    await writeSummary(titleFor(current), progress)
   } catch (error) {
-    const message = redact(withRequestIds(messageOf(error)))
+    const reported =
+      deadline?.expired() && !(error instanceof ActionError && /'timeout'/.test(error.message))
+        ? deadline.exceeded(error instanceof ActionError ? error.message : undefined)
+        : error
+    const message = redact(withRequestIds(messageOf(reported)))
     if (!(error instanceof ActionError) && error instanceof Error && error.stack) {
       core.debug(redact(error.stack))
+    }
+    for (const [name, value] of Object.entries(outputsOnFailure(progress))) {
+      core.setOutput(name, value)
+    }
+    if (progress.plan && progress.settings?.behaviour.operation !== 'plan') {
+      core.info(forLog(appliedBeforeFailure(progress.applied.filter(isWrite).length)))
     }
     core.setFailed(message)
     try {
       await writeSummary(
-        settings ? titleFor(settings) : 'Connected registry',
-        plan,
-        settings,
-        final,
+        progress.settings ? titleFor(progress.settings) : 'Connected registry',
+        progress,
         message
       )
     } catch {
       // The failure itself is already reported.
     }
-  }
-}
-
-/** What the outputs and the summary report of the connected registry and its extension. */
-function show(final: FinalState, state: Pick<FinalState, 'connectedRegistry' | 'extension'>): void {
-  final.connectedRegistry = state.connectedRegistry
-  final.extension = state.extension
-}
-
-/**
- * Deploy and rotate-credentials: applies the plan, waits until Online (repairing once), revokes
- * the old password when asked, and hands out the connection string when asked. `final` follows
- * along, so that the summary of a failure shows how far the run got.
- */
-async function converge(
-  clients: AzureClients,
-  settings: Settings,
-  observed: ObservedState,
-  plan: Plan,
-  log: Log,
-  final: FinalState
-): Promise<void> {
-  const wroteExtension = plan.steps.some(
-    (step) => step.detail.kind === 'extension' && isWrite(step)
-  )
-  const applied: ExecutionResult = plan.changed
-    ? await log.group('Apply', () => applyPlan(plan, settings, observed, clients, log))
-    : {}
-  if (applied.passwordSlot) final.passwordSlot = applied.passwordSlot
-  const { waited, repaired } = await waitOrRepairOnce(clients, settings, log, wroteExtension)
-  const delivered: ExecutionResult = { ...applied, ...repaired }
-  if (delivered.passwordSlot) final.passwordSlot = delivered.passwordSlot
-  show(final, waited)
-
-  const previousSlot = plan.steps.some((s) => s.detail.kind === 'sync-password')
-    ? otherSlot(final.passwordSlot as PasswordSlot)
-    : undefined
-  if (settings.behaviour.revokeOldPassword && previousSlot && repaired) {
-    log.warning(
-      `The old password (${previousSlot}) was not revoked: another operation changed the credentials during this run, and it may be the one in use now. Re-run to revoke it.`
-    )
-  } else if (settings.behaviour.revokeOldPassword && previousSlot) {
-    await log.group('Revoke the old password', async () => {
-      // A slot that never held a password (a first deploy) has nothing to revoke.
-      const held = observed.sync.token?.credentials?.passwords?.some(
-        (password) => password.name === previousSlot
-      )
-      if (!held) {
-        log.info(`The other slot (${previousSlot}) holds no password: nothing to revoke.`)
-        return
-      }
-      await revokePassword(settings, plan, clients, log, previousSlot)
-      log.info(
-        `The old password (${previousSlot}) no longer works; the registry is Online with ${final.passwordSlot}.`
-      )
-    })
-  }
-  if (settings.behaviour.outputConnectionString && delivered.connectionString) {
-    core.setOutput('connection-string', delivered.connectionString)
-  }
-}
-
-/**
- * Waits until Online. A registry that stays UNAUTHORIZED once the extension has settled lost a
- * race: its password was regenerated after this run generated it (an overlapping run, or a
- * person). One more cycle (read, plan, new password into the other slot, extension update)
- * repairs it; losing again fails the run with the cause and the fix.
- */
-async function waitOrRepairOnce(
-  clients: AzureClients,
-  settings: Settings,
-  log: Log,
-  wroteExtension: boolean
-): Promise<{ waited: WaitResult; repaired?: ExecutionResult }> {
-  const waitOnline = (afterExtensionWrite: boolean) =>
-    log.group('Wait until Online', () =>
-      waitUntilOnline(clients, settings, log, { wroteExtension: afterExtensionWrite })
-    )
-  try {
-    return { waited: await waitOnline(wroteExtension) }
-  } catch (error) {
-    const lostRace =
-      error instanceof RegistryStateError &&
-      error.settledUnhealthy &&
-      error.codes.includes('UNAUTHORIZED')
-    if (!lostRace) throw error
-    log.warning(
-      `${error.message} Its password changed during this run (an overlapping run or a manual regeneration): repairing once with a new password.`
-    )
-    const observed = await log.group('Read current state again', () =>
-      readState(clients, settings, log)
-    )
-    const repairPlan = planDeploy(settings, observed, { rotate: false })
-    const repaired = await log.group('Repair', async () => {
-      logPlan(repairPlan, log)
-      return applyPlan(repairPlan, settings, observed, clients, log)
-    })
-    return { waited: await waitOnline(true), repaired }
+  } finally {
+    process.removeListener('SIGTERM', onSignal)
+    process.removeListener('SIGINT', onSignal)
   }
 }
 

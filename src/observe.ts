@@ -3,8 +3,9 @@
 
 import type { ConnectedRegistry, ScopeMap, Token } from '@azure/arm-containerregistry'
 import type { Extension } from '@azure/arm-kubernetesconfiguration'
-import type { AzureClients } from './azure/clients.js'
 import { ActionError, explainAzureFailure, isNotFound } from './azure/errors.js'
+import type { ClusterRef } from './ports.js'
+import type { RunContext } from './run-context.js'
 import type { Settings } from './settings.js'
 
 export interface ObservedRegistry {
@@ -58,30 +59,36 @@ async function getOrUndefined<T>(what: string, read: () => Promise<T>): Promise<
   }
 }
 
+type Reader = Pick<RunContext, 'azure' | 'settings'>
+
+export async function readToken(
+  { azure, settings }: Reader,
+  tokenName: string
+): Promise<Token | undefined> {
+  const { resourceGroup, registry } = settings.target
+  return getOrUndefined(`sync token '${tokenName}'`, () =>
+    azure.getToken(resourceGroup, registry, tokenName)
+  )
+}
+
 export async function readSyncIdentity(
-  clients: AzureClients,
-  settings: Settings,
+  { azure, settings }: Reader,
   tokenName: string | undefined
 ): Promise<ObservedSyncIdentity> {
   const { resourceGroup, registry } = settings.target
   if (!tokenName) return {}
-  const token = await getOrUndefined(`sync token '${tokenName}'`, () =>
-    clients.acr.tokens.get(resourceGroup, registry, tokenName)
-  )
+  const token = await readToken({ azure, settings }, tokenName)
   const scopeMapName = nameFromId(token?.scopeMapId, 'scopeMaps') ?? tokenName
   const scopeMap = await getOrUndefined(`scope map '${scopeMapName}'`, () =>
-    clients.acr.scopeMaps.get(resourceGroup, registry, scopeMapName)
+    azure.getScopeMap(resourceGroup, registry, scopeMapName)
   )
   return { token, scopeMap }
 }
 
-async function readRegistry(
-  clients: AzureClients,
-  settings: Settings
-): Promise<ObservedRegistry | undefined> {
+async function readRegistry({ azure, settings }: Reader): Promise<ObservedRegistry | undefined> {
   const { resourceGroup, registry } = settings.target
   const found = await getOrUndefined(`registry '${registry}'`, () =>
-    clients.acr.registries.get(resourceGroup, registry)
+    azure.getRegistry(resourceGroup, registry)
   )
   if (!found) return undefined
   return {
@@ -95,10 +102,10 @@ async function readRegistry(
 }
 
 async function readAncestors(
-  clients: AzureClients,
-  settings: Settings,
+  reader: Reader,
   firstAncestor: string | undefined
 ): Promise<ObservedAncestor[]> {
+  const { azure, settings } = reader
   const { resourceGroup, registry } = settings.target
   const ancestors: ObservedAncestor[] = []
   let next = firstAncestor
@@ -107,7 +114,7 @@ async function readAncestors(
     seen.add(next.toLowerCase())
     const name = next
     const connectedRegistry = await getOrUndefined(`connected registry '${name}'`, () =>
-      clients.acr.connectedRegistries.get(resourceGroup, registry, name)
+      azure.getConnectedRegistry(resourceGroup, registry, name)
     )
     if (!connectedRegistry) {
       // A teardown after its ancestor's: a gone ancestor has no scope map left to clean up.
@@ -119,53 +126,48 @@ async function readAncestors(
       )
     }
     const tokenName = nameFromId(connectedRegistry.parent?.syncProperties?.tokenId, 'tokens')
-    ancestors.push({ connectedRegistry, ...(await readSyncIdentity(clients, settings, tokenName)) })
+    ancestors.push({ connectedRegistry, ...(await readSyncIdentity(reader, tokenName)) })
     next = nameFromId(connectedRegistry.parent?.id, 'connectedRegistries')
   }
   return ancestors
 }
 
-/** The leading arguments of every extensions call: the Arc cluster that holds the extension. */
-export const clusterScope = (settings: Settings) =>
-  [
-    settings.target.clusterResourceGroup,
-    'Microsoft.Kubernetes',
-    'connectedClusters',
-    settings.target.cluster
-  ] as const
+/** The Arc cluster that holds the extension. */
+export const clusterOf = (settings: Settings): ClusterRef => ({
+  resourceGroup: settings.target.clusterResourceGroup,
+  name: settings.target.cluster
+})
 
-export async function readExtension(
-  clients: AzureClients,
-  settings: Settings
-): Promise<Extension | undefined> {
+export async function readExtension({ azure, settings }: Reader): Promise<Extension | undefined> {
   const { cluster, extensionName } = settings.target
   return getOrUndefined(`extension '${extensionName}' on cluster '${cluster}'`, () =>
-    clients.extensions.get(...clusterScope(settings), extensionName)
+    azure.getExtension(clusterOf(settings), extensionName)
   )
 }
 
-export async function readConnectedRegistry(
-  clients: AzureClients,
-  settings: Settings
-): Promise<ConnectedRegistry | undefined> {
+export async function readConnectedRegistry({
+  azure,
+  settings
+}: Reader): Promise<ConnectedRegistry | undefined> {
   const { resourceGroup, registry, connectedRegistry } = settings.target
   return getOrUndefined(`connected registry '${connectedRegistry}'`, () =>
-    clients.acr.connectedRegistries.get(resourceGroup, registry, connectedRegistry)
+    azure.getConnectedRegistry(resourceGroup, registry, connectedRegistry)
   )
 }
 
 /** Connected registries whose parent is `parentId` (a teardown must not strand them). */
 async function readChildren(
-  clients: AzureClients,
-  settings: Settings,
+  { azure, settings }: Reader,
   parentId: string
 ): Promise<ConnectedRegistry[]> {
   const { resourceGroup, registry } = settings.target
   const children: ConnectedRegistry[] = []
-  const listed = clients.acr.connectedRegistries.list(resourceGroup, registry, {
-    filter: `parent.id eq '${parentId}'`
-  })
   try {
+    const listed = azure.listConnectedRegistries(
+      resourceGroup,
+      registry,
+      `parent.id eq '${parentId}'`
+    )
     for await (const candidate of listed) {
       // The filter narrows the list; the comparison decides (ids differ only in case at most).
       if (candidate.parent?.id?.toLowerCase() === parentId.toLowerCase()) children.push(candidate)
@@ -177,30 +179,28 @@ async function readChildren(
 }
 
 /** Reads everything the plan compares against. Missing resources are `undefined`, not errors. */
-export async function observeState(
-  clients: AzureClients,
-  settings: Settings
-): Promise<ObservedState> {
+export async function observeState(reader: Reader): Promise<ObservedState> {
+  const { azure, settings } = reader
   const { clusterResourceGroup, cluster } = settings.target
   const [registry, clusterResource] = await Promise.all([
-    readRegistry(clients, settings),
+    readRegistry(reader),
     getOrUndefined(`connected cluster '${cluster}'`, () =>
-      clients.getConnectedCluster(clusterResourceGroup, cluster)
+      azure.getConnectedCluster(clusterResourceGroup, cluster)
     )
   ])
   if (!registry) return { ancestors: [], sync: {}, cluster: undefined }
   const [connectedRegistry, extension] = await Promise.all([
-    readConnectedRegistry(clients, settings),
-    clusterResource ? readExtension(clients, settings) : Promise.resolve(undefined)
+    readConnectedRegistry(reader),
+    clusterResource ? readExtension(reader) : Promise.resolve(undefined)
   ])
   // The input names the parent of a registry to deploy; a teardown finds it on the registry.
   const firstAncestor =
     settings.connectedRegistry.parent ??
     nameFromId(connectedRegistry?.parent?.id, 'connectedRegistries')
   const [ancestors, children] = await Promise.all([
-    readAncestors(clients, settings, firstAncestor),
+    readAncestors(reader, firstAncestor),
     settings.behaviour.operation === 'teardown' && connectedRegistry?.id
-      ? readChildren(clients, settings, connectedRegistry.id)
+      ? readChildren(reader, connectedRegistry.id)
       : Promise.resolve(undefined)
   ])
   const tokenName =
@@ -215,7 +215,7 @@ export async function observeState(
     ancestors,
     connectedRegistry,
     children,
-    sync: await readSyncIdentity(clients, settings, tokenName),
+    sync: await readSyncIdentity(reader, tokenName),
     extension
   }
 }

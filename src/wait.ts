@@ -3,14 +3,12 @@
 
 import type { ConnectedRegistry } from '@azure/arm-containerregistry'
 import type { Extension } from '@azure/arm-kubernetesconfiguration'
-import type { AzureClients } from './azure/clients.js'
 import { ActionError } from './azure/errors.js'
-import { readConnectedRegistry, readExtension } from './observe.js'
-import type { Log } from './ports.js'
+import { extensionStuckOffline, noReportFromUpdatedInstance } from './messages.js'
+import { nameFromId, readConnectedRegistry, readExtension, readToken } from './observe.js'
+import type { Clock } from './ports.js'
+import type { RunContext } from './run-context.js'
 import type { Settings } from './settings.js'
-
-export const sleep = (ms: number): Promise<void> =>
-  new Promise((resolve) => setTimeout(resolve, ms))
 
 /** What the connected registry's status codes mean, and the documented fix. */
 export const STATUS_FIXES: Record<string, string> = {
@@ -108,30 +106,55 @@ function registryFailure(
 
 const TERMINAL = new Set(['succeeded', 'failed', 'canceled'])
 
-/** Waits out an operation another run started on the extension (Creating/Updating/Deleting). */
+/**
+ * Waits out an operation another run started on the extension (Creating/Updating/Deleting).
+ * On a cluster that is not Connected the operation cannot finish: a teardown with force-delete
+ * goes on (the forced delete cancels it), anything else fails at once naming the cluster.
+ */
 export async function settleExtension(
-  clients: AzureClients,
-  settings: Settings,
-  log: Log,
-  current: Extension | undefined
+  run: RunContext,
+  current: Extension | undefined,
+  cluster?: { connectivityStatus: string }
 ): Promise<Extension | undefined> {
+  const { settings, log, deadline } = run
   let extension = current
-  const deadline = Date.now() + settings.behaviour.timeoutMs
   let announced = false
-  while (extension && !TERMINAL.has((extension.provisioningState ?? 'succeeded').toLowerCase())) {
+  const pending = (ext: Extension | undefined): ext is Extension =>
+    ext !== undefined && !TERMINAL.has((ext.provisioningState ?? 'succeeded').toLowerCase())
+  if (pending(extension) && cluster && cluster.connectivityStatus.toLowerCase() !== 'connected') {
+    const { operation, forceDelete } = settings.behaviour
+    if (operation === 'teardown' && forceDelete) {
+      log.info(
+        `Extension '${settings.target.extensionName}' is ${extension.provisioningState} on a cluster that is ${cluster.connectivityStatus}: force-delete removes it from Azure without waiting.`
+      )
+      return extension
+    }
+    // A plan only reads: it shows the state as it is.
+    if (operation !== 'plan') {
+      throw new ActionError(
+        extensionStuckOffline(
+          settings.target.extensionName,
+          extension.provisioningState ?? 'pending',
+          settings.target.cluster,
+          cluster.connectivityStatus
+        )
+      )
+    }
+    return extension
+  }
+  while (pending(extension)) {
     if (!announced) {
       log.info(
         `Extension '${settings.target.extensionName}' is ${extension.provisioningState} (another operation is running on it); waiting for it to finish before planning.`
       )
       announced = true
     }
-    if (Date.now() > deadline) {
-      throw new ActionError(
-        `Extension '${settings.target.extensionName}' stayed ${extension.provisioningState} for longer than the timeout (${settings.behaviour.timeoutMs / 1000}s). Another operation is still running on it; re-run later.`
+    if (!(await deadline.pause(settings.behaviour.pollIntervalMs))) {
+      throw deadline.exceeded(
+        `Extension '${settings.target.extensionName}' stayed ${extension.provisioningState}: another operation is still running on it; re-run later.`
       )
     }
-    await sleep(settings.behaviour.pollIntervalMs)
-    extension = await readExtension(clients, settings)
+    extension = await readExtension(run)
   }
   return extension
 }
@@ -143,36 +166,103 @@ export interface WaitResult {
   onlineAt: Date
 }
 
-/** How many polls an Unhealthy state with status details may last before the run gives up. */
+/** How many fresh Unhealthy reports with status details the run accepts before it gives up. */
 const UNHEALTHY_POLLS = 3
-/** How many polls an Online that may predate the new release must hold before it is believed. */
-const STALE_ONLINE_POLLS = 3
+/** The pause between reads while a transition is due (a write just accepted, a report expected). */
+const QUICK_POLL_MS = 1_000
+/** How much slower each read gets while Azure stays busy with the extension. */
+const BACKOFF_FACTOR = 2
+
+/**
+ * Reads per site within a budget: a bucket of one minute's reads at the `poll-interval` pace,
+ * refilled at that pace. Quick reads while a transition is due spend the bucket; once it is
+ * empty the reads come at `poll-interval` again, so that over time a site never reads more
+ * often than the configured poll, however long it waits.
+ */
+export class ReadBudget {
+  private tokens: number
+  private refilledAt: number
+  readonly capacity: number
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly intervalMs: number
+  ) {
+    this.capacity = Math.max(1, Math.ceil(60_000 / intervalMs))
+    this.tokens = this.capacity
+    this.refilledAt = clock.now()
+  }
+
+  private refill(): void {
+    const now = this.clock.now()
+    const earned = (now - this.refilledAt) / this.intervalMs
+    this.tokens = Math.min(this.capacity, this.tokens + earned)
+    this.refilledAt = now
+  }
+
+  /** Records one read. */
+  spend(): void {
+    this.refill()
+    this.tokens -= 1
+  }
+
+  /** How long to pause before the next read, when `desiredMs` would be best. */
+  pauseBefore(desiredMs: number): number {
+    this.refill()
+    const untilToken = this.tokens >= 1 ? 0 : (1 - this.tokens) * this.intervalMs
+    return Math.max(desiredMs, untilToken)
+  }
+}
 
 export interface WaitOptions {
   /**
-   * This run wrote the extension. The new release replaces the running instance when it lands;
-   * until the new instance reports, the registry still shows the Online of the old one (which
-   * keeps reporting while the update is on its way). So an Online is believed at once only when
-   * its last activity is after the extension was seen settled, else once it has held for a few
-   * polls: a password that no longer works turns it UNAUTHORIZED within that time.
+   * When this run sent its extension write (runner clock, ms); absent when it wrote none. The
+   * write replaces the running instance (a restarted pod); until the new one reports, the
+   * registry still shows what the previous instance last said (Online, or a stale
+   * UNAUTHORIZED). So only a report made after the release landed is believed: its last
+   * activity must be later than the last read that still saw the extension pending (or the
+   * write, when the first read already saw it done) and than the activity before the run.
    */
-  wroteExtension?: boolean
+  extensionWrittenAt?: number
+  /** The registry's last activity as read before the run's writes. */
+  activityBefore?: Date
+  /**
+   * The password slot the run delivered. An Online reported before that slot's password was
+   * last generated (another run, a person) proves nothing about the password now in it.
+   */
+  passwordSlot?: string
 }
 
 export async function waitUntilOnline(
-  clients: AzureClients,
-  settings: Settings,
-  log: Log,
+  run: RunContext,
   options: WaitOptions = {}
 ): Promise<WaitResult> {
-  const { timeoutMs, pollIntervalMs } = settings.behaviour
-  const deadline = Date.now() + timeoutMs
-  const timeoutText = `${Math.round(timeoutMs / 1000)}s`
+  const { settings, log, deadline } = run
+  const { clock } = deadline
+  const { pollIntervalMs } = settings.behaviour
+  const budget = new ReadBudget(clock, pollIntervalMs)
+  const quick = Math.min(QUICK_POLL_MS, pollIntervalMs)
+  // What the deadline reports when it ends a read in flight: the last state seen, not "aborted".
+  let onDeadline: (() => Error) | undefined
+  const read = async <T>(reader: () => Promise<T>): Promise<T> => {
+    budget.spend()
+    try {
+      return await reader()
+    } catch (error) {
+      if (deadline.expired() && onDeadline) throw onDeadline()
+      throw error
+    }
+  }
 
   let extension: Extension | undefined
   let lastExtensionState = ''
+  let pendingSeenAt = options.extensionWrittenAt
+  let delay = quick
+  // Azure never installs a release at once: the first read comes a quick pause after the write.
+  if (options.extensionWrittenAt !== undefined) await deadline.pause(quick)
   for (;;) {
-    extension = await readExtension(clients, settings)
+    const readAt = clock.now()
+    extension = await read(() => readExtension(run))
     if (!extension) {
       throw new ActionError(
         `Extension '${settings.target.extensionName}' disappeared while waiting for it (deleted by another run?). Re-run the step.`
@@ -186,46 +276,82 @@ export async function waitUntilOnline(
     if (state === 'Succeeded') break
     if (state === 'Failed' || state === 'Canceled')
       throw describeExtensionFailure(extension, settings)
-    if (Date.now() + pollIntervalMs > deadline) {
-      const pending = (extension.statuses ?? []).map((s) => s.message).filter(Boolean)
-      throw new ActionError(
-        `Extension '${settings.target.extensionName}' was still ${state} after ${timeoutText}` +
-          `${pending.length ? `: ${pending.join(' | ')}` : ''}. If the cluster is offline, the extension stays pending until it reconnects (protected settings are kept for 48 hours). Re-run with a longer 'timeout' once the cluster is Connected. ${KUBECTL_HINT}`
+    if (options.extensionWrittenAt !== undefined) pendingSeenAt = readAt
+    const pending = (extension.statuses ?? []).map((s) => s.message).filter(Boolean)
+    onDeadline = () =>
+      deadline.exceeded(
+        `Extension '${settings.target.extensionName}' was still ${state}` +
+          `${pending.length ? `: ${pending.join(' | ')}` : ''}. If the cluster is offline, the extension stays pending until it reconnects (protected settings are kept for 48 hours). ${KUBECTL_HINT}`
       )
-    }
-    await sleep(pollIntervalMs)
+    if (!(await deadline.pause(budget.pauseBefore(delay)))) throw onDeadline()
+    // Azure busy for minutes: read less and less often, up to the poll interval.
+    delay = Math.min(pollIntervalMs, delay * BACKOFF_FACTOR)
   }
-  // The new release has landed by now (runner clock: a skew only costs the few extra polls).
-  const settledAt = new Date()
+
+  // Reports older than this may come from the instance the run replaced.
+  const newerThan = Math.max(
+    pendingSeenAt ?? Number.NEGATIVE_INFINITY,
+    options.activityBefore?.getTime() ?? Number.NEGATIVE_INFINITY
+  )
+  const isFresh = (cr: ConnectedRegistry): boolean =>
+    options.extensionWrittenAt === undefined ||
+    (cr.lastActivityTime !== undefined && cr.lastActivityTime.getTime() > newerThan)
+
+  let regeneratedSaid = false
+  /**
+   * The Online was reported after the delivered slot's password was last generated. Checked
+   * after a short hold (a quick read's pause): a password regenerated right after the instance
+   * reported (an overlapping run) shows there before the instance next reports.
+   */
+  async function reportedAfterPassword(cr: ConnectedRegistry): Promise<boolean> {
+    const tokenName = nameFromId(cr.parent?.syncProperties?.tokenId, 'tokens')
+    if (options.extensionWrittenAt === undefined || !options.passwordSlot || !tokenName) return true
+    await deadline.pause(budget.pauseBefore(quick))
+    const token = await read(() => readToken(run, tokenName))
+    const created = token?.credentials?.passwords?.find(
+      (password) => password.name === options.passwordSlot
+    )?.creationTime
+    if (!created || !cr.lastActivityTime || cr.lastActivityTime > created) return true
+    if (!regeneratedSaid) {
+      log.info(
+        `The ${options.passwordSlot} password was generated again after the instance last reported (another run or a person): waiting for its next report.`
+      )
+      regeneratedSaid = true
+    }
+    return false
+  }
 
   let unhealthyPolls = 0
-  let onlinePolls = 0
   let lastRegistryState = ''
   let waitingForOthers = false
+  let staleSaid = false
+  delay = quick
   for (;;) {
-    const cr = await readConnectedRegistry(clients, settings)
+    const cr = await read(() => readConnectedRegistry(run))
     const state = describeRegistryState(cr)
     if (state !== lastRegistryState) {
       log.info(`Connected registry: ${state}`)
       lastRegistryState = state
     }
-    if (isActiveAndOnline(cr)) {
-      const fresh =
-        !options.wroteExtension ||
-        (cr.lastActivityTime !== undefined && cr.lastActivityTime > settledAt) ||
-        ++onlinePolls >= STALE_ONLINE_POLLS
-      if (fresh) return { extension, connectedRegistry: cr, onlineAt: new Date() }
-    } else {
-      onlinePolls = 0
+    const fresh = cr !== undefined && isFresh(cr)
+    if (isActiveAndOnline(cr) && fresh && (await reportedAfterPassword(cr))) {
+      return { extension, connectedRegistry: cr, onlineAt: new Date(clock.now()) }
+    }
+    if (cr && !fresh && cr.lastActivityTime !== undefined && !staleSaid) {
+      log.info(
+        'Waiting for the updated instance to report: the state above is what the instance before the update last reported.'
+      )
+      staleSaid = true
     }
     if (
       cr &&
+      fresh &&
       (cr.connectionState ?? '').toLowerCase() === 'unhealthy' &&
       cr.statusDetails?.length
     ) {
       // Another operation on the extension (a run that overlaps this one) leaves the registry
       // unhealthy until it lands: wait for it rather than blame a state it passes through.
-      const current = await readExtension(clients, settings)
+      const current = await read(() => readExtension(run))
       const state = current?.provisioningState ?? 'Succeeded'
       if (state === 'Failed') throw describeExtensionFailure(current as Extension, settings)
       if (!TERMINAL.has(state.toLowerCase())) {
@@ -242,17 +368,19 @@ export async function waitUntilOnline(
     } else {
       unhealthyPolls = 0
     }
-    if (Date.now() + pollIntervalMs > deadline) {
-      throw cr
-        ? registryFailure(
-            cr,
-            settings,
-            `The connected registry did not come Online within ${timeoutText}.`
-          )
-        : new ActionError(
-            `Connected registry '${settings.target.connectedRegistry}' disappeared while waiting for it.`
-          )
+    onDeadline = () => {
+      if (!cr) {
+        return new ActionError(
+          `Connected registry '${settings.target.connectedRegistry}' disappeared while waiting for it.`
+        )
+      }
+      const stale = !fresh && cr.lastActivityTime !== undefined
+      return deadline.exceeded(
+        !stale
+          ? registryFailure(cr, settings, 'The connected registry did not come Online.').message
+          : noReportFromUpdatedInstance(describeRegistryState(cr), KUBECTL_HINT)
+      )
     }
-    await sleep(pollIntervalMs)
+    if (!(await deadline.pause(budget.pauseBefore(delay)))) throw onDeadline()
   }
 }

@@ -490,18 +490,24 @@ const FAULTS: FaultCase[] = [
     existing: true,
     inject: ({ emu }) =>
       emu.admin.denyActions(['Microsoft.ContainerRegistry/registries/generateCredentials/action']),
+    // The permission preflight finds it before the first write.
     expect: {
-      cause: /Generating Sync token password \(password2\) failed: .*generateCredentials\/action/,
-      code: /Azure error AuthorizationFailed, HTTP 403/,
-      fix: /Grant the signed-in identity the missing action on that scope/
+      cause: /lacks a permission this run needs; nothing was changed: /,
+      code: /Microsoft\.ContainerRegistry\/registries\/generateCredentials\/action on \/subscriptions\/.+\/resourceGroups\/edge-rg/,
+      fix: /Grant them .* and re-run/,
+      id: 'correlation'
     }
   },
   {
     phase: 'write',
     fault: 'password generated, then the extension update is forbidden (403)',
     existing: true,
+    // Without Microsoft.Authorization/permissions/read the preflight cannot check: the write fails.
     inject: ({ emu }) =>
-      emu.admin.denyActions(['Microsoft.KubernetesConfiguration/extensions/write']),
+      emu.admin.denyActions([
+        'Microsoft.KubernetesConfiguration/extensions/write',
+        'Microsoft.Authorization/permissions/read'
+      ]),
     expect: {
       cause: /Updating Extension '.+' failed: .*extensions\/write/,
       code: /Azure error AuthorizationFailed, HTTP 403/,
@@ -531,9 +537,10 @@ const FAULTS: FaultCase[] = [
     inject: ({ emu }) =>
       emu.admin.denyActions(['Microsoft.KubernetesConfiguration/extensions/operations/read']),
     expect: {
-      cause: /Creating Extension '.+' failed: .*extensions\/operations\/read/,
-      code: /Azure error AuthorizationFailed, HTTP 403/,
-      fix: /Grant the signed-in identity the missing action/
+      cause: /lacks a permission this run needs; nothing was changed: /,
+      code: /Microsoft\.KubernetesConfiguration\/extensions\/operations\/read on /,
+      fix: /Grant them .* and re-run/,
+      id: 'correlation'
     }
   },
   {
@@ -842,9 +849,9 @@ const timeoutCase = () =>
     ])
 
     const timedOutMessage =
-      /The connected registry did not come Online within 10s\. Connected registry '.+': connectionState Offline.*kubectl get pods.*correlation id/
+      /The step's 'timeout' \(10s, from sign-in to the last output\) ran out during 'Wait until Online'\. The connected registry did not come Online\. Connected registry '.+': connectionState Offline.*kubectl get pods.*correlation id/
     const pendingMessage =
-      /Extension '.+' was still Creating after 10s: The Arc-enabled cluster 'edge-cluster-02' is not connected to Azure.*Re-run with a longer 'timeout' once the cluster is Connected.*correlation id/
+      /ran out during 'Wait until Online'\. Extension '.+' was still Creating: The Arc-enabled cluster 'edge-cluster-02' is not connected to Azure.*Re-run the step with a longer 'timeout'.*correlation id/
     const outcome = (run: ActionRun, message: RegExp): Outcome =>
       convergedOnline(run)
         ? 'survived'

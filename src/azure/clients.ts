@@ -12,7 +12,16 @@ import {
   type PipelineResponse
 } from '@azure/core-rest-pipeline'
 import type { AccessToken, TokenCredential } from '@azure/identity'
-import type { Log } from '../ports.js'
+import type {
+  AzurePort,
+  ClusterRef,
+  ConnectedClusterResource,
+  Log,
+  PermissionGrant,
+  WriteOptions
+} from '../ports.js'
+import { systemClock } from '../ports.js'
+import { conflictRetryNotice, conflictWaitNotice, retryWaitNotice } from '../messages.js'
 import type { CloudSettings } from '../settings.js'
 import { ActionError, messageOf, requestTrail } from './errors.js'
 
@@ -28,34 +37,15 @@ const TOKEN_REFRESH_MARGIN_MS = 2 * 60_000
 /** The longest pause between two attempts of a write that another operation holds up (409). */
 const MAX_CONFLICT_DELAY_MS = 10_000
 
-export interface ConnectedClusterResource {
-  id: string
-  name: string
-  location?: string
-  properties?: { connectivityStatus?: string; provisioningState?: string; distribution?: string }
-}
-
-export interface AzureClients {
-  acr: ContainerRegistryManagementClient
-  extensions: SourceControlConfigurationClient['extensions']
-  getConnectedCluster(resourceGroup: string, name: string): Promise<ConnectedClusterResource>
-  /** Polling interval for Azure's long-running operations. */
-  lroIntervalMs: number
-  /** Sent as x-ms-correlation-request-id with every request of this run. */
-  correlationId: string
-}
-
 export interface AzureClientOptions {
-  /** How long a write may wait for another operation on the same resource to finish (409). */
-  conflictTimeoutMs?: number
+  /** The step's deadline: every request, retry and wait for a busy resource (409) ends with it. */
+  deadline?: { signal: AbortSignal; remainingMs(): number }
   /** Where retries the user should know about are reported. */
   log?: Log
 }
 
 /** A credential that can drop its cached tokens (credential.ts). */
 type MaybeRefreshable = TokenCredential & { invalidate?(): void }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 function errorBody(response: PipelineResponse): { code: string; message: string } {
   try {
@@ -289,11 +279,13 @@ export function isBusyConflict(response: PipelineResponse): boolean {
 /**
  * Waits out another operation on the resource of a write: a 409 Conflict because an extension
  * is still Creating/Updating/Deleting (a run that overlaps this one, or a deletion) is repeated
- * with growing pauses until it goes through or the timeout is spent. The write then applies on
- * top of what the other operation left: the last writer wins, as with any ARM PUT.
+ * with growing pauses until it goes through or the time left is spent (`remainingMs`, the step's
+ * deadline; `timeoutMs` from the first attempt otherwise). The write then applies on top of what
+ * the other operation left: the last writer wins, as with any ARM PUT.
  */
 export function conflictRetryPolicy(options: {
-  timeoutMs: number
+  timeoutMs?: number
+  remainingMs?: () => number
   intervalMs: number
   log?: Log
 }): PipelinePolicy {
@@ -301,7 +293,7 @@ export function conflictRetryPolicy(options: {
     name: 'conflictRetryPolicy',
     async sendRequest(request: PipelineRequest, next) {
       if (!WRITES.has(request.method)) return next(request)
-      const deadline = Date.now() + options.timeoutMs
+      const deadline = Date.now() + (options.remainingMs?.() ?? options.timeoutMs ?? 0)
       let delay = Math.max(options.intervalMs, 100)
       let announced = false
       for (;;) {
@@ -315,16 +307,67 @@ export function conflictRetryPolicy(options: {
           response = conflict
         }
         if (!isBusyConflict(response) || Date.now() + delay > deadline) return response
+        const resource = resourceName(request)
         if (!announced) {
-          const resource = decodeURIComponent(new URL(request.url).pathname.split('/').pop() ?? '')
           options.log?.info(
-            `Azure answered 409 Conflict to ${request.method} '${resource}': ${errorBody(response).message} Waiting for the other operation to finish, then writing again (at most ${Math.round(options.timeoutMs / 1000)}s).`
+            conflictWaitNotice(
+              request.method,
+              resource,
+              errorBody(response).message,
+              deadline - Date.now()
+            )
           )
           announced = true
+        } else if (delay > 1000) {
+          options.log?.info(conflictRetryNotice(request.method, resource, delay))
         }
-        await sleep(delay)
+        await systemClock.sleep(delay, request.abortSignal as AbortSignal | undefined)
         delay = Math.min(delay * 2, MAX_CONFLICT_DELAY_MS)
       }
+    }
+  }
+}
+
+const resourceName = (request: PipelineRequest): string =>
+  decodeURIComponent(new URL(request.url).pathname.split('/').pop() ?? '')
+
+/**
+ * Says what the SDK's retry policy (above this one) is about to wait for: a 429 or a 5xx that
+ * makes the run pause for more than a second is logged with its reason and how long.
+ */
+export function retryNoticePolicy(log: Log): PipelinePolicy {
+  return {
+    name: 'retryNoticePolicy',
+    async sendRequest(request, next) {
+      const response = await next(request)
+      const wait = retryAfterMs(response)
+      const retried =
+        (response.status === 429 && wait !== undefined) ||
+        (response.status >= 500 && response.status !== 501 && response.status !== 505)
+      if (!retried || (wait !== undefined && (wait <= 1000 || wait > MAX_RETRY_AFTER_MS))) {
+        return response
+      }
+      log.info(
+        retryWaitNotice(
+          request.method,
+          resourceName(request),
+          response.status,
+          errorBody(response),
+          wait
+        )
+      )
+      return response
+    }
+  }
+}
+
+/** Ends every request (and the SDK's pauses between retries) when the step's time is up. */
+export function deadlinePolicy(signal: AbortSignal): PipelinePolicy {
+  return {
+    name: 'deadlinePolicy',
+    sendRequest(request, next) {
+      request.abortSignal ??= signal
+      return next(request)
     }
   }
 }
@@ -332,22 +375,31 @@ export function conflictRetryPolicy(options: {
 /** Puts our policies in a client's pipeline, in place of its own bearer policy. */
 function instrument(
   pipeline: Pipeline,
-  policies: { bearer: PipelinePolicy; perCall: PipelinePolicy[] }
+  policies: { bearer: PipelinePolicy; perCall: PipelinePolicy[]; belowRetry: PipelinePolicy[] }
 ): void {
   pipeline.removePolicy({ name: bearerTokenAuthenticationPolicyName })
   pipeline.addPolicy(policies.bearer, { phase: 'Sign' })
   for (const policy of policies.perCall) pipeline.addPolicy(policy)
   pipeline.addPolicy(boundedRetryAfterPolicy, { afterPhase: 'Retry' })
+  for (const policy of policies.belowRetry) pipeline.addPolicy(policy, { afterPhase: 'Retry' })
   pipeline.addPolicy(requestTrailPolicy, { afterPhase: 'Retry' })
 }
 
+const AUTHORIZATION_PERMISSIONS_API_VERSION = '2022-04-01'
+
+/**
+ * The Azure calls of the action through the SDK clients, behind the port the core uses. Every
+ * request carries the run's correlation id and ends with the step's deadline; long-running
+ * operations are followed until done (or the deadline), except the extension's create and
+ * update, whose provisioning the waiter follows.
+ */
 export function createAzureClients(
   credential: TokenCredential,
   subscriptionId: string,
   cloud: CloudSettings,
   lroIntervalMs: number,
   options: AzureClientOptions = {}
-): AzureClients {
+): AzurePort {
   const endpoint = cloud.armEndpoint.replace(/\/+$/, '')
   const scopes = [`${endpoint}/.default`]
   const correlationId = randomUUID()
@@ -366,32 +418,49 @@ export function createAzureClients(
     credentialScopes: scopes
   })
   const tokens = new AccessTokenSource(credential, scopes, options.log)
+  const { deadline, log } = options
   const policies = {
     bearer: refreshingBearerPolicy(tokens),
     perCall: [
       correlationPolicy(correlationId),
+      ...(deadline ? [deadlinePolicy(deadline.signal)] : []),
       conflictRetryPolicy({
-        timeoutMs: options.conflictTimeoutMs ?? 0,
+        remainingMs: deadline ? () => deadline.remainingMs() : () => 0,
         intervalMs: lroIntervalMs,
-        log: options.log
+        log
       })
-    ]
+    ],
+    belowRetry: log ? [retryNoticePolicy(log)] : []
   }
   instrument(acr.pipeline, policies)
   instrument(k8s.pipeline, policies)
 
-  // No SDK on the design card covers Microsoft.Kubernetes, so its one GET goes through the
-  // same authenticated, retrying pipeline as the extension calls.
-  async function getConnectedCluster(
-    resourceGroup: string,
-    name: string
-  ): Promise<ConnectedClusterResource> {
-    const url =
-      `${endpoint}/subscriptions/${encodeURIComponent(subscriptionId)}/resourceGroups/${encodeURIComponent(resourceGroup)}` +
-      `/providers/Microsoft.Kubernetes/connectedClusters/${encodeURIComponent(name)}?api-version=${CONNECTED_CLUSTERS_API_VERSION}`
-    const request = createPipelineRequest({ url, method: 'GET' })
+  /** Follows a long-running operation until Azure reports it done, or the signal ends it. */
+  const lro = (write: WriteOptions) => ({
+    updateIntervalInMs: lroIntervalMs,
+    abortSignal: write.abortSignal
+  })
+  async function done<T>(
+    poller: { pollUntilDone(o?: { abortSignal?: AbortSignal }): Promise<T> },
+    write: WriteOptions
+  ): Promise<T> {
+    return poller.pollUntilDone({ abortSignal: write.abortSignal })
+  }
+
+  // No SDK on the design card covers Microsoft.Kubernetes or Microsoft.Authorization, so their
+  // GETs go through the same authenticated, retrying pipeline as the extension calls.
+  async function getJson(path: string, apiVersion: string): Promise<unknown> {
+    const url = path.startsWith('https://')
+      ? path
+      : `${endpoint}${path}${path.includes('?') ? '&' : '?'}api-version=${apiVersion}`
+    const request = createPipelineRequest({ url, method: 'GET', abortSignal: deadline?.signal })
     const response = await k8s.sendRequest(request)
-    const body = response.bodyAsText ? JSON.parse(response.bodyAsText) : {}
+    let body: { error?: { code?: string; message?: string } }
+    try {
+      body = response.bodyAsText ? JSON.parse(response.bodyAsText) : {}
+    } catch {
+      body = {}
+    }
     if (response.status >= 400) {
       throw new RestError(body?.error?.message ?? `Unexpected status code: ${response.status}`, {
         code: body?.error?.code,
@@ -399,8 +468,94 @@ export function createAzureClients(
         response
       })
     }
-    return body as ConnectedClusterResource
+    return body
   }
+  const segment = encodeURIComponent
+  const extensionScope = (cluster: ClusterRef) =>
+    [cluster.resourceGroup, 'Microsoft.Kubernetes', 'connectedClusters', cluster.name] as const
 
-  return { acr, extensions: k8s.extensions, getConnectedCluster, lroIntervalMs, correlationId }
+  return {
+    correlationId,
+    getRegistry: (group, registry) => acr.registries.get(group, registry),
+    enableDataEndpoint: (group, registry, write) =>
+      done(
+        acr.registries.update(group, registry, { dataEndpointEnabled: true }, lro(write)),
+        write
+      ),
+    generateCredentials: (group, registry, parameters, write) =>
+      done(acr.registries.generateCredentials(group, registry, parameters, lro(write)), write),
+
+    getScopeMap: (group, registry, name) => acr.scopeMaps.get(group, registry, name),
+    createScopeMap: async (group, registry, name, scopeMap, write) => {
+      await done(acr.scopeMaps.create(group, registry, name, scopeMap, lro(write)), write)
+    },
+    updateScopeMap: async (group, registry, name, scopeMap, write) => {
+      await done(acr.scopeMaps.update(group, registry, name, scopeMap, lro(write)), write)
+    },
+    deleteScopeMap: (group, registry, name, write) =>
+      done(acr.scopeMaps.delete(group, registry, name, lro(write)), write),
+
+    getToken: (group, registry, name) => acr.tokens.get(group, registry, name),
+    createToken: async (group, registry, name, token, write) => {
+      await done(acr.tokens.create(group, registry, name, token, lro(write)), write)
+    },
+    updateToken: async (group, registry, name, token, write) => {
+      await done(acr.tokens.update(group, registry, name, token, lro(write)), write)
+    },
+    deleteToken: (group, registry, name, write) =>
+      done(acr.tokens.delete(group, registry, name, lro(write)), write),
+
+    getConnectedRegistry: (group, registry, name) =>
+      acr.connectedRegistries.get(group, registry, name),
+    listConnectedRegistries: (group, registry, filter) =>
+      acr.connectedRegistries.list(group, registry, { filter, abortSignal: deadline?.signal }),
+    createConnectedRegistry: async (group, registry, name, connectedRegistry, write) => {
+      await done(
+        acr.connectedRegistries.create(group, registry, name, connectedRegistry, lro(write)),
+        write
+      )
+    },
+    updateConnectedRegistry: async (group, registry, name, update, write) => {
+      await done(acr.connectedRegistries.update(group, registry, name, update, lro(write)), write)
+    },
+    deactivateConnectedRegistry: (group, registry, name, write) =>
+      done(acr.connectedRegistries.deactivate(group, registry, name, lro(write)), write),
+    deleteConnectedRegistry: (group, registry, name, write) =>
+      done(acr.connectedRegistries.delete(group, registry, name, lro(write)), write),
+
+    getConnectedCluster: async (group, name) =>
+      (await getJson(
+        `/subscriptions/${segment(subscriptionId)}/resourceGroups/${segment(group)}/providers/Microsoft.Kubernetes/connectedClusters/${segment(name)}`,
+        CONNECTED_CLUSTERS_API_VERSION
+      )) as ConnectedClusterResource,
+
+    getExtension: (cluster, name) => k8s.extensions.get(...extensionScope(cluster), name),
+    startExtensionCreate: async (cluster, name, extension, write) => {
+      await k8s.extensions.beginCreate(...extensionScope(cluster), name, extension, lro(write))
+    },
+    startExtensionUpdate: async (cluster, name, patch, write) => {
+      await k8s.extensions.beginUpdate(...extensionScope(cluster), name, patch, lro(write))
+    },
+    deleteExtension: async (cluster, name, write) => {
+      const poller = await k8s.extensions.beginDelete(...extensionScope(cluster), name, {
+        forceDelete: write.forceDelete || undefined,
+        ...lro(write)
+      })
+      await done(poller, write)
+    },
+
+    readPermissions: async (scope) => {
+      const grants: PermissionGrant[] = []
+      let next: string | undefined = `${scope}/providers/Microsoft.Authorization/permissions`
+      while (next) {
+        const page = (await getJson(next, AUTHORIZATION_PERMISSIONS_API_VERSION)) as {
+          value?: PermissionGrant[]
+          nextLink?: string
+        }
+        grants.push(...(page.value ?? []))
+        next = page.nextLink
+      }
+      return grants
+    }
+  }
 }

@@ -1,0 +1,235 @@
+// One run of an operation against one site, through Azure's port: read what exists, plan the
+// difference, check permissions, apply, wait until Online (repairing once), revoke. No runner
+// I/O here: main.ts turns the result into outputs, the summary and the exit status.
+
+import { applyPlan, revokePassword, type ExecutionResult } from './execute.js'
+import { ActionError } from './azure/errors.js'
+import { NO_CONNECTION_STRING_UNCHANGED, teardownIncomplete } from './messages.js'
+import { observeState, type ObservedState } from './observe.js'
+import { planDeploy } from './plan/deploy.js'
+import { otherSlot, PASSWORD_SLOT_SETTING, type Plan, type PlanStep } from './plan/model.js'
+import { planRotation } from './plan/rotation.js'
+import { planTeardown } from './plan/teardown.js'
+import type { Log } from './ports.js'
+import { checkPermissions } from './preflight.js'
+import { formatPlan, type FinalState } from './report.js'
+import type { RunContext } from './run-context.js'
+import type { PasswordSlot, Settings } from './settings.js'
+import {
+  isActiveAndOnline,
+  RegistryStateError,
+  settleExtension,
+  waitUntilOnline,
+  type WaitOptions,
+  type WaitResult
+} from './wait.js'
+
+const isOnline = (observed: ObservedState): boolean =>
+  isActiveAndOnline(observed.connectedRegistry) &&
+  observed.extension?.provisioningState === 'Succeeded'
+
+export async function readState(run: RunContext): Promise<ObservedState> {
+  const { log } = run
+  let observed = await observeState(run)
+  const settled = await settleExtension(run, observed.extension, observed.cluster)
+  if (settled !== observed.extension) observed = await observeState(run)
+  log.info(
+    `Registry: ${observed.registry ? `${observed.registry.sku}, data endpoint ${observed.registry.dataEndpointEnabled ? 'enabled' : 'disabled'}` : 'not found'}`
+  )
+  log.info(`Cluster: ${observed.cluster?.connectivityStatus ?? 'not found'}`)
+  log.info(
+    `Connected registry: ${observed.connectedRegistry ? `${observed.connectedRegistry.connectionState ?? 'unknown'}, ${observed.connectedRegistry.activation?.status ?? 'unknown'}` : 'absent'}`
+  )
+  log.info(`Extension: ${observed.extension?.provisioningState ?? 'absent'}`)
+  return observed
+}
+
+function makePlan(settings: Settings, observed: ObservedState): Plan {
+  const { operation, rotate } = settings.behaviour
+  if (operation === 'teardown') return planTeardown(settings, observed)
+  if (operation === 'rotate-credentials') return planRotation(settings, observed)
+  return planDeploy(settings, observed, { rotate })
+}
+
+function logPlan(plan: Plan, log: Log): void {
+  for (const line of formatPlan(plan)) log.info(line)
+}
+
+/** What a run has done so far: the summary and the outputs of a failure report it. */
+export interface Progress {
+  settings?: Settings
+  plan?: Plan
+  final: FinalState
+  /** The plan's steps Azure has done, in order. */
+  applied: PlanStep[]
+  /** The connection string sent to the extension, when the run is to output it (masked). */
+  connectionString?: string
+}
+
+/** What the outputs and the summary report of the connected registry and its extension. */
+function show(final: FinalState, state: Pick<FinalState, 'connectedRegistry' | 'extension'>): void {
+  final.connectedRegistry = state.connectedRegistry
+  final.extension = state.extension
+}
+
+/**
+ * Deploy and rotate-credentials: applies the plan, waits until Online (repairing once), revokes
+ * the old password when asked, and hands out the connection string when asked. `progress`
+ * follows along, so that the outputs and summary of a failure show how far the run got.
+ */
+async function converge(
+  run: RunContext,
+  observed: ObservedState,
+  plan: Plan,
+  progress: Progress
+): Promise<void> {
+  const { settings, log } = run
+  const { final } = progress
+  const applied: ExecutionResult = plan.changed
+    ? await log.group('Apply', () => applyPlan(run, plan, observed, progress.applied))
+    : {}
+  if (applied.passwordSlot) final.passwordSlot = applied.passwordSlot
+  const { waited, repaired } = await waitOrRepairOnce(
+    run,
+    {
+      extensionWrittenAt: applied.extensionWrittenAt,
+      activityBefore: observed.connectedRegistry?.lastActivityTime,
+      passwordSlot: final.passwordSlot
+    },
+    progress
+  )
+  const delivered: ExecutionResult = { ...applied, ...repaired }
+  if (delivered.passwordSlot) final.passwordSlot = delivered.passwordSlot
+  show(final, waited)
+
+  const previousSlot = plan.steps.some((s) => s.detail.kind === 'sync-password')
+    ? otherSlot(final.passwordSlot as PasswordSlot)
+    : undefined
+  if (settings.behaviour.revokeOldPassword && previousSlot && repaired) {
+    log.warning(
+      `The old password (${previousSlot}) was not revoked: another operation changed the credentials during this run, and it may be the one in use now. Re-run to revoke it.`
+    )
+  } else if (settings.behaviour.revokeOldPassword && previousSlot) {
+    await log.group('Revoke the old password', async () => {
+      // A slot that never held a password (a first deploy) has nothing to revoke.
+      const held = observed.sync.token?.credentials?.passwords?.some(
+        (password) => password.name === previousSlot
+      )
+      if (!held) {
+        log.info(`The other slot (${previousSlot}) holds no password: nothing to revoke.`)
+        return
+      }
+      await revokePassword(run, plan, previousSlot)
+      log.info(
+        `The old password (${previousSlot}) no longer works; the registry is Online with ${final.passwordSlot}.`
+      )
+    })
+  }
+  if (settings.behaviour.outputConnectionString) {
+    if (delivered.connectionString) progress.connectionString = delivered.connectionString
+    else log.info(NO_CONNECTION_STRING_UNCHANGED)
+  }
+}
+
+/**
+ * Waits until Online. A registry that stays UNAUTHORIZED once the extension has settled lost a
+ * race: its password was regenerated after this run generated it (an overlapping run, or a
+ * person). One more cycle (read, plan, new password into the other slot, extension update)
+ * repairs it; losing again fails the run with the cause and the fix.
+ */
+export async function waitOrRepairOnce(
+  run: RunContext,
+  written: WaitOptions,
+  progress: Pick<Progress, 'applied'> = { applied: [] }
+): Promise<{ waited: WaitResult; repaired?: ExecutionResult }> {
+  const { settings, log } = run
+  const waitOnline = (options: WaitOptions) =>
+    log.group('Wait until Online', () => waitUntilOnline(run, options))
+  try {
+    return { waited: await waitOnline(written) }
+  } catch (error) {
+    const lostRace =
+      error instanceof RegistryStateError &&
+      error.settledUnhealthy &&
+      error.codes.includes('UNAUTHORIZED')
+    if (!lostRace) throw error
+    log.warning(
+      `${error.message} Its password changed during this run (an overlapping run or a manual regeneration): repairing once with a new password.`
+    )
+    const observed = await log.group('Read current state again', () => readState(run))
+    const repairPlan = planDeploy(settings, observed, { rotate: false })
+    const repaired = await log.group('Repair', async () => {
+      logPlan(repairPlan, log)
+      return applyPlan(run, repairPlan, observed, progress.applied)
+    })
+    return {
+      waited: await waitOnline({
+        extensionWrittenAt: repaired.extensionWrittenAt,
+        activityBefore: observed.connectedRegistry?.lastActivityTime,
+        passwordSlot: repaired.passwordSlot
+      }),
+      repaired
+    }
+  }
+}
+
+/**
+ * A teardown reports success only when what it deleted is gone: read again, so that a deploy
+ * overlapping it (which may have created something again) cannot pass unnoticed.
+ */
+async function verifyTeardown(run: RunContext, plan: Plan): Promise<void> {
+  const after = await observeState(run)
+  const present: Record<string, unknown> = {
+    extension: after.extension,
+    'connected-registry': after.connectedRegistry,
+    'sync-token': after.sync.token,
+    'scope-map': after.sync.scopeMap
+  }
+  const remaining = plan.steps
+    .filter((step) => step.action === 'delete' && present[step.detail.kind] !== undefined)
+    .map((step) => step.resource)
+  if (remaining.length) throw new ActionError(teardownIncomplete(remaining))
+  run.log.info('Verified: everything the teardown deleted is gone.')
+}
+
+/**
+ * Runs the settings' operation; `progress` follows along (plan, applied steps, final state), so
+ * that a failure can still report how far the run got.
+ */
+export async function runOperation(run: RunContext, progress: Progress): Promise<Plan> {
+  const { settings, log } = run
+  const { operation } = settings.behaviour
+  const { final } = progress
+  const observed = await log.group('Read current state', () => readState(run))
+  show(final, observed)
+  const plan = await log.group('Plan', async () => {
+    const made = makePlan(settings, observed)
+    logPlan(made, log)
+    for (const warning of made.warnings) log.warning(warning)
+    return made
+  })
+  progress.plan = plan
+  // A plan reports the slot in use now; the other operations the one in use after the run.
+  final.passwordSlot =
+    operation === 'plan'
+      ? observed.extension?.configurationSettings?.[PASSWORD_SLOT_SETTING]
+      : plan.passwordSlot
+  if (operation === 'plan') return plan
+
+  if (plan.changed) {
+    await log.group('Check permissions', () => checkPermissions(run, plan, observed))
+  }
+  if (operation === 'teardown') {
+    if (plan.changed) {
+      await log.group('Apply', () => applyPlan(run, plan, observed, progress.applied))
+      await log.group('Verify', () => verifyTeardown(run, plan))
+      show(final, {})
+    }
+  } else if (plan.changed || !isOnline(observed)) {
+    // A deploy with nothing to do is not waited for.
+    await converge(run, observed, plan, progress)
+  } else if (settings.behaviour.outputConnectionString) {
+    log.info(NO_CONNECTION_STRING_UNCHANGED)
+  }
+  return plan
+}
