@@ -41960,7 +41960,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5365);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3281);
 // Entry point of the bundle: everything lives in main.ts so tests can import run().
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -41970,7 +41970,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5365:
+/***/ 3281:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -57379,6 +57379,92 @@ function getPathFromMapKey(mapKey) {
 
 // EXTERNAL MODULE: ./node_modules/@azure/arm-kubernetesconfiguration/dist/index.js
 var arm_kubernetesconfiguration_dist = __nccwpck_require__(8038);
+;// CONCATENATED MODULE: ./src/ports.ts
+// The action's edges, as small interfaces: the core never imports @actions/core or an Azure SDK
+// directly, so the plan/execute/wait logic can be driven by tests and by other front ends.
+const systemClock = {
+    now: () => Date.now(),
+    sleep: (ms, signal) => new Promise((resolve, reject) => {
+        if (signal?.aborted)
+            return reject(signal.reason);
+        const onAbort = () => {
+            clearTimeout(timer);
+            reject(signal?.reason);
+        };
+        const timer = setTimeout(() => {
+            signal?.removeEventListener('abort', onAbort);
+            resolve();
+        }, ms);
+        signal?.addEventListener('abort', onAbort, { once: true });
+    }),
+    // AbortSignal.timeout takes whole milliseconds only.
+    abortAfter: (ms) => AbortSignal.timeout(Math.max(0, Math.ceil(ms)))
+};
+
+;// CONCATENATED MODULE: ./src/messages.ts
+// The texts the pipeline core says to the user about time, permissions and outcomes, in one
+// place: what happened, why, and what to do.
+const seconds = (ms) => `${Math.max(0, Math.round(ms / 1000))}s`;
+function conflictWaitNotice(method, resource, azureMessage, remainingMs) {
+    return `Azure answered 409 Conflict to ${method} '${resource}': ${azureMessage} Waiting for the other operation to finish, then writing again (at most ${seconds(remainingMs)}, what is left of 'timeout').`;
+}
+function conflictRetryNotice(method, resource, delayMs) {
+    return `'${resource}' is still busy with another operation: ${method} again in ${seconds(delayMs)}.`;
+}
+function retryWaitNotice(method, resource, status, azure, waitMs) {
+    const reason = status === 429
+        ? 'Azure Resource Manager is throttling this identity'
+        : 'Azure is unavailable for the moment';
+    const code = azure.code ? ` ${azure.code}` : '';
+    const when = waitMs === undefined
+        ? 'repeating the request after a growing pause (at most 5 attempts)'
+        : `repeating the request in ${seconds(waitMs)}, as its Retry-After asks`;
+    return `Azure answered ${status}${code} to ${method} '${resource}' (${reason}): ${when}.`;
+}
+/** The step's deadline ran out in `phase`. */
+function timeoutRanOut(phase, timeoutMs) {
+    return `The step's 'timeout' (${seconds(timeoutMs)}, from sign-in to the last output) ran out during '${phase}'.`;
+}
+const TIMEOUT_FIX = "Re-run the step with a longer 'timeout' once the cause is gone: the action continues from what already exists.";
+/** What a re-run does after the run was cancelled in `phase`. */
+function cancelledNotice(signal, phase, wrote) {
+    const rerun = wrote
+        ? 'Some changes were applied: a re-run reads the current state and applies only what is still missing (a password generated but not delivered is replaced in the unused slot).'
+        : 'Nothing was written yet: a re-run starts from the beginning.';
+    return `The run was cancelled (${signal}) during '${phase}'. ${rerun}`;
+}
+function missingPermissions(missing) {
+    const lines = missing.map((m) => `${m.action} on ${m.scope} (${m.why})`);
+    return `The signed-in identity lacks ${missing.length === 1 ? 'a permission' : `${missing.length} permissions`} this run needs; nothing was changed: ${lines.join('; ')}. Grant them (a role with these actions on those scopes; see docs/reference.md#permissions) and re-run.`;
+}
+function permissionsUnreadable(scope, reason) {
+    return `Could not read the identity's permissions on ${scope} (${reason}); going on without the permission check: a missing permission will stop the run at the write that needs it. Granting Microsoft.Authorization/permissions/read (e.g. the Reader role) lets the action check before writing.`;
+}
+const NO_CONNECTION_STRING_UNCHANGED = "No connection string is output: this run did not send one to the extension (nothing had to change), and Azure never returns one that was sent. Run with 'rotate: true' (or operation 'rotate-credentials') to generate a new password and output its connection string.";
+function appliedBeforeFailure(count) {
+    return count
+        ? `${count} change(s) were applied before the failure (see the summary); a re-run continues from there.`
+        : 'No change was applied before the failure.';
+}
+/** Azure removes an extension only once the cluster's agents confirm it. */
+function extensionStillDeleting(extension, cluster, forceDelete) {
+    return forceDelete
+        ? `Extension '${extension}' on cluster '${cluster}' was still being deleted with force-delete.`
+        : `Extension '${extension}' on cluster '${cluster}' was still being deleted: Azure waits for the cluster to remove it. Check that the cluster is Connected (az connectedk8s show) and re-run, or set 'force-delete: true' to remove the extension from Azure without the cluster (its release then stays on the cluster until you uninstall it there).`;
+}
+function teardownIncomplete(resources) {
+    return `The teardown did not finish: ${resources.join(', ')} still exist(s) after being deleted (a run that overlaps this one may have created it again). Re-run the teardown once no deploy of this connected registry is running; a concurrency group on the workflows avoids overlapping runs.`;
+}
+/** A pending extension operation on an Offline cluster cannot finish: Azure waits for its agents. */
+function extensionStuckOffline(extension, state, cluster, connectivity) {
+    return `Extension '${extension}' is ${state} and cluster '${cluster}' is ${connectivity}: Azure finishes that operation only once the cluster's Arc agents reconnect, so waiting for it cannot help. Bring the cluster back (kubectl get pods -n azure-arc) and re-run, or, for a teardown, set 'force-delete: true' to remove the extension from Azure now (its release then stays on the cluster until you uninstall it there).`;
+}
+/** What was in flight when the deadline ended it. */
+const notFinished = (what) => `${what} had not finished.`;
+function noReportFromUpdatedInstance(lastState, hint) {
+    return `No report from the updated instance yet: the registry still shows what the instance before the update reported (${lastState}). ${hint}`;
+}
+
 ;// CONCATENATED MODULE: ./src/azure/errors.ts
 // Turns whatever the Azure SDKs throw into one actionable sentence: what failed, the Azure
 // error code and request id, and what to do. Only code, message and ids are read from an
@@ -57505,6 +57591,8 @@ function isNotFound(error) {
 
 
 
+
+
 const USER_AGENT = 'connected-registry-arc-action/0.1.0';
 const CONNECTED_CLUSTERS_API_VERSION = '2024-01-01';
 /** Transient faults (429 with Retry-After, 5xx, dropped connections) are retried by the SDK. */
@@ -57515,7 +57603,6 @@ const MAX_RETRY_AFTER_MS = 60_000;
 const TOKEN_REFRESH_MARGIN_MS = 2 * 60_000;
 /** The longest pause between two attempts of a write that another operation holds up (409). */
 const MAX_CONFLICT_DELAY_MS = 10_000;
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 function errorBody(response) {
     try {
         const error = JSON.parse(response.bodyAsText ?? '')?.error;
@@ -57738,8 +57825,9 @@ function isBusyConflict(response) {
 /**
  * Waits out another operation on the resource of a write: a 409 Conflict because an extension
  * is still Creating/Updating/Deleting (a run that overlaps this one, or a deletion) is repeated
- * with growing pauses until it goes through or the timeout is spent. The write then applies on
- * top of what the other operation left: the last writer wins, as with any ARM PUT.
+ * with growing pauses until it goes through or the time left is spent (`remainingMs`, the step's
+ * deadline; `timeoutMs` from the first attempt otherwise). The write then applies on top of what
+ * the other operation left: the last writer wins, as with any ARM PUT.
  */
 function conflictRetryPolicy(options) {
     return {
@@ -57747,7 +57835,7 @@ function conflictRetryPolicy(options) {
         async sendRequest(request, next) {
             if (!WRITES.has(request.method))
                 return next(request);
-            const deadline = Date.now() + options.timeoutMs;
+            const deadline = Date.now() + (options.remainingMs?.() ?? options.timeoutMs ?? 0);
             let delay = Math.max(options.intervalMs, 100);
             let announced = false;
             for (;;) {
@@ -57764,14 +57852,48 @@ function conflictRetryPolicy(options) {
                 }
                 if (!isBusyConflict(response) || Date.now() + delay > deadline)
                     return response;
+                const resource = resourceName(request);
                 if (!announced) {
-                    const resource = decodeURIComponent(new URL(request.url).pathname.split('/').pop() ?? '');
-                    options.log?.info(`Azure answered 409 Conflict to ${request.method} '${resource}': ${errorBody(response).message} Waiting for the other operation to finish, then writing again (at most ${Math.round(options.timeoutMs / 1000)}s).`);
+                    options.log?.info(conflictWaitNotice(request.method, resource, errorBody(response).message, deadline - Date.now()));
                     announced = true;
                 }
-                await sleep(delay);
+                else if (delay > 1000) {
+                    options.log?.info(conflictRetryNotice(request.method, resource, delay));
+                }
+                await systemClock.sleep(delay, request.abortSignal);
                 delay = Math.min(delay * 2, MAX_CONFLICT_DELAY_MS);
             }
+        }
+    };
+}
+const resourceName = (request) => decodeURIComponent(new URL(request.url).pathname.split('/').pop() ?? '');
+/**
+ * Says what the SDK's retry policy (above this one) is about to wait for: a 429 or a 5xx that
+ * makes the run pause for more than a second is logged with its reason and how long.
+ */
+function retryNoticePolicy(log) {
+    return {
+        name: 'retryNoticePolicy',
+        async sendRequest(request, next) {
+            const response = await next(request);
+            const wait = retryAfterMs(response);
+            const retried = (response.status === 429 && wait !== undefined) ||
+                (response.status >= 500 && response.status !== 501 && response.status !== 505);
+            if (!retried || (wait !== undefined && (wait <= 1000 || wait > MAX_RETRY_AFTER_MS))) {
+                return response;
+            }
+            log.info(retryWaitNotice(request.method, resourceName(request), response.status, errorBody(response), wait));
+            return response;
+        }
+    };
+}
+/** Ends every request (and the SDK's pauses between retries) when the step's time is up. */
+function deadlinePolicy(signal) {
+    return {
+        name: 'deadlinePolicy',
+        sendRequest(request, next) {
+            request.abortSignal ??= signal;
+            return next(request);
         }
     };
 }
@@ -57782,8 +57904,17 @@ function instrument(pipeline, policies) {
     for (const policy of policies.perCall)
         pipeline.addPolicy(policy);
     pipeline.addPolicy(boundedRetryAfterPolicy, { afterPhase: 'Retry' });
+    for (const policy of policies.belowRetry)
+        pipeline.addPolicy(policy, { afterPhase: 'Retry' });
     pipeline.addPolicy(requestTrailPolicy, { afterPhase: 'Retry' });
 }
+const AUTHORIZATION_PERMISSIONS_API_VERSION = '2022-04-01';
+/**
+ * The Azure calls of the action through the SDK clients, behind the port the core uses. Every
+ * request carries the run's correlation id and ends with the step's deadline; long-running
+ * operations are followed until done (or the deadline), except the extension's create and
+ * update, whose provisioning the waiter follows.
+ */
 function createAzureClients(credential, subscriptionId, cloud, lroIntervalMs, options = {}) {
     const endpoint = cloud.armEndpoint.replace(/\/+$/, '');
     const scopes = [`${endpoint}/.default`];
@@ -57803,27 +57934,45 @@ function createAzureClients(credential, subscriptionId, cloud, lroIntervalMs, op
         credentialScopes: scopes
     });
     const tokens = new AccessTokenSource(credential, scopes, options.log);
+    const { deadline, log } = options;
     const policies = {
         bearer: refreshingBearerPolicy(tokens),
         perCall: [
             correlationPolicy(correlationId),
+            ...(deadline ? [deadlinePolicy(deadline.signal)] : []),
             conflictRetryPolicy({
-                timeoutMs: options.conflictTimeoutMs ?? 0,
+                remainingMs: deadline ? () => deadline.remainingMs() : () => 0,
                 intervalMs: lroIntervalMs,
-                log: options.log
+                log
             })
-        ]
+        ],
+        belowRetry: log ? [retryNoticePolicy(log)] : []
     };
     instrument(acr.pipeline, policies);
     instrument(k8s.pipeline, policies);
-    // No SDK on the design card covers Microsoft.Kubernetes, so its one GET goes through the
-    // same authenticated, retrying pipeline as the extension calls.
-    async function getConnectedCluster(resourceGroup, name) {
-        const url = `${endpoint}/subscriptions/${encodeURIComponent(subscriptionId)}/resourceGroups/${encodeURIComponent(resourceGroup)}` +
-            `/providers/Microsoft.Kubernetes/connectedClusters/${encodeURIComponent(name)}?api-version=${CONNECTED_CLUSTERS_API_VERSION}`;
-        const request = esm_pipelineRequest_createPipelineRequest({ url, method: 'GET' });
+    /** Follows a long-running operation until Azure reports it done, or the signal ends it. */
+    const lro = (write) => ({
+        updateIntervalInMs: lroIntervalMs,
+        abortSignal: write.abortSignal
+    });
+    async function done(poller, write) {
+        return poller.pollUntilDone({ abortSignal: write.abortSignal });
+    }
+    // No SDK on the design card covers Microsoft.Kubernetes or Microsoft.Authorization, so their
+    // GETs go through the same authenticated, retrying pipeline as the extension calls.
+    async function getJson(path, apiVersion) {
+        const url = path.startsWith('https://')
+            ? path
+            : `${endpoint}${path}${path.includes('?') ? '&' : '?'}api-version=${apiVersion}`;
+        const request = esm_pipelineRequest_createPipelineRequest({ url, method: 'GET', abortSignal: deadline?.signal });
         const response = await k8s.sendRequest(request);
-        const body = response.bodyAsText ? JSON.parse(response.bodyAsText) : {};
+        let body;
+        try {
+            body = response.bodyAsText ? JSON.parse(response.bodyAsText) : {};
+        }
+        catch {
+            body = {};
+        }
         if (response.status >= 400) {
             throw new restError_RestError(body?.error?.message ?? `Unexpected status code: ${response.status}`, {
                 code: body?.error?.code,
@@ -57833,7 +57982,65 @@ function createAzureClients(credential, subscriptionId, cloud, lroIntervalMs, op
         }
         return body;
     }
-    return { acr, extensions: k8s.extensions, getConnectedCluster, lroIntervalMs, correlationId };
+    const segment = encodeURIComponent;
+    const extensionScope = (cluster) => [cluster.resourceGroup, 'Microsoft.Kubernetes', 'connectedClusters', cluster.name];
+    return {
+        correlationId,
+        getRegistry: (group, registry) => acr.registries.get(group, registry),
+        enableDataEndpoint: (group, registry, write) => done(acr.registries.update(group, registry, { dataEndpointEnabled: true }, lro(write)), write),
+        generateCredentials: (group, registry, parameters, write) => done(acr.registries.generateCredentials(group, registry, parameters, lro(write)), write),
+        getScopeMap: (group, registry, name) => acr.scopeMaps.get(group, registry, name),
+        createScopeMap: async (group, registry, name, scopeMap, write) => {
+            await done(acr.scopeMaps.create(group, registry, name, scopeMap, lro(write)), write);
+        },
+        updateScopeMap: async (group, registry, name, scopeMap, write) => {
+            await done(acr.scopeMaps.update(group, registry, name, scopeMap, lro(write)), write);
+        },
+        deleteScopeMap: (group, registry, name, write) => done(acr.scopeMaps.delete(group, registry, name, lro(write)), write),
+        getToken: (group, registry, name) => acr.tokens.get(group, registry, name),
+        createToken: async (group, registry, name, token, write) => {
+            await done(acr.tokens.create(group, registry, name, token, lro(write)), write);
+        },
+        updateToken: async (group, registry, name, token, write) => {
+            await done(acr.tokens.update(group, registry, name, token, lro(write)), write);
+        },
+        deleteToken: (group, registry, name, write) => done(acr.tokens.delete(group, registry, name, lro(write)), write),
+        getConnectedRegistry: (group, registry, name) => acr.connectedRegistries.get(group, registry, name),
+        listConnectedRegistries: (group, registry, filter) => acr.connectedRegistries.list(group, registry, { filter, abortSignal: deadline?.signal }),
+        createConnectedRegistry: async (group, registry, name, connectedRegistry, write) => {
+            await done(acr.connectedRegistries.create(group, registry, name, connectedRegistry, lro(write)), write);
+        },
+        updateConnectedRegistry: async (group, registry, name, update, write) => {
+            await done(acr.connectedRegistries.update(group, registry, name, update, lro(write)), write);
+        },
+        deactivateConnectedRegistry: (group, registry, name, write) => done(acr.connectedRegistries.deactivate(group, registry, name, lro(write)), write),
+        deleteConnectedRegistry: (group, registry, name, write) => done(acr.connectedRegistries.delete(group, registry, name, lro(write)), write),
+        getConnectedCluster: async (group, name) => (await getJson(`/subscriptions/${segment(subscriptionId)}/resourceGroups/${segment(group)}/providers/Microsoft.Kubernetes/connectedClusters/${segment(name)}`, CONNECTED_CLUSTERS_API_VERSION)),
+        getExtension: (cluster, name) => k8s.extensions.get(...extensionScope(cluster), name),
+        startExtensionCreate: async (cluster, name, extension, write) => {
+            await k8s.extensions.beginCreate(...extensionScope(cluster), name, extension, lro(write));
+        },
+        startExtensionUpdate: async (cluster, name, patch, write) => {
+            await k8s.extensions.beginUpdate(...extensionScope(cluster), name, patch, lro(write));
+        },
+        deleteExtension: async (cluster, name, write) => {
+            const poller = await k8s.extensions.beginDelete(...extensionScope(cluster), name, {
+                forceDelete: write.forceDelete || undefined,
+                ...lro(write)
+            });
+            await done(poller, write);
+        },
+        readPermissions: async (scope) => {
+            const grants = [];
+            let next = `${scope}/providers/Microsoft.Authorization/permissions`;
+            while (next) {
+                const page = (await getJson(next, AUTHORIZATION_PERMISSIONS_API_VERSION));
+                grants.push(...(page.value ?? []));
+                next = page.nextLink;
+            }
+            return grants;
+        }
+    };
 }
 
 // EXTERNAL MODULE: external "node:fs"
@@ -80301,45 +80508,103 @@ function maskingCredential(make, log) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/domain/connection-string.ts
-// The connection string the connected-registry instance uses to reach its parent, in the exact
-// format of `az acr connected-registry get-settings` (key order fixed, ';'-separated, no
-// trailing ';'). Unlike the CLI, it refuses to emit placeholders: a string with
-// '<parent gateway endpoint>' or a placeholder password deploys an instance that never syncs.
-/** Placeholders the CLI prints when it lacks a value (connected_registry.py get-settings). */
-const CLI_PLACEHOLDERS = [
-    '<parent gateway endpoint>',
-    '<use --generate-password to generate a new password>'
+;// CONCATENATED MODULE: ./src/deadline.ts
+// One deadline for the whole step: `timeout` counts from sign-in to the last output, and every
+// wait, retry and long-running operation draws from what is left of it.
+
+
+
+/** The step ran out of time; `phase` is the one that was running. */
+class DeadlineExceeded extends ActionError {
+    phase;
+    constructor(phase, timeoutMs, detail) {
+        super(`${timeoutRanOut(phase, timeoutMs)}${detail ? ` ${detail}` : ''} ${TIMEOUT_FIX}`);
+        this.phase = phase;
+        this.name = 'DeadlineExceeded';
+    }
+}
+class Deadline {
+    timeoutMs;
+    clock;
+    /** Aborted when the time is up: passed to every request and long-running operation. */
+    signal;
+    /** The phase in flight (its log group), named when the time runs out. */
+    phase = 'Start';
+    endsAt;
+    /** `spentMs`: how much of the timeout has already gone (the process's start-up). */
+    constructor(timeoutMs, clock = systemClock, spentMs = 0) {
+        this.timeoutMs = timeoutMs;
+        this.clock = clock;
+        this.endsAt = clock.now() + timeoutMs - spentMs;
+        this.signal = clock.abortAfter(timeoutMs - spentMs);
+    }
+    remainingMs() {
+        return Math.max(0, this.endsAt - this.clock.now());
+    }
+    expired() {
+        return this.remainingMs() <= 0 || this.signal.aborted;
+    }
+    /** Pauses `ms`, or less when the deadline comes first (then returns false). */
+    async pause(ms) {
+        const wait = Math.min(ms, this.remainingMs());
+        if (wait > 0) {
+            try {
+                await this.clock.sleep(wait, this.signal);
+            }
+            catch {
+                return false;
+            }
+        }
+        return !this.expired();
+    }
+    /** The failure to report: `detail` says what was still pending. */
+    exceeded(detail) {
+        return new DeadlineExceeded(this.phase, this.timeoutMs, detail);
+    }
+}
+/** A log whose groups are the deadline's phases: a timeout names the one that ran out. */
+function withPhases(log, deadline) {
+    return {
+        ...log,
+        group: (name, fn) => log.group(name, () => {
+            deadline.phase = name;
+            return fn();
+        })
+    };
+}
+
+;// CONCATENATED MODULE: ./src/inputs/input-reader.ts
+// The port through which parsing reads the action's inputs. Parsing depends on this interface
+// only, never on @actions/core, so tests feed inputs as a plain record and need no mocks.
+/** The environment variable a runner sets for an input, exactly as @actions/core's getInput
+ * looks it up: upper case, spaces become '_', hyphens are kept (INPUT_SERVICE-CLUSTER-IP). */
+function inputVariableName(name) {
+    return `INPUT_${name.replace(/ /g, '_').toUpperCase()}`;
+}
+/** Reads inputs from INPUT_* variables, as the runner passes them to a JavaScript action. */
+function fromEnvironment(env) {
+    return { get: (name) => (env[inputVariableName(name)] ?? '').trim() };
+}
+/** Reads inputs from a record of input name → value (tests, other front ends). */
+function fromRecord(values) {
+    return { get: (name) => (values[name] ?? '').trim() };
+}
+
+;// CONCATENATED MODULE: ./src/settings.ts
+// The typed settings every input is parsed into, once, before any request.
+// Nothing after parsing reads a raw input string.
+const OPERATIONS = ['deploy', 'plan', 'rotate-credentials', 'teardown'];
+const MODES = ['ReadOnly', 'ReadWrite'];
+const LOG_LEVELS = ['Debug', 'Information', 'Warning', 'Error', 'None'];
+const TLS_STRATEGIES = [
+    'cert-manager',
+    'existing-cert-manager',
+    'byoc',
+    'kubernetes-secret',
+    'none'
 ];
-function buildConnectionString(parts) {
-    const fields = [
-        ['ConnectedRegistryName', parts.connectedRegistryName],
-        ['SyncTokenName', parts.syncTokenName],
-        ['SyncTokenPassword', parts.syncTokenPassword],
-        ['ParentGatewayEndpoint', parts.parentGatewayEndpoint],
-        ['ParentEndpointProtocol', parts.parentEndpointProtocol]
-    ];
-    for (const [key, value] of fields) {
-        // Messages name the field only: the password must never reach a log.
-        if (value.trim() === '' || CLI_PLACEHOLDERS.includes(value.trim())) {
-            throw new Error(`Cannot build the connection string: ${key} is empty.`);
-        }
-        if (value.includes(';')) {
-            throw new Error(`Cannot build the connection string: ${key} contains ';'.`);
-        }
-    }
-    if (!['https', 'http'].includes(parts.parentEndpointProtocol)) {
-        throw new Error('Cannot build the connection string: ParentEndpointProtocol must be https or http.');
-    }
-    return fields.map(([key, value]) => `${key}=${value}`).join(';');
-}
-/**
- * The protocol towards the parent: as configured for a parent connected registry (nested), and
- * always https for the cloud registry, as get-settings forces it.
- */
-function parentEndpointProtocol(settings, isNested) {
-    return isNested ? settings.parentProtocol : 'https';
-}
+const ENVIRONMENTS = ['AzureCloud', 'AzureUSGovernment', 'AzureChinaCloud'];
+const PASSWORD_SLOTS = (/* unused pure expression or super */ null && (['password1', 'password2']));
 
 ;// CONCATENATED MODULE: ./src/domain/extension-settings.ts
 // The Arc extension's chart settings for each TLS strategy (connected-registry.md §4.2-4.4).
@@ -80482,1028 +80747,6 @@ function earlierFingerprints(tls) {
         ? ['cert-manager', 'existing-cert-manager', 'none']
         : [];
 }
-
-;// CONCATENATED MODULE: ./src/domain/scope-map.ts
-// The sync scope map's actions, exactly as `az acr connected-registry create` computes them
-// (azure-cli acr/connected_registry.py + _utils.py _parse_scope_map_actions):
-//   repositories/<repo>/<action>   for each repository, with the actions of the mode
-//   gateway/<name in lower case>/{config,message}/{read,write}   always
-// Everything is lower-cased, as the CLI does, and returned sorted and de-duplicated so results
-// compare with `sorted(existing.actions) == sorted(actions)` like the CLI's idempotency check.
-const READ_ONLY = ['content/read', 'metadata/read'];
-const READ_WRITE = [
-    'content/read',
-    'content/write',
-    'content/delete',
-    'metadata/read',
-    'metadata/write'
-];
-/** REPO_SCOPES_BY_MODE of the CLI, keyed by the lower-cased mode. */
-const REPOSITORY_ACTIONS_BY_MODE = {
-    readonly: READ_ONLY,
-    readwrite: READ_WRITE,
-    mirror: READ_ONLY,
-    registry: READ_WRITE
-};
-/** DEFAULT_GATEWAY_SCOPE of the CLI. */
-const GATEWAY_ACTIONS = [
-    'config/read',
-    'config/write',
-    'message/read',
-    'message/write'
-];
-const sortedUnique = (actions) => [...new Set(actions)].sort();
-/** Repository actions a connected registry of this mode needs on each repository. */
-function repositoryActions(mode, repositories) {
-    const actions = REPOSITORY_ACTIONS_BY_MODE[mode.toLowerCase()];
-    if (!actions)
-        throw new Error(`Unknown connected registry mode '${mode}'.`);
-    return sortedUnique(repositories.flatMap((repository) => actions.map((action) => `repositories/${repository.toLowerCase()}/${action}`)));
-}
-/** The gateway actions that let the connected registry exchange sync messages with its parent. */
-function gatewayActions(connectedRegistryName) {
-    const gateway = connectedRegistryName.toLowerCase();
-    return sortedUnique(GATEWAY_ACTIONS.map((action) => `gateway/${gateway}/${action}`));
-}
-/** The full action set of the connected registry's own sync scope map. */
-function syncScopeMapActions(mode, repositories, connectedRegistryName) {
-    return sortedUnique([
-        ...repositoryActions(mode, repositories),
-        ...gatewayActions(connectedRegistryName)
-    ]);
-}
-const REPOSITORY_ACTION = /^repositories\/(.+)\/(?:content|metadata)\/[a-z]+$/i;
-/** The repositories named by repository actions (gateway and other actions are ignored). */
-function repositoriesFromActions(actions) {
-    return sortedUnique(actions.flatMap((action) => {
-        const match = REPOSITORY_ACTION.exec(action);
-        return match ? [match[1].toLowerCase()] : [];
-    }));
-}
-/** Compares two action sets case-insensitively (Azure may return another casing). */
-function diffActions(current, desired) {
-    const key = (action) => action.toLowerCase();
-    const currentKeys = new Set(current.map(key));
-    const desiredKeys = new Set(desired.map(key));
-    return {
-        add: sortedUnique(desired.filter((action) => !currentKeys.has(key(action)))),
-        remove: sortedUnique(current.filter((action) => !desiredKeys.has(key(action)))),
-        unchanged: sortedUnique(desired.filter((action) => currentKeys.has(key(action))))
-    };
-}
-
-;// CONCATENATED MODULE: ./src/observe.ts
-// Reads what exists in Azure, read-only: the registry, the cluster, the connected registry
-// with its sync token and scope map, its ancestors (nested registries) and the extension.
-
-const registryId = (settings) => `/subscriptions/${settings.target.subscriptionId}/resourceGroups/${settings.target.resourceGroup}` +
-    `/providers/Microsoft.ContainerRegistry/registries/${settings.target.registry}`;
-/** Name of the last segment after `/<collection>/` in an ARM id. */
-function nameFromId(id, collection) {
-    if (!id)
-        return undefined;
-    const match = new RegExp(`/${collection}/([^/]+)$`, 'i').exec(id);
-    return match?.[1];
-}
-async function getOrUndefined(what, read) {
-    try {
-        return await read();
-    }
-    catch (error) {
-        if (isNotFound(error))
-            return undefined;
-        throw explainAzureFailure(`Reading ${what}`, error);
-    }
-}
-async function readSyncIdentity(clients, settings, tokenName) {
-    const { resourceGroup, registry } = settings.target;
-    if (!tokenName)
-        return {};
-    const token = await getOrUndefined(`sync token '${tokenName}'`, () => clients.acr.tokens.get(resourceGroup, registry, tokenName));
-    const scopeMapName = nameFromId(token?.scopeMapId, 'scopeMaps') ?? tokenName;
-    const scopeMap = await getOrUndefined(`scope map '${scopeMapName}'`, () => clients.acr.scopeMaps.get(resourceGroup, registry, scopeMapName));
-    return { token, scopeMap };
-}
-async function readRegistry(clients, settings) {
-    const { resourceGroup, registry } = settings.target;
-    const found = await getOrUndefined(`registry '${registry}'`, () => clients.acr.registries.get(resourceGroup, registry));
-    if (!found)
-        return undefined;
-    return {
-        id: found.id ?? registryId(settings),
-        location: found.location,
-        sku: found.sku?.name ?? 'unknown',
-        loginServer: found.loginServer,
-        dataEndpointEnabled: found.dataEndpointEnabled === true,
-        dataEndpointHostNames: found.dataEndpointHostNames ?? []
-    };
-}
-async function readAncestors(clients, settings, firstAncestor) {
-    const { resourceGroup, registry } = settings.target;
-    const ancestors = [];
-    let next = firstAncestor;
-    const seen = new Set();
-    while (next && !seen.has(next.toLowerCase())) {
-        seen.add(next.toLowerCase());
-        const name = next;
-        const connectedRegistry = await getOrUndefined(`connected registry '${name}'`, () => clients.acr.connectedRegistries.get(resourceGroup, registry, name));
-        if (!connectedRegistry) {
-            // A teardown after its ancestor's: a gone ancestor has no scope map left to clean up.
-            if (settings.behaviour.operation === 'teardown')
-                break;
-            throw new ActionError(ancestors.length === 0
-                ? `The parent connected registry '${name}' (input 'parent') was not found in registry '${registry}'. Deploy the parent first, or check the name.`
-                : `Connected registry '${name}', an ancestor of '${settings.target.connectedRegistry}', was not found in registry '${registry}'.`);
-        }
-        const tokenName = nameFromId(connectedRegistry.parent?.syncProperties?.tokenId, 'tokens');
-        ancestors.push({ connectedRegistry, ...(await readSyncIdentity(clients, settings, tokenName)) });
-        next = nameFromId(connectedRegistry.parent?.id, 'connectedRegistries');
-    }
-    return ancestors;
-}
-/** The leading arguments of every extensions call: the Arc cluster that holds the extension. */
-const clusterScope = (settings) => [
-    settings.target.clusterResourceGroup,
-    'Microsoft.Kubernetes',
-    'connectedClusters',
-    settings.target.cluster
-];
-async function readExtension(clients, settings) {
-    const { cluster, extensionName } = settings.target;
-    return getOrUndefined(`extension '${extensionName}' on cluster '${cluster}'`, () => clients.extensions.get(...clusterScope(settings), extensionName));
-}
-async function readConnectedRegistry(clients, settings) {
-    const { resourceGroup, registry, connectedRegistry } = settings.target;
-    return getOrUndefined(`connected registry '${connectedRegistry}'`, () => clients.acr.connectedRegistries.get(resourceGroup, registry, connectedRegistry));
-}
-/** Connected registries whose parent is `parentId` (a teardown must not strand them). */
-async function readChildren(clients, settings, parentId) {
-    const { resourceGroup, registry } = settings.target;
-    const children = [];
-    const listed = clients.acr.connectedRegistries.list(resourceGroup, registry, {
-        filter: `parent.id eq '${parentId}'`
-    });
-    try {
-        for await (const candidate of listed) {
-            // The filter narrows the list; the comparison decides (ids differ only in case at most).
-            if (candidate.parent?.id?.toLowerCase() === parentId.toLowerCase())
-                children.push(candidate);
-        }
-    }
-    catch (error) {
-        throw explainAzureFailure(`Listing the connected registries of registry '${registry}'`, error);
-    }
-    return children;
-}
-/** Reads everything the plan compares against. Missing resources are `undefined`, not errors. */
-async function observeState(clients, settings) {
-    const { clusterResourceGroup, cluster } = settings.target;
-    const [registry, clusterResource] = await Promise.all([
-        readRegistry(clients, settings),
-        getOrUndefined(`connected cluster '${cluster}'`, () => clients.getConnectedCluster(clusterResourceGroup, cluster))
-    ]);
-    if (!registry)
-        return { ancestors: [], sync: {}, cluster: undefined };
-    const [connectedRegistry, extension] = await Promise.all([
-        readConnectedRegistry(clients, settings),
-        clusterResource ? readExtension(clients, settings) : Promise.resolve(undefined)
-    ]);
-    // The input names the parent of a registry to deploy; a teardown finds it on the registry.
-    const firstAncestor = settings.connectedRegistry.parent ??
-        nameFromId(connectedRegistry?.parent?.id, 'connectedRegistries');
-    const [ancestors, children] = await Promise.all([
-        readAncestors(clients, settings, firstAncestor),
-        settings.behaviour.operation === 'teardown' && connectedRegistry?.id
-            ? readChildren(clients, settings, connectedRegistry.id)
-            : Promise.resolve(undefined)
-    ]);
-    const tokenName = nameFromId(connectedRegistry?.parent?.syncProperties?.tokenId, 'tokens') ??
-        settings.target.connectedRegistry;
-    return {
-        registry,
-        cluster: clusterResource && {
-            id: clusterResource.id,
-            connectivityStatus: clusterResource.properties?.connectivityStatus ?? 'Unknown'
-        },
-        ancestors,
-        connectedRegistry,
-        children,
-        sync: await readSyncIdentity(clients, settings, tokenName),
-        extension
-    };
-}
-
-;// CONCATENATED MODULE: ./src/plan/model.ts
-// The plan's vocabulary: steps, the actions they take, and what every planner shares (the names
-// of resources and the chart settings the action keeps for itself).
-
-const EXTENSION_TYPE = 'Microsoft.ContainerRegistry.ConnectedRegistry';
-const MANAGED_BY = 'managed by connected-registry-arc-action';
-/** Chart settings the action keeps for itself: what it cannot read back from Azure later. */
-const PASSWORD_SLOT_SETTING = 'connectedRegistryAction.passwordSlot';
-const PROTECTED_HASH_SETTING = 'connectedRegistryAction.protectedSettingsHash';
-/** The slot the running instance used when the extension was last written: after a write that
- * failed, the previous release (and its password) may still serve the registry. */
-const SERVING_SLOT_SETTING = 'connectedRegistryAction.servingPasswordSlot';
-/** The step changes something in Azure (not unchanged, kept or already absent). */
-const isWrite = (step) => step.action !== 'unchanged' && step.action !== 'kept' && step.action !== 'absent';
-const otherSlot = (slot) => slot === 'password1' ? 'password2' : 'password1';
-/** A step and its (non-secret) changes in one line, for messages. */
-const summarizeStep = (step) => {
-    const fields = step.changes.filter((change) => !change.sensitive);
-    const detail = fields
-        .map((change) => change.from !== undefined && change.to !== undefined
-        ? `${change.field} ${change.from} → ${change.to}`
-        : `${change.field} ${change.to ?? change.from}`)
-        .join(', ');
-    return `${step.resource}: ${step.action}${detail ? ` (${detail})` : ''}`;
-};
-const sameText = (a, b) => (a ?? '').toLowerCase() === (b ?? '').toLowerCase();
-const scopeMapDescription = (connectedRegistry) => `Sync scope map of connected registry '${connectedRegistry}', ${MANAGED_BY}`;
-const isManagedScopeMap = (description) => (description ?? '').includes(MANAGED_BY);
-/** ARM ids of the resources the action manages, also for those that do not exist yet. */
-function resourceIds(settings) {
-    const { target } = settings;
-    const registry = registryId(settings);
-    const clusterId = `/subscriptions/${target.subscriptionId}/resourceGroups/${target.clusterResourceGroup}` +
-        `/providers/Microsoft.Kubernetes/connectedClusters/${target.cluster}`;
-    return {
-        registry,
-        connectedRegistry: `${registry}/connectedRegistries/${target.connectedRegistry}`,
-        parent: (name) => `${registry}/connectedRegistries/${name}`,
-        token: (name) => `${registry}/tokens/${name}`,
-        scopeMap: (name) => `${registry}/scopeMaps/${name}`,
-        extension: `${clusterId}/providers/Microsoft.KubernetesConfiguration/extensions/${target.extensionName}`
-    };
-}
-
-;// CONCATENATED MODULE: ./src/plan/deploy.ts
-// The plan of a deploy: the difference between the desired state (from settings) and what Azure
-// has. Pure: no request is made here. A plan run prints it; a deploy run applies it.
-
-
-
-
-
-
-
-const sameSet = (a, b) => {
-    const left = new Set((a ?? []).map((x) => x.toLowerCase()));
-    const right = new Set((b ?? []).map((x) => x.toLowerCase()));
-    return left.size === right.size && [...left].every((x) => right.has(x));
-};
-const show = (value) => Array.isArray(value) ? (value.length ? value.join(', ') : '(none)') : (value ?? '(none)');
-/** A sync scope map the az CLI made for this connected registry may be adopted. */
-const isCliSyncScopeMap = (description, connectedRegistry) => sameText(description, `Created by connected registry sync token: ${connectedRegistry}`);
-/** Legacy modes map onto the two current ones (connected-registry.md §1.2). */
-function canonicalMode(mode) {
-    const lower = (mode ?? '').toLowerCase();
-    if (lower === 'registry' || lower === 'readwrite')
-        return 'ReadWrite';
-    if (lower === 'mirror' || lower === 'readonly')
-        return 'ReadOnly';
-    return mode ?? '';
-}
-/** The endpoint the instance syncs with: the registry's home-region data endpoint, or the parent. */
-function expectedGatewayEndpoint(settings, observed) {
-    const reported = observed.connectedRegistry?.parent?.syncProperties?.gatewayEndpoint;
-    if (reported)
-        return reported;
-    if (settings.connectedRegistry.parent) {
-        return (observed.ancestors[0]?.connectedRegistry.loginServer?.host ??
-            settings.connectedRegistry.parentGatewayEndpoint);
-    }
-    const registry = observed.registry;
-    if (!registry)
-        return undefined;
-    const home = `${settings.target.registry}.${registry.location}.data.`.toLowerCase();
-    // Before the data endpoint is enabled Azure lists none: the name it will have, in the
-    // registry's own cloud (azurecr.us in US Government), is what the connection string will use.
-    return (registry.dataEndpointHostNames.find((host) => host.toLowerCase().startsWith(home)) ??
-        registry.dataEndpointHostNames[0] ??
-        `${home}${registryDomain(settings, registry)}`);
-}
-/** The DNS suffix of the registry's cloud: from the login server Azure reports
- * (`name.azurecr.us`), else the one of the cloud named by input 'environment'. */
-function registryDomain(settings, registry) {
-    const loginServer = registry.loginServer?.toLowerCase();
-    const prefix = `${settings.target.registry.toLowerCase()}.`;
-    return loginServer?.startsWith(prefix)
-        ? loginServer.slice(prefix.length)
-        : settings.cloud.registryDomain;
-}
-/** Identifies the protected settings without any secret: a later run compares it to know
- * whether they must be sent again (Azure never returns them). `fingerprint` is the TLS part. */
-function protectedSettingsHash(settings, syncTokenName, gatewayEndpoint, fingerprint = protectedSettingsFingerprint(settings.extension.tls)) {
-    const parts = [
-        settings.target.connectedRegistry,
-        syncTokenName,
-        gatewayEndpoint ?? '',
-        parentEndpointProtocol(settings.connectedRegistry, Boolean(settings.connectedRegistry.parent)),
-        fingerprint
-    ];
-    return (0,external_node_crypto_.createHash)('sha256').update(parts.join('\n')).digest('hex').slice(0, 16);
-}
-/**
- * The protected settings these settings send (the password aside), as the extension's record
- * names them: `hash` to record, and whether the record already describes them (`recorded`, when
- * there is one). Hashes recorded by earlier versions of the action for the same content count.
- */
-function protectedSettingsRecord(settings, observed, syncTokenName) {
-    const endpoint = expectedGatewayEndpoint(settings, observed);
-    const hash = protectedSettingsHash(settings, syncTokenName, endpoint);
-    const equivalent = [
-        hash,
-        ...earlierFingerprints(settings.extension.tls).map((fingerprint) => protectedSettingsHash(settings, syncTokenName, endpoint, fingerprint))
-    ];
-    const recorded = observed.extension?.configurationSettings?.[PROTECTED_HASH_SETTING];
-    return { hash, recorded, current: recorded !== undefined && equivalent.includes(recorded) };
-}
-/** The protected settings a deploy sends, each shown as a sensitive change: Azure never
- * returns them, so they cannot be compared, only resent. */
-function protectedSettingChanges(settings) {
-    return Object.keys(buildProtectedSettings(settings.extension.tls, 'placeholder')).map((field) => ({ field, to: '(sensitive)', sensitive: true }));
-}
-function checkRegistryFound(settings, observed) {
-    const { target } = settings;
-    if (observed.registry)
-        return observed.registry;
-    throw new ActionError(`Registry '${target.registry}' was not found in resource group '${target.resourceGroup}' of subscription '${target.subscriptionId}'. Check the inputs 'registry', 'resource-group' and 'subscription-id'.`);
-}
-function checkPreflight(settings, observed) {
-    const { target } = settings;
-    const registry = checkRegistryFound(settings, observed);
-    if (registry.sku.toLowerCase() !== 'premium') {
-        throw new ActionError(`Registry '${target.registry}' is on the ${registry.sku} tier; connected registries need the Premium tier. Upgrade it (az acr update -n ${target.registry} --sku Premium) and re-run.`);
-    }
-    if (!observed.cluster) {
-        throw new ActionError(`Arc-enabled cluster '${target.cluster}' was not found in resource group '${target.clusterResourceGroup}'. Check the inputs 'cluster' and 'cluster-resource-group' (it defaults to 'resource-group').`);
-    }
-    if (observed.cluster.connectivityStatus.toLowerCase() !== 'connected') {
-        throw new ActionError(`Arc-enabled cluster '${target.cluster}' is ${observed.cluster.connectivityStatus}, not Connected: the extension cannot be installed until its Arc agents reach Azure. Check the cluster's azure-arc pods (kubectl get pods -n azure-arc) and re-run. Protected settings of a pending extension are kept for only 48 hours.`);
-    }
-    const parent = observed.ancestors[0]?.connectedRegistry;
-    if (parent &&
-        canonicalMode(parent.mode) === 'ReadOnly' &&
-        settings.connectedRegistry.mode === 'ReadWrite') {
-        throw new ActionError(`Input 'mode' is ReadWrite but the parent connected registry '${settings.connectedRegistry.parent}' is ReadOnly: a child of a ReadOnly parent must be ReadOnly. Set mode: ReadOnly.`);
-    }
-}
-function planDataEndpoint(observed) {
-    const enabled = observed.registry?.dataEndpointEnabled === true;
-    return {
-        resource: 'Dedicated data endpoint',
-        action: enabled ? 'unchanged' : 'update',
-        changes: enabled ? [] : [{ field: 'dataEndpointEnabled', from: 'false', to: 'true' }],
-        reason: enabled
-            ? undefined
-            : 'connected registries sync through the dedicated data endpoint; enabling it may affect firewall rules',
-        detail: { kind: 'data-endpoint' }
-    };
-}
-/** Actions the ancestors' scope maps need so the parent can relay this registry's sync. */
-function planAncestorScopeMaps(settings, observed) {
-    const { connectedRegistry: name } = settings.target;
-    const needed = [
-        ...gatewayActions(name),
-        ...repositoryActions(settings.connectedRegistry.mode, settings.connectedRegistry.repositories)
-    ];
-    return observed.ancestors.map((ancestor) => {
-        const scopeMapName = ancestor.scopeMap?.name;
-        const resource = `Scope map '${scopeMapName ?? '?'}' of ancestor '${ancestor.connectedRegistry.name}'`;
-        if (!scopeMapName) {
-            throw new ActionError(`The sync scope map of ancestor connected registry '${ancestor.connectedRegistry.name}' could not be read, so '${name}' cannot be granted its gateway actions there. Check that its sync token exists.`);
-        }
-        const current = ancestor.scopeMap?.actions ?? [];
-        const missing = needed.filter((a) => !current.some((c) => sameText(c, a)));
-        return {
-            resource,
-            action: missing.length ? 'update' : 'unchanged',
-            changes: missing.map((a) => ({ field: 'actions', to: `+ ${a}` })),
-            detail: {
-                kind: 'ancestor-scope-map',
-                scopeMapName,
-                actions: [...current, ...missing].sort()
-            }
-        };
-    });
-}
-function planSyncIdentity(settings, observed, tokenName, warnings) {
-    const { connectedRegistry: name } = settings.target;
-    const { repositories, mode } = settings.connectedRegistry;
-    const sync = observed.sync;
-    const scopeMapName = nameFromId(sync.token?.scopeMapId, 'scopeMaps') ?? name;
-    const scopeMap = sync.scopeMap;
-    const own = isManagedScopeMap(scopeMap?.description);
-    const adoptable = own || isCliSyncScopeMap(scopeMap?.description, name);
-    if (!observed.connectedRegistry && repositories.length === 0) {
-        throw new ActionError(`Connected registry '${name}' does not exist yet, and input 'repositories' is empty: list the repositories it should sync (comma or newline separated), e.g. 'repositories: hello-world, app/*'.`);
-    }
-    if (!observed.connectedRegistry && scopeMap && !adoptable) {
-        throw new ActionError(`Scope map '${scopeMapName}' already exists in registry '${settings.target.registry}' and was not created by this action or for this connected registry by the az CLI. The action will not take it over: delete or rename it, or choose another connected-registry name.`);
-    }
-    // Keep actions that belong to others: gateway actions of descendants (nested registries).
-    const current = scopeMap?.actions ?? [];
-    const othersGateway = current.filter((a) => a.toLowerCase().startsWith('gateway/') &&
-        !a.toLowerCase().startsWith(`gateway/${name.toLowerCase()}/`));
-    const ownRepositories = repositories.length > 0
-        ? repositoryActions(mode, repositories)
-        : current.filter((a) => a.toLowerCase().startsWith('repositories/'));
-    const desired = [
-        ...new Set([...ownRepositories, ...gatewayActions(name), ...othersGateway])
-    ].sort();
-    const added = desired.filter((a) => !current.some((c) => sameText(c, a)));
-    const removed = current.filter((c) => !desired.some((a) => sameText(c, a)));
-    const steps = [];
-    const scopeMapChanges = [
-        ...added.map((a) => ({ field: 'actions', to: `+ ${a}` })),
-        ...removed.map((a) => ({ field: 'actions', from: `- ${a}` }))
-    ];
-    if (!scopeMap) {
-        steps.push({
-            resource: `Scope map '${scopeMapName}'`,
-            action: 'create',
-            changes: scopeMapChanges,
-            detail: {
-                kind: 'scope-map',
-                scopeMapName,
-                actions: desired,
-                description: scopeMapDescription(name)
-            }
-        });
-    }
-    else if (scopeMapChanges.length && !adoptable) {
-        warnings.push(`Scope map '${scopeMapName}' differs from what connected registry '${name}' needs, but it was not created by this action; it is left unchanged.`);
-        steps.push({
-            resource: `Scope map '${scopeMapName}'`,
-            action: 'kept',
-            changes: [],
-            reason: 'not created by this action',
-            detail: { kind: 'scope-map', scopeMapName, actions: current }
-        });
-    }
-    else {
-        steps.push({
-            resource: `Scope map '${scopeMapName}'`,
-            action: scopeMapChanges.length ? 'update' : 'unchanged',
-            changes: scopeMapChanges,
-            detail: { kind: 'scope-map', scopeMapName, actions: desired }
-        });
-    }
-    const scopeMapId = scopeMap?.id ?? resourceIds(settings).scopeMap(scopeMapName);
-    const token = sync.token;
-    const tokenChanges = [];
-    if (token && token.status?.toLowerCase() === 'disabled') {
-        tokenChanges.push({ field: 'status', from: 'disabled', to: 'enabled' });
-    }
-    if (token && !sameText(nameFromId(token.scopeMapId, 'scopeMaps'), scopeMapName)) {
-        tokenChanges.push({ field: 'scopeMapId', from: token.scopeMapId, to: scopeMapId });
-    }
-    steps.push({
-        resource: `Sync token '${tokenName}'`,
-        action: !token ? 'create' : tokenChanges.length ? 'update' : 'unchanged',
-        changes: token ? tokenChanges : [{ field: 'scopeMapId', to: scopeMapName }],
-        detail: { kind: 'sync-token', tokenName, scopeMapId }
-    });
-    return steps;
-}
-function planConnectedRegistry(settings, observed, tokenId) {
-    const cr = settings.connectedRegistry;
-    const { connectedRegistry: name, registry } = settings.target;
-    const clientTokenIds = cr.clientTokens.map((token) => resourceIds(settings).token(token));
-    const parentId = cr.parent
-        ? (observed.ancestors[0]?.connectedRegistry.id ?? resourceIds(settings).parent(cr.parent))
-        : undefined;
-    const existing = observed.connectedRegistry;
-    const resource = `Connected registry '${name}'`;
-    if (!existing) {
-        const create = {
-            mode: cr.mode,
-            parent: {
-                id: parentId,
-                syncProperties: {
-                    tokenId,
-                    schedule: cr.syncSchedule,
-                    syncWindow: cr.syncWindow,
-                    messageTtl: cr.messageTtl
-                }
-            },
-            clientTokenIds,
-            logging: { logLevel: cr.logLevel, auditLogStatus: 'Disabled' },
-            notificationsList: cr.notifications
-        };
-        return {
-            resource,
-            action: 'create',
-            changes: [
-                { field: 'mode', to: cr.mode },
-                { field: 'parent', to: cr.parent ?? `${registry} (cloud)` },
-                { field: 'repositories', to: show(cr.repositories) },
-                { field: 'syncSchedule', to: cr.syncSchedule },
-                ...(cr.syncWindow ? [{ field: 'syncWindow', to: cr.syncWindow }] : []),
-                { field: 'messageTtl', to: cr.messageTtl },
-                { field: 'logLevel', to: cr.logLevel }
-            ],
-            detail: { kind: 'connected-registry', create }
-        };
-    }
-    const existingMode = canonicalMode(existing.mode);
-    if (existingMode !== cr.mode) {
-        throw new ActionError(`Connected registry '${name}' exists in mode ${existingMode}, but input 'mode' is ${cr.mode}. The mode cannot be changed after creation: set mode: ${existingMode}, or tear it down (operation: teardown) and deploy again, or use a new connected-registry name.`);
-    }
-    const existingParent = nameFromId(existing.parent?.id, 'connectedRegistries');
-    if (!sameText(existingParent, cr.parent)) {
-        throw new ActionError(`Connected registry '${name}' exists with parent ${existingParent ? `'${existingParent}'` : `'${registry}' (the cloud registry)`}, but input 'parent' is ${cr.parent ? `'${cr.parent}'` : 'empty'}. The parent cannot be changed after creation: match the existing parent, or tear it down (operation: teardown) and deploy again.`);
-    }
-    const sync = existing.parent?.syncProperties;
-    const changes = [];
-    const update = {};
-    const syncUpdate = {};
-    if (!sameText(sync?.schedule, cr.syncSchedule)) {
-        changes.push({ field: 'syncSchedule', from: sync?.schedule, to: cr.syncSchedule });
-        syncUpdate.schedule = cr.syncSchedule;
-    }
-    // An update cannot clear a sync window, so an empty input leaves the existing one alone.
-    if (cr.syncWindow && !sameText(sync?.syncWindow, cr.syncWindow)) {
-        changes.push({ field: 'syncWindow', from: show(sync?.syncWindow), to: show(cr.syncWindow) });
-        syncUpdate.syncWindow = cr.syncWindow;
-    }
-    if (!sameText(sync?.messageTtl, cr.messageTtl)) {
-        changes.push({ field: 'messageTtl', from: sync?.messageTtl, to: cr.messageTtl });
-        syncUpdate.messageTtl = cr.messageTtl;
-    }
-    if (Object.keys(syncUpdate).length)
-        update.syncProperties = syncUpdate;
-    if (!sameText(existing.logging?.logLevel, cr.logLevel)) {
-        changes.push({ field: 'logLevel', from: existing.logging?.logLevel, to: cr.logLevel });
-        update.logging = {
-            logLevel: cr.logLevel,
-            auditLogStatus: existing.logging?.auditLogStatus ?? 'Disabled'
-        };
-    }
-    if (!sameSet(existing.clientTokenIds, clientTokenIds)) {
-        const names = (list) => (list ?? []).map((id) => nameFromId(id, 'tokens') ?? id);
-        changes.push({
-            field: 'clientTokens',
-            from: show(names(existing.clientTokenIds)),
-            to: show(cr.clientTokens)
-        });
-        update.clientTokenIds = clientTokenIds;
-    }
-    if (!sameSet(existing.notificationsList, cr.notifications)) {
-        changes.push({
-            field: 'notifications',
-            from: show(existing.notificationsList),
-            to: show(cr.notifications)
-        });
-        update.notificationsList = cr.notifications;
-    }
-    return {
-        resource,
-        action: changes.length ? 'update' : 'unchanged',
-        changes,
-        detail: { kind: 'connected-registry', update: changes.length ? update : undefined }
-    };
-}
-function statusCodes(cr) {
-    return (cr?.statusDetails ?? []).map((d) => (d.code ?? '').toUpperCase()).filter(Boolean);
-}
-/** The plan of a deploy (also what `operation: plan` prints and `rotate-credentials` applies). */
-function planDeploy(settings, observed, options) {
-    checkPreflight(settings, observed);
-    const warnings = [];
-    const ids = resourceIds(settings);
-    const name = settings.target.connectedRegistry;
-    const tokenName = nameFromId(observed.connectedRegistry?.parent?.syncProperties?.tokenId, 'tokens') ?? name;
-    const tokenId = observed.connectedRegistry?.parent?.syncProperties?.tokenId ?? ids.token(tokenName);
-    const steps = [
-        planDataEndpoint(observed),
-        ...planAncestorScopeMaps(settings, observed),
-        ...planSyncIdentity(settings, observed, tokenName, warnings),
-        planConnectedRegistry(settings, observed, tokenId)
-    ];
-    // --- the extension and what it needs ---
-    const extension = observed.extension;
-    const ext = settings.extension;
-    const cr = observed.connectedRegistry;
-    const codes = statusCodes(cr);
-    const gatewayEndpoint = expectedGatewayEndpoint(settings, observed);
-    if (!gatewayEndpoint && settings.connectedRegistry.parent) {
-        throw new ActionError(`Azure reports no gateway endpoint for the parent connected registry '${settings.connectedRegistry.parent}' (it is not active yet or has no login server). Deploy the parent first, or set input 'parent-gateway-endpoint' to the address the child reaches it at (its service IP).`);
-    }
-    const record = protectedSettingsRecord(settings, observed, tokenName);
-    const config = buildConfigurationSettings(ext);
-    const recordedSlot = extension?.configurationSettings?.[PASSWORD_SLOT_SETTING];
-    const isSlot = (value) => value === 'password1' || value === 'password2';
-    // The slot the running instance uses: the recorded one once a write has landed. A Failed
-    // write never ran, so the instance (if any) still uses the slot that served when it was made.
-    const servingValue = extension?.configurationSettings?.[SERVING_SLOT_SETTING];
-    const runningSlot = extension?.provisioningState === 'Failed'
-        ? isSlot(servingValue)
-            ? servingValue
-            : undefined
-        : isSlot(recordedSlot)
-            ? recordedSlot
-            : undefined;
-    if (extension) {
-        if (!sameText(extension.extensionType, EXTENSION_TYPE)) {
-            throw new ActionError(`Extension '${settings.target.extensionName}' on cluster '${settings.target.cluster}' is of type '${extension.extensionType}', not ${EXTENSION_TYPE}. Choose another 'extension-name'.`);
-        }
-        const namespace = extension.scope?.cluster?.releaseNamespace;
-        if (namespace && !sameText(namespace, ext.releaseNamespace)) {
-            throw new ActionError(`Extension '${settings.target.extensionName}' is installed in namespace '${namespace}', but input 'release-namespace' is '${ext.releaseNamespace}'. The namespace cannot be changed in place: set release-namespace: ${namespace}, or tear the extension down first.`);
-        }
-    }
-    const tokenStep = steps.find((s) => s.detail.kind === 'sync-token');
-    const passwordReasons = [];
-    if (!extension)
-        passwordReasons.push('the extension is new');
-    else if (extension.provisioningState === 'Failed')
-        passwordReasons.push('the extension is in state Failed');
-    else if (!record.current)
-        passwordReasons.push('the protected settings (connection string or TLS) changed');
-    if (tokenStep?.action === 'create' && extension)
-        passwordReasons.push('the sync token is new');
-    if (codes.includes('UNAUTHORIZED'))
-        passwordReasons.push('the registry reports UNAUTHORIZED (its password is wrong or was regenerated)');
-    if (options.rotate)
-        passwordReasons.push('rotation was requested');
-    const needsPassword = passwordReasons.length > 0;
-    // Generate into the slot the running instance is not using, so it keeps working until the
-    // extension carries the new password. Without a record, assume the documented password1.
-    const slot = needsPassword
-        ? runningSlot
-            ? otherSlot(runningSlot)
-            : isSlot(recordedSlot)
-                ? otherSlot(recordedSlot)
-                : extension
-                    ? 'password2'
-                    : 'password1'
-        : recordedSlot;
-    // A registry still Active while no instance of ours exists (a recreated extension, or an old
-    // instance) must be released before a new instance can activate.
-    const activeElsewhere = cr?.activation?.status === 'Active' && (!extension || codes.includes('ALREADY_ACTIVATED'));
-    if (activeElsewhere) {
-        if (!extension && sameText(cr?.connectionState, 'Online')) {
-            warnings.push(`Connected registry '${name}' is Active and Online, served by an instance outside extension '${settings.target.extensionName}'. Only one instance can be active: it will be deactivated so the new instance can take over.`);
-        }
-        steps.push({
-            resource: `Activation of '${name}'`,
-            action: 'deactivate',
-            changes: [{ field: 'activation', from: 'Active', to: 'Inactive' }],
-            reason: codes.includes('ALREADY_ACTIVATED')
-                ? 'the registry reports ALREADY_ACTIVATED: it is still activated by an instance that no longer runs'
-                : 'the registry is still Active from an instance that no longer exists (a deleted or recreated extension)',
-            detail: { kind: 'activation' }
-        });
-    }
-    if (needsPassword && slot) {
-        steps.push({
-            resource: `Sync token password (${slot})`,
-            action: 'generate',
-            changes: [{ field: slot, to: '(sensitive)', sensitive: true }],
-            reason: passwordReasons.join('; '),
-            detail: { kind: 'sync-password', slot }
-        });
-    }
-    const desiredConfig = {
-        ...config,
-        ...(slot ? { [PASSWORD_SLOT_SETTING]: slot } : {}),
-        // A record an earlier version made for the same content stays until they are resent.
-        [PROTECTED_HASH_SETTING]: !needsPassword && record.current && record.recorded ? record.recorded : record.hash
-    };
-    // Bookkeeping only: written along with a write made for another reason, never one by itself.
-    const servingRecord = extension && runningSlot ? { [SERVING_SLOT_SETTING]: runningSlot } : {};
-    const extensionResource = `Extension '${settings.target.extensionName}' on '${settings.target.cluster}'`;
-    if (!extension || extension.provisioningState === 'Failed') {
-        const create = {
-            extensionType: EXTENSION_TYPE,
-            autoUpgradeMinorVersion: ext.autoUpgradeMinorVersion,
-            releaseTrain: ext.autoUpgradeMinorVersion ? ext.releaseTrain : undefined,
-            version: ext.version,
-            scope: { cluster: { releaseNamespace: ext.releaseNamespace } },
-            configurationSettings: { ...desiredConfig, ...servingRecord }
-        };
-        steps.push({
-            resource: extensionResource,
-            action: extension ? 'update' : 'create',
-            changes: [
-                ...Object.entries(config).map(([field, to]) => ({ field, to })),
-                ...(ext.version ? [{ field: 'version', to: ext.version }] : []),
-                { field: 'autoUpgradeMinorVersion', to: String(ext.autoUpgradeMinorVersion) },
-                ...(ext.autoUpgradeMinorVersion ? [{ field: 'releaseTrain', to: ext.releaseTrain }] : []),
-                { field: 'releaseNamespace', to: ext.releaseNamespace },
-                ...protectedSettingChanges(settings)
-            ],
-            reason: extension
-                ? 'the extension is in state Failed; it is installed again with all its settings'
-                : undefined,
-            detail: { kind: 'extension', create, resendProtectedSettings: true }
-        });
-    }
-    else {
-        const changes = [];
-        const patch = {};
-        const patchConfig = {};
-        for (const [key, value] of Object.entries(desiredConfig)) {
-            const current = extension.configurationSettings?.[key];
-            if (current !== value) {
-                patchConfig[key] = value;
-                if (key !== PASSWORD_SLOT_SETTING && key !== PROTECTED_HASH_SETTING) {
-                    changes.push({ field: key, from: current ?? '(unset)', to: value });
-                }
-            }
-        }
-        if (Object.keys(patchConfig).length)
-            patch.configurationSettings = patchConfig;
-        if (extension.autoUpgradeMinorVersion !== ext.autoUpgradeMinorVersion) {
-            changes.push({
-                field: 'autoUpgradeMinorVersion',
-                from: String(extension.autoUpgradeMinorVersion),
-                to: String(ext.autoUpgradeMinorVersion)
-            });
-            patch.autoUpgradeMinorVersion = ext.autoUpgradeMinorVersion;
-        }
-        if (ext.autoUpgradeMinorVersion && !sameText(extension.releaseTrain, ext.releaseTrain)) {
-            changes.push({ field: 'releaseTrain', from: extension.releaseTrain, to: ext.releaseTrain });
-            patch.releaseTrain = ext.releaseTrain;
-        }
-        if (ext.version && ext.version !== extension.version) {
-            changes.push({
-                field: 'version',
-                from: extension.version ?? extension.currentVersion,
-                to: ext.version
-            });
-            patch.version = ext.version;
-        }
-        else if (!ext.version && extension.version && ext.autoUpgradeMinorVersion) {
-            // 'extension-version' removed: back to auto-upgrade. Without `version: null` Arc keeps
-            // the pin beside autoUpgradeMinorVersion (a PATCH merges).
-            changes.push({
-                field: 'version',
-                from: extension.version,
-                to: `(unpinned: auto-upgrade on the ${ext.releaseTrain} release train)`
-            });
-            // The SDK types `version` as string, but the mapper marks it nullable: null is sent.
-            patch.version = null;
-        }
-        if (needsPassword)
-            changes.push(...protectedSettingChanges(settings));
-        const writes = needsPassword || Object.keys(patch).length > 0;
-        for (const [key, value] of Object.entries(servingRecord)) {
-            if (writes && extension.configurationSettings?.[key] !== value) {
-                patch.configurationSettings = { ...patch.configurationSettings, [key]: value };
-            }
-        }
-        steps.push({
-            resource: extensionResource,
-            action: writes ? 'update' : 'unchanged',
-            changes,
-            detail: {
-                kind: 'extension',
-                patch: writes ? patch : undefined,
-                resendProtectedSettings: needsPassword
-            }
-        });
-    }
-    return {
-        steps,
-        changed: steps.some(isWrite),
-        warnings,
-        passwordSlot: slot,
-        syncTokenId: tokenId,
-        connectedRegistryId: cr?.id ?? ids.connectedRegistry,
-        extensionId: extension?.id ?? ids.extension
-    };
-}
-
-;// CONCATENATED MODULE: ./src/execute.ts
-// Applies a plan through the SDK clients, step by step, in the plan's order. Secrets made
-// here (the sync-token password, the connection string) are masked the moment they exist
-// and live only in memory.
-
-
-
-
-
-
-const lro = (ctx) => ({ updateIntervalInMs: ctx.clients.lroIntervalMs });
-async function generatePassword(ctx, slot) {
-    const { resourceGroup, registry } = ctx.settings.target;
-    const result = await ctx.clients.acr.registries.generateCredentials(resourceGroup, registry, { tokenId: ctx.plan.syncTokenId, name: slot }, lro(ctx));
-    const password = result.passwords?.find((p) => p.name === slot)?.value;
-    if (!password) {
-        throw new ActionError(`Azure generated no ${slot} for sync token '${ctx.plan.syncTokenId}'. Re-run the step.`);
-    }
-    maskSecret(ctx.log, password);
-    return password;
-}
-/** The connection string for the extension, from the connected registry as Azure now reports it. */
-async function connectionStringFor(ctx, password) {
-    const connectedRegistry = await readConnectedRegistry(ctx.clients, ctx.settings);
-    const gatewayEndpoint = expectedGatewayEndpoint(ctx.settings, {
-        ...ctx.observed,
-        connectedRegistry
-    });
-    if (!gatewayEndpoint) {
-        throw new ActionError(`Azure reports no gateway endpoint for connected registry '${ctx.settings.target.connectedRegistry}'. Set input 'parent-gateway-endpoint'.`);
-    }
-    const tokenName = ctx.plan.syncTokenId.split('/tokens/')[1];
-    const connectionString = buildConnectionString({
-        connectedRegistryName: ctx.settings.target.connectedRegistry,
-        syncTokenName: tokenName,
-        syncTokenPassword: password,
-        parentGatewayEndpoint: gatewayEndpoint,
-        parentEndpointProtocol: ctx.settings.connectedRegistry.parent
-            ? ctx.settings.connectedRegistry.parentProtocol
-            : 'https'
-    });
-    maskSecret(ctx.log, connectionString);
-    return connectionString;
-}
-async function protectedSettings(ctx) {
-    if (!ctx.password) {
-        throw new ActionError('Internal error: the extension needs a password that was not generated.');
-    }
-    const connectionString = await connectionStringFor(ctx, ctx.password);
-    const settings = buildProtectedSettings(ctx.settings.extension.tls, connectionString);
-    for (const value of Object.values(settings))
-        maskSecret(ctx.log, value);
-    return settings;
-}
-async function applyStep(ctx, step, result) {
-    const { resourceGroup, registry, connectedRegistry, cluster, extensionName } = ctx.settings.target;
-    const { acr, extensions } = ctx.clients;
-    const detail = step.detail;
-    switch (detail.kind) {
-        case 'data-endpoint': {
-            const updated = await acr.registries.update(resourceGroup, registry, { dataEndpointEnabled: true }, lro(ctx));
-            // The gateway endpoint of a top-level registry is its new data endpoint.
-            if (ctx.observed.registry) {
-                ctx.observed = {
-                    ...ctx.observed,
-                    registry: {
-                        ...ctx.observed.registry,
-                        dataEndpointEnabled: true,
-                        dataEndpointHostNames: updated.dataEndpointHostNames ?? []
-                    }
-                };
-            }
-            return;
-        }
-        case 'ancestor-scope-map':
-        case 'scope-map':
-            if (step.action === 'delete') {
-                await acr.scopeMaps.delete(resourceGroup, registry, detail.scopeMapName, lro(ctx));
-            }
-            else if (step.action === 'create') {
-                await acr.scopeMaps.create(resourceGroup, registry, detail.scopeMapName, {
-                    actions: detail.actions,
-                    description: 'description' in detail ? detail.description : undefined
-                }, lro(ctx));
-            }
-            else {
-                await acr.scopeMaps.update(resourceGroup, registry, detail.scopeMapName, { actions: detail.actions }, lro(ctx));
-            }
-            return;
-        case 'sync-token':
-            if (step.action === 'delete') {
-                await acr.tokens.delete(resourceGroup, registry, detail.tokenName, lro(ctx));
-            }
-            else if (step.action === 'create') {
-                await acr.tokens.create(resourceGroup, registry, detail.tokenName, { scopeMapId: detail.scopeMapId, status: 'enabled' }, lro(ctx));
-            }
-            else {
-                await acr.tokens.update(resourceGroup, registry, detail.tokenName, { scopeMapId: detail.scopeMapId, status: 'enabled' }, lro(ctx));
-            }
-            return;
-        case 'connected-registry':
-            if (step.action === 'delete') {
-                await acr.connectedRegistries.delete(resourceGroup, registry, connectedRegistry, lro(ctx));
-            }
-            else if (detail.create) {
-                await acr.connectedRegistries.create(resourceGroup, registry, connectedRegistry, detail.create, lro(ctx));
-            }
-            else if (detail.update) {
-                await acr.connectedRegistries.update(resourceGroup, registry, connectedRegistry, detail.update, lro(ctx));
-            }
-            return;
-        case 'activation':
-            await acr.connectedRegistries.deactivate(resourceGroup, registry, connectedRegistry, lro(ctx));
-            return;
-        case 'sync-password':
-            ctx.password = await generatePassword(ctx, detail.slot);
-            result.passwordSlot = detail.slot;
-            return;
-        case 'extension': {
-            if (step.action === 'delete') {
-                const poller = await extensions.beginDelete(...clusterScope(ctx.settings), extensionName, {
-                    forceDelete: ctx.settings.behaviour.forceDelete || undefined,
-                    ...lro(ctx)
-                });
-                const deadline = AbortSignal.timeout(ctx.settings.behaviour.timeoutMs);
-                try {
-                    await poller.pollUntilDone({ abortSignal: deadline });
-                }
-                catch (error) {
-                    if (!deadline.aborted)
-                        throw error;
-                    // Azure removes the extension only once the cluster's agents confirm it.
-                    throw new ActionError(`Extension '${extensionName}' on cluster '${cluster}' was still being deleted after ${Math.round(ctx.settings.behaviour.timeoutMs / 1000)}s. Azure waits for the cluster to remove it: check that the cluster is Connected (az connectedk8s show) and re-run, or set 'force-delete: true' to remove the extension from Azure without the cluster (its release then stays on the cluster until you uninstall it there).`);
-                }
-                return;
-            }
-            if (detail.create) {
-                const configurationProtectedSettings = await protectedSettings(ctx);
-                result.connectionString = configurationProtectedSettings.connectionString;
-                // Only the initial request: the waiter follows provisioning with its own timeout and
-                // explains a failure better than the LRO's one-line error.
-                await extensions.beginCreate(...clusterScope(ctx.settings), extensionName, { ...detail.create, configurationProtectedSettings }, lro(ctx));
-            }
-            else if (detail.patch) {
-                const patch = { ...detail.patch };
-                if (detail.resendProtectedSettings) {
-                    // Protected settings are all-or-nothing: every key is sent again.
-                    patch.configurationProtectedSettings = await protectedSettings(ctx);
-                    result.connectionString = patch.configurationProtectedSettings.connectionString;
-                }
-                await extensions.beginUpdate(...clusterScope(ctx.settings), extensionName, patch, lro(ctx));
-            }
-            return;
-        }
-    }
-}
-const VERBS = {
-    create: 'Creating',
-    update: 'Updating',
-    delete: 'Deleting',
-    deactivate: 'Deactivating',
-    generate: 'Generating'
-};
-/** Applies the steps that change something; a step that fails names itself and Azure's reason. */
-async function applyPlan(plan, settings, observed, clients, log) {
-    const ctx = { settings, observed, clients, log, plan };
-    const result = { passwordSlot: plan.passwordSlot };
-    for (const step of plan.steps) {
-        const verb = VERBS[step.action];
-        if (!verb)
-            continue;
-        log.info(`${verb} ${step.resource}${step.reason ? ` (${step.reason})` : ''}`);
-        try {
-            await applyStep(ctx, step, result);
-        }
-        catch (error) {
-            // Deleting what is already gone (a concurrent teardown) is success.
-            if (step.action === 'delete' && isNotFound(error))
-                continue;
-            throw explainAzureFailure(`${verb} ${step.resource}`, error);
-        }
-    }
-    return result;
-}
-/** Makes a password nobody knows in the slot that is no longer used, so the old one stops working. */
-async function revokePassword(settings, plan, clients, log, slot) {
-    const ctx = { settings, observed: { ancestors: [], sync: {} }, clients, log, plan };
-    try {
-        await generatePassword(ctx, slot);
-    }
-    catch (error) {
-        throw explainAzureFailure(`Revoking the old password (${slot})`, error);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/inputs/input-reader.ts
-// The port through which parsing reads the action's inputs. Parsing depends on this interface
-// only, never on @actions/core, so tests feed inputs as a plain record and need no mocks.
-/** The environment variable a runner sets for an input, exactly as @actions/core's getInput
- * looks it up: upper case, spaces become '_', hyphens are kept (INPUT_SERVICE-CLUSTER-IP). */
-function inputVariableName(name) {
-    return `INPUT_${name.replace(/ /g, '_').toUpperCase()}`;
-}
-/** Reads inputs from INPUT_* variables, as the runner passes them to a JavaScript action. */
-function fromEnvironment(env) {
-    return { get: (name) => (env[inputVariableName(name)] ?? '').trim() };
-}
-/** Reads inputs from a record of input name → value (tests, other front ends). */
-function fromRecord(values) {
-    return { get: (name) => (values[name] ?? '').trim() };
-}
-
-;// CONCATENATED MODULE: ./src/settings.ts
-// The typed settings every input is parsed into, once, before any request.
-// Nothing after parsing reads a raw input string.
-const OPERATIONS = ['deploy', 'plan', 'rotate-credentials', 'teardown'];
-const MODES = ['ReadOnly', 'ReadWrite'];
-const LOG_LEVELS = ['Debug', 'Information', 'Warning', 'Error', 'None'];
-const TLS_STRATEGIES = [
-    'cert-manager',
-    'existing-cert-manager',
-    'byoc',
-    'kubernetes-secret',
-    'none'
-];
-const ENVIRONMENTS = ['AzureCloud', 'AzureUSGovernment', 'AzureChinaCloud'];
-const PASSWORD_SLOTS = (/* unused pure expression or super */ null && (['password1', 'password2']));
 
 ;// CONCATENATED MODULE: ./src/inputs/errors.ts
 // Input validation failures. Every message has the same shape so a user can act on it at once:
@@ -82625,6 +81868,1050 @@ function parseSettings(reader, env, now = new Date()) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/observe.ts
+// Reads what exists in Azure, read-only: the registry, the cluster, the connected registry
+// with its sync token and scope map, its ancestors (nested registries) and the extension.
+
+const registryId = (settings) => `/subscriptions/${settings.target.subscriptionId}/resourceGroups/${settings.target.resourceGroup}` +
+    `/providers/Microsoft.ContainerRegistry/registries/${settings.target.registry}`;
+/** Name of the last segment after `/<collection>/` in an ARM id. */
+function nameFromId(id, collection) {
+    if (!id)
+        return undefined;
+    const match = new RegExp(`/${collection}/([^/]+)$`, 'i').exec(id);
+    return match?.[1];
+}
+async function getOrUndefined(what, read) {
+    try {
+        return await read();
+    }
+    catch (error) {
+        if (isNotFound(error))
+            return undefined;
+        throw explainAzureFailure(`Reading ${what}`, error);
+    }
+}
+async function readToken({ azure, settings }, tokenName) {
+    const { resourceGroup, registry } = settings.target;
+    return getOrUndefined(`sync token '${tokenName}'`, () => azure.getToken(resourceGroup, registry, tokenName));
+}
+async function readSyncIdentity({ azure, settings }, tokenName) {
+    const { resourceGroup, registry } = settings.target;
+    if (!tokenName)
+        return {};
+    const token = await readToken({ azure, settings }, tokenName);
+    const scopeMapName = nameFromId(token?.scopeMapId, 'scopeMaps') ?? tokenName;
+    const scopeMap = await getOrUndefined(`scope map '${scopeMapName}'`, () => azure.getScopeMap(resourceGroup, registry, scopeMapName));
+    return { token, scopeMap };
+}
+async function readRegistry({ azure, settings }) {
+    const { resourceGroup, registry } = settings.target;
+    const found = await getOrUndefined(`registry '${registry}'`, () => azure.getRegistry(resourceGroup, registry));
+    if (!found)
+        return undefined;
+    return {
+        id: found.id ?? registryId(settings),
+        location: found.location,
+        sku: found.sku?.name ?? 'unknown',
+        loginServer: found.loginServer,
+        dataEndpointEnabled: found.dataEndpointEnabled === true,
+        dataEndpointHostNames: found.dataEndpointHostNames ?? []
+    };
+}
+async function readAncestors(reader, firstAncestor) {
+    const { azure, settings } = reader;
+    const { resourceGroup, registry } = settings.target;
+    const ancestors = [];
+    let next = firstAncestor;
+    const seen = new Set();
+    while (next && !seen.has(next.toLowerCase())) {
+        seen.add(next.toLowerCase());
+        const name = next;
+        const connectedRegistry = await getOrUndefined(`connected registry '${name}'`, () => azure.getConnectedRegistry(resourceGroup, registry, name));
+        if (!connectedRegistry) {
+            // A teardown after its ancestor's: a gone ancestor has no scope map left to clean up.
+            if (settings.behaviour.operation === 'teardown')
+                break;
+            throw new ActionError(ancestors.length === 0
+                ? `The parent connected registry '${name}' (input 'parent') was not found in registry '${registry}'. Deploy the parent first, or check the name.`
+                : `Connected registry '${name}', an ancestor of '${settings.target.connectedRegistry}', was not found in registry '${registry}'.`);
+        }
+        const tokenName = nameFromId(connectedRegistry.parent?.syncProperties?.tokenId, 'tokens');
+        ancestors.push({ connectedRegistry, ...(await readSyncIdentity(reader, tokenName)) });
+        next = nameFromId(connectedRegistry.parent?.id, 'connectedRegistries');
+    }
+    return ancestors;
+}
+/** The Arc cluster that holds the extension. */
+const clusterOf = (settings) => ({
+    resourceGroup: settings.target.clusterResourceGroup,
+    name: settings.target.cluster
+});
+async function readExtension({ azure, settings }) {
+    const { cluster, extensionName } = settings.target;
+    return getOrUndefined(`extension '${extensionName}' on cluster '${cluster}'`, () => azure.getExtension(clusterOf(settings), extensionName));
+}
+async function readConnectedRegistry({ azure, settings }) {
+    const { resourceGroup, registry, connectedRegistry } = settings.target;
+    return getOrUndefined(`connected registry '${connectedRegistry}'`, () => azure.getConnectedRegistry(resourceGroup, registry, connectedRegistry));
+}
+/** Connected registries whose parent is `parentId` (a teardown must not strand them). */
+async function readChildren({ azure, settings }, parentId) {
+    const { resourceGroup, registry } = settings.target;
+    const children = [];
+    try {
+        const listed = azure.listConnectedRegistries(resourceGroup, registry, `parent.id eq '${parentId}'`);
+        for await (const candidate of listed) {
+            // The filter narrows the list; the comparison decides (ids differ only in case at most).
+            if (candidate.parent?.id?.toLowerCase() === parentId.toLowerCase())
+                children.push(candidate);
+        }
+    }
+    catch (error) {
+        throw explainAzureFailure(`Listing the connected registries of registry '${registry}'`, error);
+    }
+    return children;
+}
+/** Reads everything the plan compares against. Missing resources are `undefined`, not errors. */
+async function observeState(reader) {
+    const { azure, settings } = reader;
+    const { clusterResourceGroup, cluster } = settings.target;
+    const [registry, clusterResource] = await Promise.all([
+        readRegistry(reader),
+        getOrUndefined(`connected cluster '${cluster}'`, () => azure.getConnectedCluster(clusterResourceGroup, cluster))
+    ]);
+    if (!registry)
+        return { ancestors: [], sync: {}, cluster: undefined };
+    const [connectedRegistry, extension] = await Promise.all([
+        readConnectedRegistry(reader),
+        clusterResource ? readExtension(reader) : Promise.resolve(undefined)
+    ]);
+    // The input names the parent of a registry to deploy; a teardown finds it on the registry.
+    const firstAncestor = settings.connectedRegistry.parent ??
+        nameFromId(connectedRegistry?.parent?.id, 'connectedRegistries');
+    const [ancestors, children] = await Promise.all([
+        readAncestors(reader, firstAncestor),
+        settings.behaviour.operation === 'teardown' && connectedRegistry?.id
+            ? readChildren(reader, connectedRegistry.id)
+            : Promise.resolve(undefined)
+    ]);
+    const tokenName = nameFromId(connectedRegistry?.parent?.syncProperties?.tokenId, 'tokens') ??
+        settings.target.connectedRegistry;
+    return {
+        registry,
+        cluster: clusterResource && {
+            id: clusterResource.id,
+            connectivityStatus: clusterResource.properties?.connectivityStatus ?? 'Unknown'
+        },
+        ancestors,
+        connectedRegistry,
+        children,
+        sync: await readSyncIdentity(reader, tokenName),
+        extension
+    };
+}
+
+;// CONCATENATED MODULE: ./src/plan/model.ts
+// The plan's vocabulary: steps, the actions they take, and what every planner shares (the names
+// of resources and the chart settings the action keeps for itself).
+
+const EXTENSION_TYPE = 'Microsoft.ContainerRegistry.ConnectedRegistry';
+const MANAGED_BY = 'managed by connected-registry-arc-action';
+/** Chart settings the action keeps for itself: what it cannot read back from Azure later. */
+const PASSWORD_SLOT_SETTING = 'connectedRegistryAction.passwordSlot';
+const PROTECTED_HASH_SETTING = 'connectedRegistryAction.protectedSettingsHash';
+/** The slot the running instance used when the extension was last written: after a write that
+ * failed, the previous release (and its password) may still serve the registry. */
+const SERVING_SLOT_SETTING = 'connectedRegistryAction.servingPasswordSlot';
+/** The step changes something in Azure (not unchanged, kept or already absent). */
+const isWrite = (step) => step.action !== 'unchanged' && step.action !== 'kept' && step.action !== 'absent';
+const otherSlot = (slot) => slot === 'password1' ? 'password2' : 'password1';
+/** A step and its (non-secret) changes in one line, for messages. */
+const summarizeStep = (step) => {
+    const fields = step.changes.filter((change) => !change.sensitive);
+    const detail = fields
+        .map((change) => change.from !== undefined && change.to !== undefined
+        ? `${change.field} ${change.from} → ${change.to}`
+        : `${change.field} ${change.to ?? change.from}`)
+        .join(', ');
+    return `${step.resource}: ${step.action}${detail ? ` (${detail})` : ''}`;
+};
+const sameText = (a, b) => (a ?? '').toLowerCase() === (b ?? '').toLowerCase();
+const scopeMapDescription = (connectedRegistry) => `Sync scope map of connected registry '${connectedRegistry}', ${MANAGED_BY}`;
+const isManagedScopeMap = (description) => (description ?? '').includes(MANAGED_BY);
+/** ARM ids of the resources the action manages, also for those that do not exist yet. */
+function resourceIds(settings) {
+    const { target } = settings;
+    const registry = registryId(settings);
+    const clusterId = `/subscriptions/${target.subscriptionId}/resourceGroups/${target.clusterResourceGroup}` +
+        `/providers/Microsoft.Kubernetes/connectedClusters/${target.cluster}`;
+    return {
+        registry,
+        connectedRegistry: `${registry}/connectedRegistries/${target.connectedRegistry}`,
+        parent: (name) => `${registry}/connectedRegistries/${name}`,
+        token: (name) => `${registry}/tokens/${name}`,
+        scopeMap: (name) => `${registry}/scopeMaps/${name}`,
+        extension: `${clusterId}/providers/Microsoft.KubernetesConfiguration/extensions/${target.extensionName}`
+    };
+}
+
+;// CONCATENATED MODULE: ./src/domain/connection-string.ts
+// The connection string the connected-registry instance uses to reach its parent, in the exact
+// format of `az acr connected-registry get-settings` (key order fixed, ';'-separated, no
+// trailing ';'). Unlike the CLI, it refuses to emit placeholders: a string with
+// '<parent gateway endpoint>' or a placeholder password deploys an instance that never syncs.
+/** Placeholders the CLI prints when it lacks a value (connected_registry.py get-settings). */
+const CLI_PLACEHOLDERS = [
+    '<parent gateway endpoint>',
+    '<use --generate-password to generate a new password>'
+];
+function buildConnectionString(parts) {
+    const fields = [
+        ['ConnectedRegistryName', parts.connectedRegistryName],
+        ['SyncTokenName', parts.syncTokenName],
+        ['SyncTokenPassword', parts.syncTokenPassword],
+        ['ParentGatewayEndpoint', parts.parentGatewayEndpoint],
+        ['ParentEndpointProtocol', parts.parentEndpointProtocol]
+    ];
+    for (const [key, value] of fields) {
+        // Messages name the field only: the password must never reach a log.
+        if (value.trim() === '' || CLI_PLACEHOLDERS.includes(value.trim())) {
+            throw new Error(`Cannot build the connection string: ${key} is empty.`);
+        }
+        if (value.includes(';')) {
+            throw new Error(`Cannot build the connection string: ${key} contains ';'.`);
+        }
+    }
+    if (!['https', 'http'].includes(parts.parentEndpointProtocol)) {
+        throw new Error('Cannot build the connection string: ParentEndpointProtocol must be https or http.');
+    }
+    return fields.map(([key, value]) => `${key}=${value}`).join(';');
+}
+/**
+ * The protocol towards the parent: as configured for a parent connected registry (nested), and
+ * always https for the cloud registry, as get-settings forces it.
+ */
+function parentEndpointProtocol(settings, isNested) {
+    return isNested ? settings.parentProtocol : 'https';
+}
+
+;// CONCATENATED MODULE: ./src/domain/scope-map.ts
+// The sync scope map's actions, exactly as `az acr connected-registry create` computes them
+// (azure-cli acr/connected_registry.py + _utils.py _parse_scope_map_actions):
+//   repositories/<repo>/<action>   for each repository, with the actions of the mode
+//   gateway/<name in lower case>/{config,message}/{read,write}   always
+// Everything is lower-cased, as the CLI does, and returned sorted and de-duplicated so results
+// compare with `sorted(existing.actions) == sorted(actions)` like the CLI's idempotency check.
+const READ_ONLY = ['content/read', 'metadata/read'];
+const READ_WRITE = [
+    'content/read',
+    'content/write',
+    'content/delete',
+    'metadata/read',
+    'metadata/write'
+];
+/** REPO_SCOPES_BY_MODE of the CLI, keyed by the lower-cased mode. */
+const REPOSITORY_ACTIONS_BY_MODE = {
+    readonly: READ_ONLY,
+    readwrite: READ_WRITE,
+    mirror: READ_ONLY,
+    registry: READ_WRITE
+};
+/** DEFAULT_GATEWAY_SCOPE of the CLI. */
+const GATEWAY_ACTIONS = [
+    'config/read',
+    'config/write',
+    'message/read',
+    'message/write'
+];
+const sortedUnique = (actions) => [...new Set(actions)].sort();
+/** Repository actions a connected registry of this mode needs on each repository. */
+function repositoryActions(mode, repositories) {
+    const actions = REPOSITORY_ACTIONS_BY_MODE[mode.toLowerCase()];
+    if (!actions)
+        throw new Error(`Unknown connected registry mode '${mode}'.`);
+    return sortedUnique(repositories.flatMap((repository) => actions.map((action) => `repositories/${repository.toLowerCase()}/${action}`)));
+}
+/** The gateway actions that let the connected registry exchange sync messages with its parent. */
+function gatewayActions(connectedRegistryName) {
+    const gateway = connectedRegistryName.toLowerCase();
+    return sortedUnique(GATEWAY_ACTIONS.map((action) => `gateway/${gateway}/${action}`));
+}
+/** The full action set of the connected registry's own sync scope map. */
+function syncScopeMapActions(mode, repositories, connectedRegistryName) {
+    return sortedUnique([
+        ...repositoryActions(mode, repositories),
+        ...gatewayActions(connectedRegistryName)
+    ]);
+}
+const REPOSITORY_ACTION = /^repositories\/(.+)\/(?:content|metadata)\/[a-z]+$/i;
+/** The repositories named by repository actions (gateway and other actions are ignored). */
+function repositoriesFromActions(actions) {
+    return sortedUnique(actions.flatMap((action) => {
+        const match = REPOSITORY_ACTION.exec(action);
+        return match ? [match[1].toLowerCase()] : [];
+    }));
+}
+/** Compares two action sets case-insensitively (Azure may return another casing). */
+function diffActions(current, desired) {
+    const key = (action) => action.toLowerCase();
+    const currentKeys = new Set(current.map(key));
+    const desiredKeys = new Set(desired.map(key));
+    return {
+        add: sortedUnique(desired.filter((action) => !currentKeys.has(key(action)))),
+        remove: sortedUnique(current.filter((action) => !desiredKeys.has(key(action)))),
+        unchanged: sortedUnique(desired.filter((action) => currentKeys.has(key(action))))
+    };
+}
+
+;// CONCATENATED MODULE: ./src/plan/deploy.ts
+// The plan of a deploy: the difference between the desired state (from settings) and what Azure
+// has. Pure: no request is made here. A plan run prints it; a deploy run applies it.
+
+
+
+
+
+
+
+const sameSet = (a, b) => {
+    const left = new Set((a ?? []).map((x) => x.toLowerCase()));
+    const right = new Set((b ?? []).map((x) => x.toLowerCase()));
+    return left.size === right.size && [...left].every((x) => right.has(x));
+};
+const show = (value) => Array.isArray(value) ? (value.length ? value.join(', ') : '(none)') : (value ?? '(none)');
+/** A sync scope map the az CLI made for this connected registry may be adopted. */
+const isCliSyncScopeMap = (description, connectedRegistry) => sameText(description, `Created by connected registry sync token: ${connectedRegistry}`);
+/** Legacy modes map onto the two current ones (connected-registry.md §1.2). */
+function canonicalMode(mode) {
+    const lower = (mode ?? '').toLowerCase();
+    if (lower === 'registry' || lower === 'readwrite')
+        return 'ReadWrite';
+    if (lower === 'mirror' || lower === 'readonly')
+        return 'ReadOnly';
+    return mode ?? '';
+}
+/** The endpoint the instance syncs with: the registry's home-region data endpoint, or the parent. */
+function expectedGatewayEndpoint(settings, observed) {
+    const reported = observed.connectedRegistry?.parent?.syncProperties?.gatewayEndpoint;
+    if (reported)
+        return reported;
+    if (settings.connectedRegistry.parent) {
+        return (observed.ancestors[0]?.connectedRegistry.loginServer?.host ??
+            settings.connectedRegistry.parentGatewayEndpoint);
+    }
+    const registry = observed.registry;
+    if (!registry)
+        return undefined;
+    const home = `${settings.target.registry}.${registry.location}.data.`.toLowerCase();
+    // Before the data endpoint is enabled Azure lists none: the name it will have, in the
+    // registry's own cloud (azurecr.us in US Government), is what the connection string will use.
+    return (registry.dataEndpointHostNames.find((host) => host.toLowerCase().startsWith(home)) ??
+        registry.dataEndpointHostNames[0] ??
+        `${home}${registryDomain(settings, registry)}`);
+}
+/** The DNS suffix of the registry's cloud: from the login server Azure reports
+ * (`name.azurecr.us`), else the one of the cloud named by input 'environment'. */
+function registryDomain(settings, registry) {
+    const loginServer = registry.loginServer?.toLowerCase();
+    const prefix = `${settings.target.registry.toLowerCase()}.`;
+    return loginServer?.startsWith(prefix)
+        ? loginServer.slice(prefix.length)
+        : settings.cloud.registryDomain;
+}
+/** Identifies the protected settings without any secret: a later run compares it to know
+ * whether they must be sent again (Azure never returns them). `fingerprint` is the TLS part. */
+function protectedSettingsHash(settings, syncTokenName, gatewayEndpoint, fingerprint = protectedSettingsFingerprint(settings.extension.tls)) {
+    const parts = [
+        settings.target.connectedRegistry,
+        syncTokenName,
+        gatewayEndpoint ?? '',
+        parentEndpointProtocol(settings.connectedRegistry, Boolean(settings.connectedRegistry.parent)),
+        fingerprint
+    ];
+    return (0,external_node_crypto_.createHash)('sha256').update(parts.join('\n')).digest('hex').slice(0, 16);
+}
+/**
+ * The protected settings these settings send (the password aside), as the extension's record
+ * names them: `hash` to record, and whether the record already describes them (`recorded`, when
+ * there is one). Hashes recorded by earlier versions of the action for the same content count.
+ */
+function protectedSettingsRecord(settings, observed, syncTokenName) {
+    const endpoint = expectedGatewayEndpoint(settings, observed);
+    const hash = protectedSettingsHash(settings, syncTokenName, endpoint);
+    const equivalent = [
+        hash,
+        ...earlierFingerprints(settings.extension.tls).map((fingerprint) => protectedSettingsHash(settings, syncTokenName, endpoint, fingerprint))
+    ];
+    const recorded = observed.extension?.configurationSettings?.[PROTECTED_HASH_SETTING];
+    return { hash, recorded, current: recorded !== undefined && equivalent.includes(recorded) };
+}
+/** The protected settings a deploy sends, each shown as a sensitive change: Azure never
+ * returns them, so they cannot be compared, only resent. */
+function protectedSettingChanges(settings) {
+    return Object.keys(buildProtectedSettings(settings.extension.tls, 'placeholder')).map((field) => ({ field, to: '(sensitive)', sensitive: true }));
+}
+function checkRegistryFound(settings, observed) {
+    const { target } = settings;
+    if (observed.registry)
+        return observed.registry;
+    throw new ActionError(`Registry '${target.registry}' was not found in resource group '${target.resourceGroup}' of subscription '${target.subscriptionId}'. Check the inputs 'registry', 'resource-group' and 'subscription-id'.`);
+}
+function checkPreflight(settings, observed) {
+    const { target } = settings;
+    const registry = checkRegistryFound(settings, observed);
+    if (registry.sku.toLowerCase() !== 'premium') {
+        throw new ActionError(`Registry '${target.registry}' is on the ${registry.sku} tier; connected registries need the Premium tier. Upgrade it (az acr update -n ${target.registry} --sku Premium) and re-run.`);
+    }
+    if (!observed.cluster) {
+        throw new ActionError(`Arc-enabled cluster '${target.cluster}' was not found in resource group '${target.clusterResourceGroup}'. Check the inputs 'cluster' and 'cluster-resource-group' (it defaults to 'resource-group').`);
+    }
+    if (observed.cluster.connectivityStatus.toLowerCase() !== 'connected') {
+        throw new ActionError(`Arc-enabled cluster '${target.cluster}' is ${observed.cluster.connectivityStatus}, not Connected: the extension cannot be installed until its Arc agents reach Azure. Check the cluster's azure-arc pods (kubectl get pods -n azure-arc) and re-run. Protected settings of a pending extension are kept for only 48 hours.`);
+    }
+    const parent = observed.ancestors[0]?.connectedRegistry;
+    if (parent &&
+        canonicalMode(parent.mode) === 'ReadOnly' &&
+        settings.connectedRegistry.mode === 'ReadWrite') {
+        throw new ActionError(`Input 'mode' is ReadWrite but the parent connected registry '${settings.connectedRegistry.parent}' is ReadOnly: a child of a ReadOnly parent must be ReadOnly. Set mode: ReadOnly.`);
+    }
+}
+function planDataEndpoint(observed) {
+    const enabled = observed.registry?.dataEndpointEnabled === true;
+    return {
+        resource: 'Dedicated data endpoint',
+        action: enabled ? 'unchanged' : 'update',
+        changes: enabled ? [] : [{ field: 'dataEndpointEnabled', from: 'false', to: 'true' }],
+        reason: enabled
+            ? undefined
+            : 'connected registries sync through the dedicated data endpoint; enabling it may affect firewall rules',
+        detail: { kind: 'data-endpoint' }
+    };
+}
+/** Actions the ancestors' scope maps need so the parent can relay this registry's sync. */
+function planAncestorScopeMaps(settings, observed) {
+    const { connectedRegistry: name } = settings.target;
+    const needed = [
+        ...gatewayActions(name),
+        ...repositoryActions(settings.connectedRegistry.mode, settings.connectedRegistry.repositories)
+    ];
+    return observed.ancestors.map((ancestor) => {
+        const scopeMapName = ancestor.scopeMap?.name;
+        const resource = `Scope map '${scopeMapName ?? '?'}' of ancestor '${ancestor.connectedRegistry.name}'`;
+        if (!scopeMapName) {
+            throw new ActionError(`The sync scope map of ancestor connected registry '${ancestor.connectedRegistry.name}' could not be read, so '${name}' cannot be granted its gateway actions there. Check that its sync token exists.`);
+        }
+        const current = ancestor.scopeMap?.actions ?? [];
+        const missing = needed.filter((a) => !current.some((c) => sameText(c, a)));
+        return {
+            resource,
+            action: missing.length ? 'update' : 'unchanged',
+            changes: missing.map((a) => ({ field: 'actions', to: `+ ${a}` })),
+            detail: {
+                kind: 'ancestor-scope-map',
+                scopeMapName,
+                actions: [...current, ...missing].sort()
+            }
+        };
+    });
+}
+function planSyncIdentity(settings, observed, tokenName, warnings) {
+    const { connectedRegistry: name } = settings.target;
+    const { repositories, mode } = settings.connectedRegistry;
+    const sync = observed.sync;
+    const scopeMapName = nameFromId(sync.token?.scopeMapId, 'scopeMaps') ?? name;
+    const scopeMap = sync.scopeMap;
+    const own = isManagedScopeMap(scopeMap?.description);
+    const adoptable = own || isCliSyncScopeMap(scopeMap?.description, name);
+    if (!observed.connectedRegistry && repositories.length === 0) {
+        throw new ActionError(`Connected registry '${name}' does not exist yet, and input 'repositories' is empty: list the repositories it should sync (comma or newline separated), e.g. 'repositories: hello-world, app/*'.`);
+    }
+    if (!observed.connectedRegistry && scopeMap && !adoptable) {
+        throw new ActionError(`Scope map '${scopeMapName}' already exists in registry '${settings.target.registry}' and was not created by this action or for this connected registry by the az CLI. The action will not take it over: delete or rename it, or choose another connected-registry name.`);
+    }
+    // Keep actions that belong to others: gateway actions of descendants (nested registries).
+    const current = scopeMap?.actions ?? [];
+    const othersGateway = current.filter((a) => a.toLowerCase().startsWith('gateway/') &&
+        !a.toLowerCase().startsWith(`gateway/${name.toLowerCase()}/`));
+    const ownRepositories = repositories.length > 0
+        ? repositoryActions(mode, repositories)
+        : current.filter((a) => a.toLowerCase().startsWith('repositories/'));
+    const desired = [
+        ...new Set([...ownRepositories, ...gatewayActions(name), ...othersGateway])
+    ].sort();
+    const added = desired.filter((a) => !current.some((c) => sameText(c, a)));
+    const removed = current.filter((c) => !desired.some((a) => sameText(c, a)));
+    const steps = [];
+    const scopeMapChanges = [
+        ...added.map((a) => ({ field: 'actions', to: `+ ${a}` })),
+        ...removed.map((a) => ({ field: 'actions', from: `- ${a}` }))
+    ];
+    if (!scopeMap) {
+        steps.push({
+            resource: `Scope map '${scopeMapName}'`,
+            action: 'create',
+            changes: scopeMapChanges,
+            detail: {
+                kind: 'scope-map',
+                scopeMapName,
+                actions: desired,
+                description: scopeMapDescription(name)
+            }
+        });
+    }
+    else if (scopeMapChanges.length && !adoptable) {
+        warnings.push(`Scope map '${scopeMapName}' differs from what connected registry '${name}' needs, but it was not created by this action; it is left unchanged.`);
+        steps.push({
+            resource: `Scope map '${scopeMapName}'`,
+            action: 'kept',
+            changes: [],
+            reason: 'not created by this action',
+            detail: { kind: 'scope-map', scopeMapName, actions: current }
+        });
+    }
+    else {
+        steps.push({
+            resource: `Scope map '${scopeMapName}'`,
+            action: scopeMapChanges.length ? 'update' : 'unchanged',
+            changes: scopeMapChanges,
+            detail: { kind: 'scope-map', scopeMapName, actions: desired }
+        });
+    }
+    const scopeMapId = scopeMap?.id ?? resourceIds(settings).scopeMap(scopeMapName);
+    const token = sync.token;
+    const tokenChanges = [];
+    if (token && token.status?.toLowerCase() === 'disabled') {
+        tokenChanges.push({ field: 'status', from: 'disabled', to: 'enabled' });
+    }
+    if (token && !sameText(nameFromId(token.scopeMapId, 'scopeMaps'), scopeMapName)) {
+        tokenChanges.push({ field: 'scopeMapId', from: token.scopeMapId, to: scopeMapId });
+    }
+    steps.push({
+        resource: `Sync token '${tokenName}'`,
+        action: !token ? 'create' : tokenChanges.length ? 'update' : 'unchanged',
+        changes: token ? tokenChanges : [{ field: 'scopeMapId', to: scopeMapName }],
+        detail: { kind: 'sync-token', tokenName, scopeMapId }
+    });
+    return steps;
+}
+function planConnectedRegistry(settings, observed, tokenId) {
+    const cr = settings.connectedRegistry;
+    const { connectedRegistry: name, registry } = settings.target;
+    const clientTokenIds = cr.clientTokens.map((token) => resourceIds(settings).token(token));
+    const parentId = cr.parent
+        ? (observed.ancestors[0]?.connectedRegistry.id ?? resourceIds(settings).parent(cr.parent))
+        : undefined;
+    const existing = observed.connectedRegistry;
+    const resource = `Connected registry '${name}'`;
+    if (!existing) {
+        const create = {
+            mode: cr.mode,
+            parent: {
+                id: parentId,
+                syncProperties: {
+                    tokenId,
+                    schedule: cr.syncSchedule,
+                    syncWindow: cr.syncWindow,
+                    messageTtl: cr.messageTtl
+                }
+            },
+            clientTokenIds,
+            logging: { logLevel: cr.logLevel, auditLogStatus: 'Disabled' },
+            notificationsList: cr.notifications
+        };
+        return {
+            resource,
+            action: 'create',
+            changes: [
+                { field: 'mode', to: cr.mode },
+                { field: 'parent', to: cr.parent ?? `${registry} (cloud)` },
+                { field: 'repositories', to: show(cr.repositories) },
+                { field: 'syncSchedule', to: cr.syncSchedule },
+                ...(cr.syncWindow ? [{ field: 'syncWindow', to: cr.syncWindow }] : []),
+                { field: 'messageTtl', to: cr.messageTtl },
+                { field: 'logLevel', to: cr.logLevel }
+            ],
+            detail: { kind: 'connected-registry', create }
+        };
+    }
+    const existingMode = canonicalMode(existing.mode);
+    if (existingMode !== cr.mode) {
+        throw new ActionError(`Connected registry '${name}' exists in mode ${existingMode}, but input 'mode' is ${cr.mode}. The mode cannot be changed after creation: set mode: ${existingMode}, or tear it down (operation: teardown) and deploy again, or use a new connected-registry name.`);
+    }
+    const existingParent = nameFromId(existing.parent?.id, 'connectedRegistries');
+    if (!sameText(existingParent, cr.parent)) {
+        throw new ActionError(`Connected registry '${name}' exists with parent ${existingParent ? `'${existingParent}'` : `'${registry}' (the cloud registry)`}, but input 'parent' is ${cr.parent ? `'${cr.parent}'` : 'empty'}. The parent cannot be changed after creation: match the existing parent, or tear it down (operation: teardown) and deploy again.`);
+    }
+    const sync = existing.parent?.syncProperties;
+    const changes = [];
+    const update = {};
+    const syncUpdate = {};
+    if (!sameText(sync?.schedule, cr.syncSchedule)) {
+        changes.push({ field: 'syncSchedule', from: sync?.schedule, to: cr.syncSchedule });
+        syncUpdate.schedule = cr.syncSchedule;
+    }
+    // An update cannot clear a sync window, so an empty input leaves the existing one alone.
+    if (cr.syncWindow && !sameText(sync?.syncWindow, cr.syncWindow)) {
+        changes.push({ field: 'syncWindow', from: show(sync?.syncWindow), to: show(cr.syncWindow) });
+        syncUpdate.syncWindow = cr.syncWindow;
+    }
+    if (!sameText(sync?.messageTtl, cr.messageTtl)) {
+        changes.push({ field: 'messageTtl', from: sync?.messageTtl, to: cr.messageTtl });
+        syncUpdate.messageTtl = cr.messageTtl;
+    }
+    if (Object.keys(syncUpdate).length)
+        update.syncProperties = syncUpdate;
+    if (!sameText(existing.logging?.logLevel, cr.logLevel)) {
+        changes.push({ field: 'logLevel', from: existing.logging?.logLevel, to: cr.logLevel });
+        update.logging = {
+            logLevel: cr.logLevel,
+            auditLogStatus: existing.logging?.auditLogStatus ?? 'Disabled'
+        };
+    }
+    if (!sameSet(existing.clientTokenIds, clientTokenIds)) {
+        const names = (list) => (list ?? []).map((id) => nameFromId(id, 'tokens') ?? id);
+        changes.push({
+            field: 'clientTokens',
+            from: show(names(existing.clientTokenIds)),
+            to: show(cr.clientTokens)
+        });
+        update.clientTokenIds = clientTokenIds;
+    }
+    if (!sameSet(existing.notificationsList, cr.notifications)) {
+        changes.push({
+            field: 'notifications',
+            from: show(existing.notificationsList),
+            to: show(cr.notifications)
+        });
+        update.notificationsList = cr.notifications;
+    }
+    return {
+        resource,
+        action: changes.length ? 'update' : 'unchanged',
+        changes,
+        detail: { kind: 'connected-registry', update: changes.length ? update : undefined }
+    };
+}
+function statusCodes(cr) {
+    return (cr?.statusDetails ?? []).map((d) => (d.code ?? '').toUpperCase()).filter(Boolean);
+}
+/** The plan of a deploy (also what `operation: plan` prints and `rotate-credentials` applies). */
+function planDeploy(settings, observed, options) {
+    checkPreflight(settings, observed);
+    const warnings = [];
+    const ids = resourceIds(settings);
+    const name = settings.target.connectedRegistry;
+    const tokenName = nameFromId(observed.connectedRegistry?.parent?.syncProperties?.tokenId, 'tokens') ?? name;
+    const tokenId = observed.connectedRegistry?.parent?.syncProperties?.tokenId ?? ids.token(tokenName);
+    const steps = [
+        planDataEndpoint(observed),
+        ...planAncestorScopeMaps(settings, observed),
+        ...planSyncIdentity(settings, observed, tokenName, warnings),
+        planConnectedRegistry(settings, observed, tokenId)
+    ];
+    // --- the extension and what it needs ---
+    const extension = observed.extension;
+    const ext = settings.extension;
+    const cr = observed.connectedRegistry;
+    const codes = statusCodes(cr);
+    const gatewayEndpoint = expectedGatewayEndpoint(settings, observed);
+    if (!gatewayEndpoint && settings.connectedRegistry.parent) {
+        throw new ActionError(`Azure reports no gateway endpoint for the parent connected registry '${settings.connectedRegistry.parent}' (it is not active yet or has no login server). Deploy the parent first, or set input 'parent-gateway-endpoint' to the address the child reaches it at (its service IP).`);
+    }
+    const record = protectedSettingsRecord(settings, observed, tokenName);
+    const config = buildConfigurationSettings(ext);
+    const recordedSlot = extension?.configurationSettings?.[PASSWORD_SLOT_SETTING];
+    const isSlot = (value) => value === 'password1' || value === 'password2';
+    // The slot the running instance uses: the recorded one once a write has landed. A Failed
+    // write never ran, so the instance (if any) still uses the slot that served when it was made.
+    const servingValue = extension?.configurationSettings?.[SERVING_SLOT_SETTING];
+    const runningSlot = extension?.provisioningState === 'Failed'
+        ? isSlot(servingValue)
+            ? servingValue
+            : undefined
+        : isSlot(recordedSlot)
+            ? recordedSlot
+            : undefined;
+    if (extension) {
+        if (!sameText(extension.extensionType, EXTENSION_TYPE)) {
+            throw new ActionError(`Extension '${settings.target.extensionName}' on cluster '${settings.target.cluster}' is of type '${extension.extensionType}', not ${EXTENSION_TYPE}. Choose another 'extension-name'.`);
+        }
+        const namespace = extension.scope?.cluster?.releaseNamespace;
+        if (namespace && !sameText(namespace, ext.releaseNamespace)) {
+            throw new ActionError(`Extension '${settings.target.extensionName}' is installed in namespace '${namespace}', but input 'release-namespace' is '${ext.releaseNamespace}'. The namespace cannot be changed in place: set release-namespace: ${namespace}, or tear the extension down first.`);
+        }
+    }
+    const tokenStep = steps.find((s) => s.detail.kind === 'sync-token');
+    const passwordReasons = [];
+    if (!extension)
+        passwordReasons.push('the extension is new');
+    else if (extension.provisioningState === 'Failed')
+        passwordReasons.push('the extension is in state Failed');
+    else if (!record.current)
+        passwordReasons.push('the protected settings (connection string or TLS) changed');
+    if (tokenStep?.action === 'create' && extension)
+        passwordReasons.push('the sync token is new');
+    if (codes.includes('UNAUTHORIZED'))
+        passwordReasons.push('the registry reports UNAUTHORIZED (its password is wrong or was regenerated)');
+    if (options.rotate)
+        passwordReasons.push('rotation was requested');
+    const needsPassword = passwordReasons.length > 0;
+    // Generate into the slot the running instance is not using, so it keeps working until the
+    // extension carries the new password. Without a record, assume the documented password1.
+    const slot = needsPassword
+        ? runningSlot
+            ? otherSlot(runningSlot)
+            : isSlot(recordedSlot)
+                ? otherSlot(recordedSlot)
+                : extension
+                    ? 'password2'
+                    : 'password1'
+        : recordedSlot;
+    // A registry still Active while no instance of ours exists (a recreated extension, or an old
+    // instance) must be released before a new instance can activate.
+    const activeElsewhere = cr?.activation?.status === 'Active' && (!extension || codes.includes('ALREADY_ACTIVATED'));
+    if (activeElsewhere) {
+        if (!extension && sameText(cr?.connectionState, 'Online')) {
+            warnings.push(`Connected registry '${name}' is Active and Online, served by an instance outside extension '${settings.target.extensionName}'. Only one instance can be active: it will be deactivated so the new instance can take over.`);
+        }
+        steps.push({
+            resource: `Activation of '${name}'`,
+            action: 'deactivate',
+            changes: [{ field: 'activation', from: 'Active', to: 'Inactive' }],
+            reason: codes.includes('ALREADY_ACTIVATED')
+                ? 'the registry reports ALREADY_ACTIVATED: it is still activated by an instance that no longer runs'
+                : 'the registry is still Active from an instance that no longer exists (a deleted or recreated extension)',
+            detail: { kind: 'activation' }
+        });
+    }
+    if (needsPassword && slot) {
+        steps.push({
+            resource: `Sync token password (${slot})`,
+            action: 'generate',
+            changes: [{ field: slot, to: '(sensitive)', sensitive: true }],
+            reason: passwordReasons.join('; '),
+            detail: { kind: 'sync-password', slot }
+        });
+    }
+    const desiredConfig = {
+        ...config,
+        ...(slot ? { [PASSWORD_SLOT_SETTING]: slot } : {}),
+        // A record an earlier version made for the same content stays until they are resent.
+        [PROTECTED_HASH_SETTING]: !needsPassword && record.current && record.recorded ? record.recorded : record.hash
+    };
+    // Bookkeeping only: written along with a write made for another reason, never one by itself.
+    const servingRecord = extension && runningSlot ? { [SERVING_SLOT_SETTING]: runningSlot } : {};
+    const extensionResource = `Extension '${settings.target.extensionName}' on '${settings.target.cluster}'`;
+    if (!extension || extension.provisioningState === 'Failed') {
+        const create = {
+            extensionType: EXTENSION_TYPE,
+            autoUpgradeMinorVersion: ext.autoUpgradeMinorVersion,
+            releaseTrain: ext.autoUpgradeMinorVersion ? ext.releaseTrain : undefined,
+            version: ext.version,
+            scope: { cluster: { releaseNamespace: ext.releaseNamespace } },
+            configurationSettings: { ...desiredConfig, ...servingRecord }
+        };
+        steps.push({
+            resource: extensionResource,
+            action: extension ? 'update' : 'create',
+            changes: [
+                ...Object.entries(config).map(([field, to]) => ({ field, to })),
+                ...(ext.version ? [{ field: 'version', to: ext.version }] : []),
+                { field: 'autoUpgradeMinorVersion', to: String(ext.autoUpgradeMinorVersion) },
+                ...(ext.autoUpgradeMinorVersion ? [{ field: 'releaseTrain', to: ext.releaseTrain }] : []),
+                { field: 'releaseNamespace', to: ext.releaseNamespace },
+                ...protectedSettingChanges(settings)
+            ],
+            reason: extension
+                ? 'the extension is in state Failed; it is installed again with all its settings'
+                : undefined,
+            detail: { kind: 'extension', create, resendProtectedSettings: true }
+        });
+    }
+    else {
+        const changes = [];
+        const patch = {};
+        const patchConfig = {};
+        for (const [key, value] of Object.entries(desiredConfig)) {
+            const current = extension.configurationSettings?.[key];
+            if (current !== value) {
+                patchConfig[key] = value;
+                if (key !== PASSWORD_SLOT_SETTING && key !== PROTECTED_HASH_SETTING) {
+                    changes.push({ field: key, from: current ?? '(unset)', to: value });
+                }
+            }
+        }
+        if (Object.keys(patchConfig).length)
+            patch.configurationSettings = patchConfig;
+        if (extension.autoUpgradeMinorVersion !== ext.autoUpgradeMinorVersion) {
+            changes.push({
+                field: 'autoUpgradeMinorVersion',
+                from: String(extension.autoUpgradeMinorVersion),
+                to: String(ext.autoUpgradeMinorVersion)
+            });
+            patch.autoUpgradeMinorVersion = ext.autoUpgradeMinorVersion;
+        }
+        if (ext.autoUpgradeMinorVersion && !sameText(extension.releaseTrain, ext.releaseTrain)) {
+            changes.push({ field: 'releaseTrain', from: extension.releaseTrain, to: ext.releaseTrain });
+            patch.releaseTrain = ext.releaseTrain;
+        }
+        if (ext.version && ext.version !== extension.version) {
+            changes.push({
+                field: 'version',
+                from: extension.version ?? extension.currentVersion,
+                to: ext.version
+            });
+            patch.version = ext.version;
+        }
+        else if (!ext.version && extension.version && ext.autoUpgradeMinorVersion) {
+            // 'extension-version' removed: back to auto-upgrade. Without `version: null` Arc keeps
+            // the pin beside autoUpgradeMinorVersion (a PATCH merges).
+            changes.push({
+                field: 'version',
+                from: extension.version,
+                to: `(unpinned: auto-upgrade on the ${ext.releaseTrain} release train)`
+            });
+            // The SDK types `version` as string, but the mapper marks it nullable: null is sent.
+            patch.version = null;
+        }
+        if (needsPassword)
+            changes.push(...protectedSettingChanges(settings));
+        const writes = needsPassword || Object.keys(patch).length > 0;
+        for (const [key, value] of Object.entries(servingRecord)) {
+            if (writes && extension.configurationSettings?.[key] !== value) {
+                patch.configurationSettings = { ...patch.configurationSettings, [key]: value };
+            }
+        }
+        steps.push({
+            resource: extensionResource,
+            action: writes ? 'update' : 'unchanged',
+            changes,
+            detail: {
+                kind: 'extension',
+                patch: writes ? patch : undefined,
+                resendProtectedSettings: needsPassword
+            }
+        });
+    }
+    return {
+        steps,
+        changed: steps.some(isWrite),
+        warnings,
+        passwordSlot: slot,
+        syncTokenId: tokenId,
+        connectedRegistryId: cr?.id ?? ids.connectedRegistry,
+        extensionId: extension?.id ?? ids.extension
+    };
+}
+
+;// CONCATENATED MODULE: ./src/execute.ts
+// Applies a plan through Azure's port, step by step, in the plan's order. Secrets made
+// here (the sync-token password, the connection string) are masked the moment they exist
+// and live only in memory.
+
+
+
+
+
+
+
+/** Every write ends with the step's deadline. */
+const lro = (ctx) => ({ abortSignal: ctx.deadline.signal });
+async function generatePassword(ctx, slot) {
+    const { resourceGroup, registry } = ctx.settings.target;
+    const result = await ctx.azure.generateCredentials(resourceGroup, registry, { tokenId: ctx.plan.syncTokenId, name: slot }, lro(ctx));
+    const password = result.passwords?.find((p) => p.name === slot)?.value;
+    if (!password) {
+        throw new ActionError(`Azure generated no ${slot} for sync token '${ctx.plan.syncTokenId}'. Re-run the step.`);
+    }
+    maskSecret(ctx.log, password);
+    return password;
+}
+/** The connection string for the extension, from the connected registry as Azure now reports it. */
+async function connectionStringFor(ctx, password) {
+    const connectedRegistry = await readConnectedRegistry(ctx);
+    const gatewayEndpoint = expectedGatewayEndpoint(ctx.settings, {
+        ...ctx.observed,
+        connectedRegistry
+    });
+    if (!gatewayEndpoint) {
+        throw new ActionError(`Azure reports no gateway endpoint for connected registry '${ctx.settings.target.connectedRegistry}'. Set input 'parent-gateway-endpoint'.`);
+    }
+    const tokenName = ctx.plan.syncTokenId.split('/tokens/')[1];
+    const connectionString = buildConnectionString({
+        connectedRegistryName: ctx.settings.target.connectedRegistry,
+        syncTokenName: tokenName,
+        syncTokenPassword: password,
+        parentGatewayEndpoint: gatewayEndpoint,
+        parentEndpointProtocol: ctx.settings.connectedRegistry.parent
+            ? ctx.settings.connectedRegistry.parentProtocol
+            : 'https'
+    });
+    maskSecret(ctx.log, connectionString);
+    return connectionString;
+}
+async function protectedSettings(ctx) {
+    if (!ctx.password) {
+        throw new ActionError('Internal error: the extension needs a password that was not generated.');
+    }
+    const connectionString = await connectionStringFor(ctx, ctx.password);
+    const settings = buildProtectedSettings(ctx.settings.extension.tls, connectionString);
+    for (const value of Object.values(settings))
+        maskSecret(ctx.log, value);
+    return settings;
+}
+async function applyStep(ctx, step, result) {
+    const { resourceGroup, registry, connectedRegistry, cluster, extensionName } = ctx.settings.target;
+    const { azure } = ctx;
+    const detail = step.detail;
+    switch (detail.kind) {
+        case 'data-endpoint': {
+            const updated = await azure.enableDataEndpoint(resourceGroup, registry, lro(ctx));
+            // The gateway endpoint of a top-level registry is its new data endpoint.
+            if (ctx.observed.registry) {
+                ctx.observed = {
+                    ...ctx.observed,
+                    registry: {
+                        ...ctx.observed.registry,
+                        dataEndpointEnabled: true,
+                        dataEndpointHostNames: updated.dataEndpointHostNames ?? []
+                    }
+                };
+            }
+            return;
+        }
+        case 'ancestor-scope-map':
+        case 'scope-map':
+            if (step.action === 'delete') {
+                await azure.deleteScopeMap(resourceGroup, registry, detail.scopeMapName, lro(ctx));
+            }
+            else if (step.action === 'create') {
+                await azure.createScopeMap(resourceGroup, registry, detail.scopeMapName, {
+                    actions: detail.actions,
+                    description: 'description' in detail ? detail.description : undefined
+                }, lro(ctx));
+            }
+            else {
+                await azure.updateScopeMap(resourceGroup, registry, detail.scopeMapName, { actions: detail.actions }, lro(ctx));
+            }
+            return;
+        case 'sync-token':
+            if (step.action === 'delete') {
+                await azure.deleteToken(resourceGroup, registry, detail.tokenName, lro(ctx));
+            }
+            else if (step.action === 'create') {
+                await azure.createToken(resourceGroup, registry, detail.tokenName, { scopeMapId: detail.scopeMapId, status: 'enabled' }, lro(ctx));
+            }
+            else {
+                await azure.updateToken(resourceGroup, registry, detail.tokenName, { scopeMapId: detail.scopeMapId, status: 'enabled' }, lro(ctx));
+            }
+            return;
+        case 'connected-registry':
+            if (step.action === 'delete') {
+                await azure.deleteConnectedRegistry(resourceGroup, registry, connectedRegistry, lro(ctx));
+            }
+            else if (detail.create) {
+                await azure.createConnectedRegistry(resourceGroup, registry, connectedRegistry, detail.create, lro(ctx));
+            }
+            else if (detail.update) {
+                await azure.updateConnectedRegistry(resourceGroup, registry, connectedRegistry, detail.update, lro(ctx));
+            }
+            return;
+        case 'activation':
+            await azure.deactivateConnectedRegistry(resourceGroup, registry, connectedRegistry, lro(ctx));
+            return;
+        case 'sync-password':
+            ctx.password = await generatePassword(ctx, detail.slot);
+            result.passwordSlot = detail.slot;
+            return;
+        case 'extension': {
+            if (step.action === 'delete') {
+                try {
+                    await azure.deleteExtension(clusterOf(ctx.settings), extensionName, {
+                        ...lro(ctx),
+                        forceDelete: ctx.settings.behaviour.forceDelete
+                    });
+                }
+                catch (error) {
+                    if (!ctx.deadline.expired())
+                        throw error;
+                    // Azure removes the extension only once the cluster's agents confirm it.
+                    throw ctx.deadline.exceeded(extensionStillDeleting(extensionName, cluster, ctx.settings.behaviour.forceDelete));
+                }
+                return;
+            }
+            if (detail.create) {
+                const configurationProtectedSettings = await protectedSettings(ctx);
+                result.connectionString = configurationProtectedSettings.connectionString;
+                result.extensionWrittenAt = ctx.deadline.clock.now();
+                // Only the initial request: the waiter follows provisioning with its own timeout and
+                // explains a failure better than the LRO's one-line error.
+                await azure.startExtensionCreate(clusterOf(ctx.settings), extensionName, { ...detail.create, configurationProtectedSettings }, lro(ctx));
+            }
+            else if (detail.patch) {
+                const patch = { ...detail.patch };
+                if (detail.resendProtectedSettings) {
+                    // Protected settings are all-or-nothing: every key is sent again.
+                    patch.configurationProtectedSettings = await protectedSettings(ctx);
+                    result.connectionString = patch.configurationProtectedSettings.connectionString;
+                }
+                result.extensionWrittenAt = ctx.deadline.clock.now();
+                await azure.startExtensionUpdate(clusterOf(ctx.settings), extensionName, patch, lro(ctx));
+            }
+            return;
+        }
+    }
+}
+const VERBS = {
+    create: 'Creating',
+    update: 'Updating',
+    delete: 'Deleting',
+    deactivate: 'Deactivating',
+    generate: 'Generating'
+};
+/**
+ * Applies the steps that change something; a step that fails names itself and Azure's reason.
+ * `applied` receives each step once Azure has done it, so a failure can say what was applied.
+ */
+async function applyPlan(run, plan, observed, applied = []) {
+    const ctx = { ...run, observed, plan };
+    const result = { passwordSlot: plan.passwordSlot };
+    for (const step of plan.steps) {
+        const verb = VERBS[step.action];
+        if (!verb)
+            continue;
+        run.log.info(`${verb} ${step.resource}${step.reason ? ` (${step.reason})` : ''}`);
+        try {
+            await applyStep(ctx, step, result);
+        }
+        catch (error) {
+            // Deleting what is already gone (a concurrent teardown) is success.
+            if (step.action === 'delete' && isNotFound(error)) {
+                applied.push(step);
+                continue;
+            }
+            if (ctx.deadline.expired() && !(error instanceof ActionError)) {
+                throw ctx.deadline.exceeded(notFinished(`${verb} ${step.resource}`));
+            }
+            throw explainAzureFailure(`${verb} ${step.resource}`, error);
+        }
+        applied.push(step);
+    }
+    return result;
+}
+/** Makes a password nobody knows in the slot that is no longer used, so the old one stops working. */
+async function revokePassword(run, plan, slot) {
+    const ctx = { ...run, observed: { ancestors: [], sync: {} }, plan };
+    try {
+        await generatePassword(ctx, slot);
+    }
+    catch (error) {
+        if (ctx.deadline.expired())
+            throw ctx.deadline.exceeded(notFinished(`Revoking the old password (${slot})`));
+        throw explainAzureFailure(`Revoking the old password (${slot})`, error);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/plan/rotation.ts
 // The plan of `rotate-credentials`: a deploy's plan that may change the password and nothing else.
 
@@ -82819,6 +83106,202 @@ function planTeardown(settings, observed) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/permissions.ts
+// The Azure RBAC actions each operation needs, in one table: docs/reference.md's permission
+// table, the custom role files and the permission preflight are all derived from it.
+const ALL = { deploy: true, plan: true, 'rotate-credentials': true, teardown: true };
+const PERMISSIONS = [
+    {
+        action: 'Microsoft.ContainerRegistry/registries/read',
+        scope: 'registry',
+        operations: ALL,
+        why: 'the registry, its SKU and data endpoint'
+    },
+    {
+        action: 'Microsoft.ContainerRegistry/registries/write',
+        scope: 'registry',
+        operations: { deploy: true },
+        why: 'enables the dedicated data endpoint (once)'
+    },
+    {
+        action: 'Microsoft.ContainerRegistry/registries/generateCredentials/action',
+        scope: 'registry',
+        operations: { deploy: true, 'rotate-credentials': true },
+        why: 'the sync-token password; revoking the old slot'
+    },
+    {
+        action: 'Microsoft.ContainerRegistry/registries/scopeMaps/read',
+        scope: 'registry',
+        operations: ALL,
+        why: "the sync scope maps (own and ancestors')"
+    },
+    {
+        action: 'Microsoft.ContainerRegistry/registries/scopeMaps/write',
+        scope: 'registry',
+        operations: { deploy: true, teardown: 'nested' },
+        why: "creates/updates the sync scope map; ancestors' gateway actions"
+    },
+    {
+        action: 'Microsoft.ContainerRegistry/registries/scopeMaps/delete',
+        scope: 'registry',
+        operations: { teardown: true },
+        why: 'the sync scope map the action created'
+    },
+    {
+        action: 'Microsoft.ContainerRegistry/registries/tokens/read',
+        scope: 'registry',
+        operations: ALL,
+        why: 'the sync token (and its password slots, never their values)'
+    },
+    {
+        action: 'Microsoft.ContainerRegistry/registries/tokens/write',
+        scope: 'registry',
+        operations: { deploy: true },
+        why: 'creates/enables the sync token'
+    },
+    {
+        action: 'Microsoft.ContainerRegistry/registries/tokens/delete',
+        scope: 'registry',
+        operations: { teardown: true },
+        why: 'the sync token the action created'
+    },
+    {
+        action: 'Microsoft.ContainerRegistry/registries/connectedRegistries/read',
+        scope: 'registry',
+        operations: ALL,
+        why: 'the connected registry, its ancestors and (teardown) its children'
+    },
+    {
+        action: 'Microsoft.ContainerRegistry/registries/connectedRegistries/write',
+        scope: 'registry',
+        operations: { deploy: true },
+        why: 'creates/updates the connected registry'
+    },
+    {
+        action: 'Microsoft.ContainerRegistry/registries/connectedRegistries/deactivate/action',
+        scope: 'registry',
+        operations: { deploy: 'stale-activation', teardown: true },
+        why: 'frees an activation held by an instance that no longer runs; teardown'
+    },
+    {
+        action: 'Microsoft.ContainerRegistry/registries/connectedRegistries/delete',
+        scope: 'registry',
+        operations: { teardown: true },
+        why: 'the connected registry'
+    },
+    {
+        action: 'Microsoft.Kubernetes/connectedClusters/read',
+        scope: 'cluster',
+        operations: ALL,
+        why: 'the cluster and its connectivity'
+    },
+    {
+        action: 'Microsoft.KubernetesConfiguration/extensions/read',
+        scope: 'cluster',
+        operations: ALL,
+        why: 'the extension'
+    },
+    {
+        action: 'Microsoft.KubernetesConfiguration/extensions/write',
+        scope: 'cluster',
+        operations: { deploy: true, 'rotate-credentials': true },
+        why: 'installs/updates the extension and its protected settings'
+    },
+    {
+        action: 'Microsoft.KubernetesConfiguration/extensions/delete',
+        scope: 'cluster',
+        operations: { teardown: true },
+        why: 'the extension'
+    },
+    {
+        action: 'Microsoft.KubernetesConfiguration/extensions/operations/read',
+        scope: 'cluster',
+        operations: { deploy: true, 'rotate-credentials': true, teardown: true },
+        why: "follows the extension's long-running operations"
+    }
+];
+/** The actions an operation may need, conditional ones included (what a role must grant). */
+function actionsFor(operation) {
+    return PERMISSIONS.filter((permission) => permission.operations[operation]);
+}
+
+;// CONCATENATED MODULE: ./src/preflight.ts
+// Before the first write: does the signed-in identity hold every action the plan needs? Read
+// from Azure's effective permissions on the resource groups the run writes to, so that a missing
+// permission fails the run naming every action and scope, with nothing changed.
+
+
+
+
+/** The table's rows this run needs: conditional rows only when their condition holds. */
+function requiredPermissions(settings, plan, observed) {
+    const { operation } = settings.behaviour;
+    const nested = Boolean(settings.connectedRegistry.parent) || observed.ancestors.length > 0;
+    const deactivates = plan.steps.some((step) => step.action === 'deactivate');
+    return PERMISSIONS.filter((permission) => {
+        const need = permission.operations[operation];
+        if (need === 'nested')
+            return nested;
+        if (need === 'stale-activation')
+            return deactivates;
+        return need === true;
+    });
+}
+const patternOf = (pattern) => new RegExp(`^${pattern.split('*').map(escapeRegExp).join('.*')}$`, 'i');
+const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+/** Azure's rule: an action is allowed when one grant lists it in `actions` (wildcards allowed)
+ * and that same grant does not exclude it in `notActions`. */
+function isAllowed(action, grants) {
+    return grants.some((grant) => (grant.actions ?? []).some((pattern) => patternOf(pattern).test(action)) &&
+        !(grant.notActions ?? []).some((pattern) => patternOf(pattern).test(action)));
+}
+const resourceGroupScope = (subscriptionId, resourceGroup) => `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}`;
+/**
+ * Fails naming every missing action and its scope. A scope whose permissions cannot be read
+ * (the read itself denied) is reported and skipped: the write that needs a missing action then
+ * fails as before.
+ */
+async function checkPermissions(run, plan, observed) {
+    const { azure, settings, log, deadline } = run;
+    const { subscriptionId, resourceGroup, clusterResourceGroup } = settings.target;
+    const scopes = {
+        registry: resourceGroupScope(subscriptionId, resourceGroup),
+        cluster: resourceGroupScope(subscriptionId, clusterResourceGroup)
+    };
+    const required = requiredPermissions(settings, plan, observed);
+    const grants = new Map();
+    for (const scope of new Set(required.map((permission) => scopes[permission.scope]))) {
+        try {
+            grants.set(scope, await azure.readPermissions(scope));
+        }
+        catch (error) {
+            if (deadline.expired())
+                throw deadline.exceeded(notFinished('Reading the permissions'));
+            const reason = explainAzureFailure('Reading the permissions', error).azure;
+            log.warning(permissionsUnreadable(scope, reason?.code
+                ? `Azure error ${reason.code}${reason.statusCode ? `, HTTP ${reason.statusCode}` : ''}`
+                : messageOf(error)));
+            grants.set(scope, undefined);
+        }
+    }
+    const missing = required
+        .map((permission) => ({ permission, scope: scopes[permission.scope] }))
+        .filter(({ permission, scope }) => {
+        const granted = grants.get(scope);
+        return granted !== undefined && !isAllowed(permission.action, granted);
+    });
+    const checked = [...grants.values()].filter(Boolean).length;
+    if (missing.length) {
+        throw new ActionError(missingPermissions(missing.map(({ permission, scope }) => ({
+            action: permission.action,
+            scope,
+            why: permission.why
+        }))));
+    }
+    if (checked)
+        log.info(`Permissions: the ${required.length} action(s) this run needs are granted.`);
+}
+
 ;// CONCATENATED MODULE: ./src/report.ts
 // What a person reads: the plan in the log, the outputs for later steps, the job summary.
 
@@ -82927,7 +83410,7 @@ function summaryTables(plan, operation, final) {
 // and explains clearly why when it is not.
 
 
-const wait_sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
 /** What the connected registry's status codes mean, and the documented fix. */
 const STATUS_FIXES = {
     UNAUTHORIZED: 'The instance presents a sync-token password that is wrong or was regenerated. Re-run the step: the action generates a fresh password into the unused slot and updates the extension. Do not regenerate the slot in use by hand.',
@@ -82999,36 +83482,112 @@ function registryFailure(cr, settings, prefix, settledUnhealthy = false) {
     return new RegistryStateError(`${prefix} Connected registry '${settings.target.connectedRegistry}': ${describeRegistryState(cr)}. ${fixes.length ? fixes.join(' ') : KUBECTL_HINT}`, codes, settledUnhealthy);
 }
 const TERMINAL = new Set(['succeeded', 'failed', 'canceled']);
-/** Waits out an operation another run started on the extension (Creating/Updating/Deleting). */
-async function settleExtension(clients, settings, log, current) {
+/**
+ * Waits out an operation another run started on the extension (Creating/Updating/Deleting).
+ * On a cluster that is not Connected the operation cannot finish: a teardown with force-delete
+ * goes on (the forced delete cancels it), anything else fails at once naming the cluster.
+ */
+async function settleExtension(run, current, cluster) {
+    const { settings, log, deadline } = run;
     let extension = current;
-    const deadline = Date.now() + settings.behaviour.timeoutMs;
     let announced = false;
-    while (extension && !TERMINAL.has((extension.provisioningState ?? 'succeeded').toLowerCase())) {
+    const pending = (ext) => ext !== undefined && !TERMINAL.has((ext.provisioningState ?? 'succeeded').toLowerCase());
+    if (pending(extension) && cluster && cluster.connectivityStatus.toLowerCase() !== 'connected') {
+        const { operation, forceDelete } = settings.behaviour;
+        if (operation === 'teardown' && forceDelete) {
+            log.info(`Extension '${settings.target.extensionName}' is ${extension.provisioningState} on a cluster that is ${cluster.connectivityStatus}: force-delete removes it from Azure without waiting.`);
+            return extension;
+        }
+        // A plan only reads: it shows the state as it is.
+        if (operation !== 'plan') {
+            throw new ActionError(extensionStuckOffline(settings.target.extensionName, extension.provisioningState ?? 'pending', settings.target.cluster, cluster.connectivityStatus));
+        }
+        return extension;
+    }
+    while (pending(extension)) {
         if (!announced) {
             log.info(`Extension '${settings.target.extensionName}' is ${extension.provisioningState} (another operation is running on it); waiting for it to finish before planning.`);
             announced = true;
         }
-        if (Date.now() > deadline) {
-            throw new ActionError(`Extension '${settings.target.extensionName}' stayed ${extension.provisioningState} for longer than the timeout (${settings.behaviour.timeoutMs / 1000}s). Another operation is still running on it; re-run later.`);
+        if (!(await deadline.pause(settings.behaviour.pollIntervalMs))) {
+            throw deadline.exceeded(`Extension '${settings.target.extensionName}' stayed ${extension.provisioningState}: another operation is still running on it; re-run later.`);
         }
-        await wait_sleep(settings.behaviour.pollIntervalMs);
-        extension = await readExtension(clients, settings);
+        extension = await readExtension(run);
     }
     return extension;
 }
-/** How many polls an Unhealthy state with status details may last before the run gives up. */
+/** How many fresh Unhealthy reports with status details the run accepts before it gives up. */
 const UNHEALTHY_POLLS = 3;
-/** How many polls an Online that may predate the new release must hold before it is believed. */
-const STALE_ONLINE_POLLS = 3;
-async function waitUntilOnline(clients, settings, log, options = {}) {
-    const { timeoutMs, pollIntervalMs } = settings.behaviour;
-    const deadline = Date.now() + timeoutMs;
-    const timeoutText = `${Math.round(timeoutMs / 1000)}s`;
+/** The pause between reads while a transition is due (a write just accepted, a report expected). */
+const QUICK_POLL_MS = 1_000;
+/** How much slower each read gets while Azure stays busy with the extension. */
+const BACKOFF_FACTOR = 2;
+/**
+ * Reads per site within a budget: a bucket of one minute's reads at the `poll-interval` pace,
+ * refilled at that pace. Quick reads while a transition is due spend the bucket; once it is
+ * empty the reads come at `poll-interval` again, so that over time a site never reads more
+ * often than the configured poll, however long it waits.
+ */
+class ReadBudget {
+    clock;
+    intervalMs;
+    tokens;
+    refilledAt;
+    capacity;
+    constructor(clock, intervalMs) {
+        this.clock = clock;
+        this.intervalMs = intervalMs;
+        this.capacity = Math.max(1, Math.ceil(60_000 / intervalMs));
+        this.tokens = this.capacity;
+        this.refilledAt = clock.now();
+    }
+    refill() {
+        const now = this.clock.now();
+        const earned = (now - this.refilledAt) / this.intervalMs;
+        this.tokens = Math.min(this.capacity, this.tokens + earned);
+        this.refilledAt = now;
+    }
+    /** Records one read. */
+    spend() {
+        this.refill();
+        this.tokens -= 1;
+    }
+    /** How long to pause before the next read, when `desiredMs` would be best. */
+    pauseBefore(desiredMs) {
+        this.refill();
+        const untilToken = this.tokens >= 1 ? 0 : (1 - this.tokens) * this.intervalMs;
+        return Math.max(desiredMs, untilToken);
+    }
+}
+async function waitUntilOnline(run, options = {}) {
+    const { settings, log, deadline } = run;
+    const { clock } = deadline;
+    const { pollIntervalMs } = settings.behaviour;
+    const budget = new ReadBudget(clock, pollIntervalMs);
+    const quick = Math.min(QUICK_POLL_MS, pollIntervalMs);
+    // What the deadline reports when it ends a read in flight: the last state seen, not "aborted".
+    let onDeadline;
+    const read = async (reader) => {
+        budget.spend();
+        try {
+            return await reader();
+        }
+        catch (error) {
+            if (deadline.expired() && onDeadline)
+                throw onDeadline();
+            throw error;
+        }
+    };
     let extension;
     let lastExtensionState = '';
+    let pendingSeenAt = options.extensionWrittenAt;
+    let delay = quick;
+    // Azure never installs a release at once: the first read comes a quick pause after the write.
+    if (options.extensionWrittenAt !== undefined)
+        await deadline.pause(quick);
     for (;;) {
-        extension = await readExtension(clients, settings);
+        const readAt = clock.now();
+        extension = await read(() => readExtension(run));
         if (!extension) {
             throw new ActionError(`Extension '${settings.target.extensionName}' disappeared while waiting for it (deleted by another run?). Re-run the step.`);
         }
@@ -83041,42 +83600,68 @@ async function waitUntilOnline(clients, settings, log, options = {}) {
             break;
         if (state === 'Failed' || state === 'Canceled')
             throw describeExtensionFailure(extension, settings);
-        if (Date.now() + pollIntervalMs > deadline) {
-            const pending = (extension.statuses ?? []).map((s) => s.message).filter(Boolean);
-            throw new ActionError(`Extension '${settings.target.extensionName}' was still ${state} after ${timeoutText}` +
-                `${pending.length ? `: ${pending.join(' | ')}` : ''}. If the cluster is offline, the extension stays pending until it reconnects (protected settings are kept for 48 hours). Re-run with a longer 'timeout' once the cluster is Connected. ${KUBECTL_HINT}`);
-        }
-        await wait_sleep(pollIntervalMs);
+        if (options.extensionWrittenAt !== undefined)
+            pendingSeenAt = readAt;
+        const pending = (extension.statuses ?? []).map((s) => s.message).filter(Boolean);
+        onDeadline = () => deadline.exceeded(`Extension '${settings.target.extensionName}' was still ${state}` +
+            `${pending.length ? `: ${pending.join(' | ')}` : ''}. If the cluster is offline, the extension stays pending until it reconnects (protected settings are kept for 48 hours). ${KUBECTL_HINT}`);
+        if (!(await deadline.pause(budget.pauseBefore(delay))))
+            throw onDeadline();
+        // Azure busy for minutes: read less and less often, up to the poll interval.
+        delay = Math.min(pollIntervalMs, delay * BACKOFF_FACTOR);
     }
-    // The new release has landed by now (runner clock: a skew only costs the few extra polls).
-    const settledAt = new Date();
+    // Reports older than this may come from the instance the run replaced.
+    const newerThan = Math.max(pendingSeenAt ?? Number.NEGATIVE_INFINITY, options.activityBefore?.getTime() ?? Number.NEGATIVE_INFINITY);
+    const isFresh = (cr) => options.extensionWrittenAt === undefined ||
+        (cr.lastActivityTime !== undefined && cr.lastActivityTime.getTime() > newerThan);
+    let regeneratedSaid = false;
+    /**
+     * The Online was reported after the delivered slot's password was last generated. Checked
+     * after a short hold (a quick read's pause): a password regenerated right after the instance
+     * reported (an overlapping run) shows there before the instance next reports.
+     */
+    async function reportedAfterPassword(cr) {
+        const tokenName = nameFromId(cr.parent?.syncProperties?.tokenId, 'tokens');
+        if (options.extensionWrittenAt === undefined || !options.passwordSlot || !tokenName)
+            return true;
+        await deadline.pause(budget.pauseBefore(quick));
+        const token = await read(() => readToken(run, tokenName));
+        const created = token?.credentials?.passwords?.find((password) => password.name === options.passwordSlot)?.creationTime;
+        if (!created || !cr.lastActivityTime || cr.lastActivityTime > created)
+            return true;
+        if (!regeneratedSaid) {
+            log.info(`The ${options.passwordSlot} password was generated again after the instance last reported (another run or a person): waiting for its next report.`);
+            regeneratedSaid = true;
+        }
+        return false;
+    }
     let unhealthyPolls = 0;
-    let onlinePolls = 0;
     let lastRegistryState = '';
     let waitingForOthers = false;
+    let staleSaid = false;
+    delay = quick;
     for (;;) {
-        const cr = await readConnectedRegistry(clients, settings);
+        const cr = await read(() => readConnectedRegistry(run));
         const state = describeRegistryState(cr);
         if (state !== lastRegistryState) {
             log.info(`Connected registry: ${state}`);
             lastRegistryState = state;
         }
-        if (isActiveAndOnline(cr)) {
-            const fresh = !options.wroteExtension ||
-                (cr.lastActivityTime !== undefined && cr.lastActivityTime > settledAt) ||
-                ++onlinePolls >= STALE_ONLINE_POLLS;
-            if (fresh)
-                return { extension, connectedRegistry: cr, onlineAt: new Date() };
+        const fresh = cr !== undefined && isFresh(cr);
+        if (isActiveAndOnline(cr) && fresh && (await reportedAfterPassword(cr))) {
+            return { extension, connectedRegistry: cr, onlineAt: new Date(clock.now()) };
         }
-        else {
-            onlinePolls = 0;
+        if (cr && !fresh && cr.lastActivityTime !== undefined && !staleSaid) {
+            log.info('Waiting for the updated instance to report: the state above is what the instance before the update last reported.');
+            staleSaid = true;
         }
         if (cr &&
+            fresh &&
             (cr.connectionState ?? '').toLowerCase() === 'unhealthy' &&
             cr.statusDetails?.length) {
             // Another operation on the extension (a run that overlaps this one) leaves the registry
             // unhealthy until it lands: wait for it rather than blame a state it passes through.
-            const current = await readExtension(clients, settings);
+            const current = await read(() => readExtension(run));
             const state = current?.provisioningState ?? 'Succeeded';
             if (state === 'Failed')
                 throw describeExtensionFailure(current, settings);
@@ -83094,13 +83679,210 @@ async function waitUntilOnline(clients, settings, log, options = {}) {
         else {
             unhealthyPolls = 0;
         }
-        if (Date.now() + pollIntervalMs > deadline) {
-            throw cr
-                ? registryFailure(cr, settings, `The connected registry did not come Online within ${timeoutText}.`)
-                : new ActionError(`Connected registry '${settings.target.connectedRegistry}' disappeared while waiting for it.`);
-        }
-        await wait_sleep(pollIntervalMs);
+        onDeadline = () => {
+            if (!cr) {
+                return new ActionError(`Connected registry '${settings.target.connectedRegistry}' disappeared while waiting for it.`);
+            }
+            const stale = !fresh && cr.lastActivityTime !== undefined;
+            return deadline.exceeded(!stale
+                ? registryFailure(cr, settings, 'The connected registry did not come Online.').message
+                : noReportFromUpdatedInstance(describeRegistryState(cr), KUBECTL_HINT));
+        };
+        if (!(await deadline.pause(budget.pauseBefore(delay))))
+            throw onDeadline();
     }
+}
+
+;// CONCATENATED MODULE: ./src/pipeline.ts
+// One run of an operation against one site, through Azure's port: read what exists, plan the
+// difference, check permissions, apply, wait until Online (repairing once), revoke. No runner
+// I/O here: main.ts turns the result into outputs, the summary and the exit status.
+
+
+
+
+
+
+
+
+
+
+
+const isOnline = (observed) => isActiveAndOnline(observed.connectedRegistry) &&
+    observed.extension?.provisioningState === 'Succeeded';
+async function readState(run) {
+    const { log } = run;
+    let observed = await observeState(run);
+    const settled = await settleExtension(run, observed.extension, observed.cluster);
+    if (settled !== observed.extension)
+        observed = await observeState(run);
+    log.info(`Registry: ${observed.registry ? `${observed.registry.sku}, data endpoint ${observed.registry.dataEndpointEnabled ? 'enabled' : 'disabled'}` : 'not found'}`);
+    log.info(`Cluster: ${observed.cluster?.connectivityStatus ?? 'not found'}`);
+    log.info(`Connected registry: ${observed.connectedRegistry ? `${observed.connectedRegistry.connectionState ?? 'unknown'}, ${observed.connectedRegistry.activation?.status ?? 'unknown'}` : 'absent'}`);
+    log.info(`Extension: ${observed.extension?.provisioningState ?? 'absent'}`);
+    return observed;
+}
+function makePlan(settings, observed) {
+    const { operation, rotate } = settings.behaviour;
+    if (operation === 'teardown')
+        return planTeardown(settings, observed);
+    if (operation === 'rotate-credentials')
+        return planRotation(settings, observed);
+    return planDeploy(settings, observed, { rotate });
+}
+function logPlan(plan, log) {
+    for (const line of formatPlan(plan))
+        log.info(line);
+}
+/** What the outputs and the summary report of the connected registry and its extension. */
+function pipeline_show(final, state) {
+    final.connectedRegistry = state.connectedRegistry;
+    final.extension = state.extension;
+}
+/**
+ * Deploy and rotate-credentials: applies the plan, waits until Online (repairing once), revokes
+ * the old password when asked, and hands out the connection string when asked. `progress`
+ * follows along, so that the outputs and summary of a failure show how far the run got.
+ */
+async function converge(run, observed, plan, progress) {
+    const { settings, log } = run;
+    const { final } = progress;
+    const applied = plan.changed
+        ? await log.group('Apply', () => applyPlan(run, plan, observed, progress.applied))
+        : {};
+    if (applied.passwordSlot)
+        final.passwordSlot = applied.passwordSlot;
+    const { waited, repaired } = await waitOrRepairOnce(run, {
+        extensionWrittenAt: applied.extensionWrittenAt,
+        activityBefore: observed.connectedRegistry?.lastActivityTime,
+        passwordSlot: final.passwordSlot
+    }, progress);
+    const delivered = { ...applied, ...repaired };
+    if (delivered.passwordSlot)
+        final.passwordSlot = delivered.passwordSlot;
+    pipeline_show(final, waited);
+    const previousSlot = plan.steps.some((s) => s.detail.kind === 'sync-password')
+        ? otherSlot(final.passwordSlot)
+        : undefined;
+    if (settings.behaviour.revokeOldPassword && previousSlot && repaired) {
+        log.warning(`The old password (${previousSlot}) was not revoked: another operation changed the credentials during this run, and it may be the one in use now. Re-run to revoke it.`);
+    }
+    else if (settings.behaviour.revokeOldPassword && previousSlot) {
+        await log.group('Revoke the old password', async () => {
+            // A slot that never held a password (a first deploy) has nothing to revoke.
+            const held = observed.sync.token?.credentials?.passwords?.some((password) => password.name === previousSlot);
+            if (!held) {
+                log.info(`The other slot (${previousSlot}) holds no password: nothing to revoke.`);
+                return;
+            }
+            await revokePassword(run, plan, previousSlot);
+            log.info(`The old password (${previousSlot}) no longer works; the registry is Online with ${final.passwordSlot}.`);
+        });
+    }
+    if (settings.behaviour.outputConnectionString) {
+        if (delivered.connectionString)
+            progress.connectionString = delivered.connectionString;
+        else
+            log.info(NO_CONNECTION_STRING_UNCHANGED);
+    }
+}
+/**
+ * Waits until Online. A registry that stays UNAUTHORIZED once the extension has settled lost a
+ * race: its password was regenerated after this run generated it (an overlapping run, or a
+ * person). One more cycle (read, plan, new password into the other slot, extension update)
+ * repairs it; losing again fails the run with the cause and the fix.
+ */
+async function waitOrRepairOnce(run, written, progress = { applied: [] }) {
+    const { settings, log } = run;
+    const waitOnline = (options) => log.group('Wait until Online', () => waitUntilOnline(run, options));
+    try {
+        return { waited: await waitOnline(written) };
+    }
+    catch (error) {
+        const lostRace = error instanceof RegistryStateError &&
+            error.settledUnhealthy &&
+            error.codes.includes('UNAUTHORIZED');
+        if (!lostRace)
+            throw error;
+        log.warning(`${error.message} Its password changed during this run (an overlapping run or a manual regeneration): repairing once with a new password.`);
+        const observed = await log.group('Read current state again', () => readState(run));
+        const repairPlan = planDeploy(settings, observed, { rotate: false });
+        const repaired = await log.group('Repair', async () => {
+            logPlan(repairPlan, log);
+            return applyPlan(run, repairPlan, observed, progress.applied);
+        });
+        return {
+            waited: await waitOnline({
+                extensionWrittenAt: repaired.extensionWrittenAt,
+                activityBefore: observed.connectedRegistry?.lastActivityTime,
+                passwordSlot: repaired.passwordSlot
+            }),
+            repaired
+        };
+    }
+}
+/**
+ * A teardown reports success only when what it deleted is gone: read again, so that a deploy
+ * overlapping it (which may have created something again) cannot pass unnoticed.
+ */
+async function verifyTeardown(run, plan) {
+    const after = await observeState(run);
+    const present = {
+        extension: after.extension,
+        'connected-registry': after.connectedRegistry,
+        'sync-token': after.sync.token,
+        'scope-map': after.sync.scopeMap
+    };
+    const remaining = plan.steps
+        .filter((step) => step.action === 'delete' && present[step.detail.kind] !== undefined)
+        .map((step) => step.resource);
+    if (remaining.length)
+        throw new ActionError(teardownIncomplete(remaining));
+    run.log.info('Verified: everything the teardown deleted is gone.');
+}
+/**
+ * Runs the settings' operation; `progress` follows along (plan, applied steps, final state), so
+ * that a failure can still report how far the run got.
+ */
+async function runOperation(run, progress) {
+    const { settings, log } = run;
+    const { operation } = settings.behaviour;
+    const { final } = progress;
+    const observed = await log.group('Read current state', () => readState(run));
+    pipeline_show(final, observed);
+    const plan = await log.group('Plan', async () => {
+        const made = makePlan(settings, observed);
+        logPlan(made, log);
+        for (const warning of made.warnings)
+            log.warning(warning);
+        return made;
+    });
+    progress.plan = plan;
+    // A plan reports the slot in use now; the other operations the one in use after the run.
+    final.passwordSlot =
+        operation === 'plan'
+            ? observed.extension?.configurationSettings?.[PASSWORD_SLOT_SETTING]
+            : plan.passwordSlot;
+    if (operation === 'plan')
+        return plan;
+    if (plan.changed) {
+        await log.group('Check permissions', () => checkPermissions(run, plan, observed));
+    }
+    if (operation === 'teardown') {
+        if (plan.changed) {
+            await log.group('Apply', () => applyPlan(run, plan, observed, progress.applied));
+            await log.group('Verify', () => verifyTeardown(run, plan));
+            pipeline_show(final, {});
+        }
+    }
+    else if (plan.changed || !isOnline(observed)) {
+        // A deploy with nothing to do is not waited for.
+        await converge(run, observed, plan, progress);
+    }
+    else if (settings.behaviour.outputConnectionString) {
+        log.info(NO_CONNECTION_STRING_UNCHANGED);
+    }
+    return plan;
 }
 
 ;// CONCATENATED MODULE: ./src/main.ts
@@ -83117,10 +83899,8 @@ async function waitUntilOnline(clients, settings, log, options = {}) {
 
 
 
-
-
 const masked = new Set();
-// Every line goes through redact(): a secret quoted back by Azure in an error message, or
+// Every line goes through forLog() (redact(), then no line breaks or workflow commands): a secret quoted back by Azure in an error message, or
 // carried by an exception, is replaced before it reaches the log (the runner would only
 // catch the forms it was told about).
 const actionsLog = {
@@ -83142,7 +83922,7 @@ function maskRawSecretInputs(env, log) {
     for (const name of SECRET_INPUTS)
         maskSecret(log, inputs.get(name));
 }
-async function signIn(settings, env, log) {
+async function signIn(settings, env, log, deadline) {
     const chosen = chooseSignIn(settings.cloud, {
         env,
         log,
@@ -83150,39 +83930,28 @@ async function signIn(settings, env, log) {
     });
     log.info(`Signing in with ${chosen.method}`);
     log.info(`Azure Resource Manager: ${settings.cloud.armEndpoint}`);
-    return createAzureClients(chosen.credential, settings.target.subscriptionId, settings.cloud, Math.min(settings.behaviour.pollIntervalMs, 2000), { conflictTimeoutMs: settings.behaviour.timeoutMs, log });
+    return createAzureClients(chosen.credential, settings.target.subscriptionId, settings.cloud, Math.min(settings.behaviour.pollIntervalMs, 2000), { deadline, log });
 }
-const isOnline = (observed) => isActiveAndOnline(observed.connectedRegistry) &&
-    observed.extension?.provisioningState === 'Succeeded';
-async function readState(clients, settings, log) {
-    let observed = await observeState(clients, settings);
-    const settled = await settleExtension(clients, settings, log, observed.extension);
-    if (settled !== observed.extension)
-        observed = await observeState(clients, settings);
-    log.info(`Registry: ${observed.registry ? `${observed.registry.sku}, data endpoint ${observed.registry.dataEndpointEnabled ? 'enabled' : 'disabled'}` : 'not found'}`);
-    log.info(`Cluster: ${observed.cluster?.connectivityStatus ?? 'not found'}`);
-    log.info(`Connected registry: ${observed.connectedRegistry ? `${observed.connectedRegistry.connectionState ?? 'unknown'}, ${observed.connectedRegistry.activation?.status ?? 'unknown'}` : 'absent'}`);
-    log.info(`Extension: ${observed.extension?.provisioningState ?? 'absent'}`);
-    return observed;
-}
-function makePlan(settings, observed) {
-    const { operation, rotate } = settings.behaviour;
-    if (operation === 'teardown')
-        return planTeardown(settings, observed);
-    if (operation === 'rotate-credentials')
-        return planRotation(settings, observed);
-    return planDeploy(settings, observed, { rotate });
-}
-function logPlan(plan, log) {
-    for (const line of formatPlan(plan))
-        log.info(line);
-}
-async function writeSummary(title, plan, settings, final, failure) {
+async function writeSummary(title, progress, failure) {
     if (!process.env.GITHUB_STEP_SUMMARY)
         return;
+    const { plan, settings, final, applied } = progress;
     summary.addHeading(title, 2);
     if (failure)
         summary.addRaw(`<p><strong>Failed:</strong> ${escapeHtml(failure)}</p>`, true);
+    if (failure && plan) {
+        // What was applied before the failure, and what was not: a re-run continues from there.
+        const writes = plan.steps.filter(isWrite);
+        summary.addHeading('Applied before the failure', 3);
+        summary.addTable([
+            ['Resource', 'Action', 'Applied'].map((data) => ({ data, header: true })),
+            ...writes.map((step) => [
+                escapeHtml(step.resource),
+                step.action,
+                applied.includes(step) ? 'yes' : 'no'
+            ])
+        ]);
+    }
     if (plan && settings) {
         for (const table of summaryTables(plan, settings.behaviour.operation, final)) {
             summary.addHeading(table.heading, 3);
@@ -83192,48 +83961,60 @@ async function writeSummary(title, plan, settings, final, failure) {
     }
     await summary.write();
 }
+/** The outputs a failed run knows: ids, state, slot, and whether anything was changed. */
+function outputsOnFailure(progress) {
+    const { plan, settings, final, applied } = progress;
+    if (plan && settings) {
+        const { operation } = settings.behaviour;
+        const outputs = collectOutputs(plan, operation, final);
+        // A plan's `changed` is what a deploy would change; a failed run's, what it did change.
+        return operation === 'plan' ? outputs : { ...outputs, changed: String(applied.length > 0) };
+    }
+    if (!settings)
+        return {};
+    const ids = resourceIds(settings);
+    return {
+        'connected-registry-id': final.connectedRegistry?.id ?? ids.connectedRegistry,
+        'extension-id': final.extension?.id ?? ids.extension,
+        'connection-state': final.connectedRegistry?.connectionState ?? '',
+        'activation-status': final.connectedRegistry?.activation?.status ?? '',
+        'sync-token-id': ids.token(settings.target.connectedRegistry),
+        'password-slot': final.passwordSlot ?? '',
+        changed: 'false'
+    };
+}
 async function run(env = process.env) {
-    const log = actionsLog;
-    let settings;
-    let plan;
-    const final = {};
+    const progress = { final: {}, applied: [] };
+    const { final } = progress;
+    let deadline;
+    // A cancelled job (the runner sends SIGINT, then SIGTERM) says where it stopped.
+    const onSignal = (signal) => {
+        actionsLog.warning(cancelledNotice(signal, deadline?.phase ?? 'Start', progress.applied.length > 0));
+        for (const [name, value] of Object.entries(outputsOnFailure(progress))) {
+            setOutput(name, value);
+        }
+        process.exit(signal === 'SIGINT' ? 130 : 143);
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
     try {
-        maskRawSecretInputs(env, log);
+        maskRawSecretInputs(env, actionsLog);
         const parsed = parseSettings(fromEnvironment(env), env);
         const current = parsed.settings;
-        settings = current;
-        maskTlsMaterial(log, current.extension.tls);
+        progress.settings = current;
+        maskTlsMaterial(actionsLog, current.extension.tls);
         for (const warning of parsed.warnings)
-            log.warning(warning);
+            actionsLog.warning(warning);
         const { operation } = current.behaviour;
-        const clients = await log.group('Sign in', () => signIn(current, env, log));
-        const observed = await log.group('Read current state', () => readState(clients, current, log));
-        const currentPlan = await log.group('Plan', async () => {
-            const made = makePlan(current, observed);
-            logPlan(made, log);
-            for (const warning of made.warnings)
-                log.warning(warning);
-            return made;
-        });
-        plan = currentPlan;
-        main_show(final, observed);
-        // A plan reports the slot in use now; the other operations the one in use after the run.
-        final.passwordSlot =
-            operation === 'plan'
-                ? observed.extension?.configurationSettings?.[PASSWORD_SLOT_SETTING]
-                : currentPlan.passwordSlot;
-        if (operation === 'teardown') {
-            if (currentPlan.changed) {
-                await log.group('Apply', () => applyPlan(currentPlan, current, observed, clients, log));
-                main_show(final, {});
-            }
-        }
-        else if (operation !== 'plan') {
-            // A plan is read-only: nothing is applied or waited for; nor is a deploy with nothing to do.
-            if (currentPlan.changed || !isOnline(observed)) {
-                await converge(clients, current, observed, currentPlan, log, final);
-            }
-        }
+        // Counted from the start of the process: the step's time is what the runner measures.
+        const clock = new Deadline(current.behaviour.timeoutMs, systemClock, performance.now());
+        deadline = clock;
+        const log = withPhases(actionsLog, clock);
+        const azure = await log.group('Sign in', () => signIn(current, env, log, clock));
+        const ctx = { azure, settings: current, log, deadline: clock };
+        const currentPlan = await runOperation(ctx, progress);
+        if (progress.connectionString)
+            setOutput('connection-string', progress.connectionString);
         const outputs = collectOutputs(currentPlan, operation, final);
         for (const [name, value] of Object.entries(outputs))
             setOutput(name, value);
@@ -83245,91 +84026,33 @@ async function run(env = process.env) {
                 .map(summarizeStep)
                 .join('; ')}. Run the step with 'operation: deploy' to converge.`);
         }
-        await writeSummary(titleFor(current), currentPlan, current, final);
+        await writeSummary(titleFor(current), progress);
     }
     catch (error) {
-        const message = redact(withRequestIds(messageOf(error)));
+        const reported = deadline?.expired() && !(error instanceof ActionError && /'timeout'/.test(error.message))
+            ? deadline.exceeded(error instanceof ActionError ? error.message : undefined)
+            : error;
+        const message = redact(withRequestIds(messageOf(reported)));
         if (!(error instanceof ActionError) && error instanceof Error && error.stack) {
             debug(redact(error.stack));
         }
+        for (const [name, value] of Object.entries(outputsOnFailure(progress))) {
+            setOutput(name, value);
+        }
+        if (progress.plan && progress.settings?.behaviour.operation !== 'plan') {
+            info(forLog(appliedBeforeFailure(progress.applied.filter(isWrite).length)));
+        }
         setFailed(message);
         try {
-            await writeSummary(settings ? titleFor(settings) : 'Connected registry', plan, settings, final, message);
+            await writeSummary(progress.settings ? titleFor(progress.settings) : 'Connected registry', progress, message);
         }
         catch {
             // The failure itself is already reported.
         }
     }
-}
-/** What the outputs and the summary report of the connected registry and its extension. */
-function main_show(final, state) {
-    final.connectedRegistry = state.connectedRegistry;
-    final.extension = state.extension;
-}
-/**
- * Deploy and rotate-credentials: applies the plan, waits until Online (repairing once), revokes
- * the old password when asked, and hands out the connection string when asked. `final` follows
- * along, so that the summary of a failure shows how far the run got.
- */
-async function converge(clients, settings, observed, plan, log, final) {
-    const wroteExtension = plan.steps.some((step) => step.detail.kind === 'extension' && isWrite(step));
-    const applied = plan.changed
-        ? await log.group('Apply', () => applyPlan(plan, settings, observed, clients, log))
-        : {};
-    if (applied.passwordSlot)
-        final.passwordSlot = applied.passwordSlot;
-    const { waited, repaired } = await waitOrRepairOnce(clients, settings, log, wroteExtension);
-    const delivered = { ...applied, ...repaired };
-    if (delivered.passwordSlot)
-        final.passwordSlot = delivered.passwordSlot;
-    main_show(final, waited);
-    const previousSlot = plan.steps.some((s) => s.detail.kind === 'sync-password')
-        ? otherSlot(final.passwordSlot)
-        : undefined;
-    if (settings.behaviour.revokeOldPassword && previousSlot && repaired) {
-        log.warning(`The old password (${previousSlot}) was not revoked: another operation changed the credentials during this run, and it may be the one in use now. Re-run to revoke it.`);
-    }
-    else if (settings.behaviour.revokeOldPassword && previousSlot) {
-        await log.group('Revoke the old password', async () => {
-            // A slot that never held a password (a first deploy) has nothing to revoke.
-            const held = observed.sync.token?.credentials?.passwords?.some((password) => password.name === previousSlot);
-            if (!held) {
-                log.info(`The other slot (${previousSlot}) holds no password: nothing to revoke.`);
-                return;
-            }
-            await revokePassword(settings, plan, clients, log, previousSlot);
-            log.info(`The old password (${previousSlot}) no longer works; the registry is Online with ${final.passwordSlot}.`);
-        });
-    }
-    if (settings.behaviour.outputConnectionString && delivered.connectionString) {
-        setOutput('connection-string', delivered.connectionString);
-    }
-}
-/**
- * Waits until Online. A registry that stays UNAUTHORIZED once the extension has settled lost a
- * race: its password was regenerated after this run generated it (an overlapping run, or a
- * person). One more cycle (read, plan, new password into the other slot, extension update)
- * repairs it; losing again fails the run with the cause and the fix.
- */
-async function waitOrRepairOnce(clients, settings, log, wroteExtension) {
-    const waitOnline = (afterExtensionWrite) => log.group('Wait until Online', () => waitUntilOnline(clients, settings, log, { wroteExtension: afterExtensionWrite }));
-    try {
-        return { waited: await waitOnline(wroteExtension) };
-    }
-    catch (error) {
-        const lostRace = error instanceof RegistryStateError &&
-            error.settledUnhealthy &&
-            error.codes.includes('UNAUTHORIZED');
-        if (!lostRace)
-            throw error;
-        log.warning(`${error.message} Its password changed during this run (an overlapping run or a manual regeneration): repairing once with a new password.`);
-        const observed = await log.group('Read current state again', () => readState(clients, settings, log));
-        const repairPlan = planDeploy(settings, observed, { rotate: false });
-        const repaired = await log.group('Repair', async () => {
-            logPlan(repairPlan, log);
-            return applyPlan(repairPlan, settings, observed, clients, log);
-        });
-        return { waited: await waitOnline(true), repaired };
+    finally {
+        process.removeListener('SIGTERM', onSignal);
+        process.removeListener('SIGINT', onSignal);
     }
 }
 function closingLine(operation, plan, connectionState) {

@@ -281,7 +281,7 @@ describe('checks that need Azure fail after reading only: no write', () => {
     )
     await rejected(
       deployInputs(name),
-      /is of type 'Microsoft.Flux', not Microsoft.ContainerRegistry.ConnectedRegistry. Choose another 'extension-name'/
+      /is of type 'microsoft.flux', not Microsoft.ContainerRegistry.ConnectedRegistry. Choose another 'extension-name'/i
     )
   })
 
