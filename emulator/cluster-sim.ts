@@ -17,6 +17,7 @@ import {
 } from './chart.js'
 import { parseConnectionString, type ConnectionString } from './connection-string.js'
 import { key, nameOf } from './ids.js'
+import { clusterSettings, registryClaim } from './kube/seed.js'
 import type { Operations } from './lro.js'
 import {
   dataEndpointHost,
@@ -321,7 +322,7 @@ export class ClusterSimulator {
 
   /** Every pod of the extension (two during a rolling update). */
   private podsOf(ext: Extension): RegistryInstance[] {
-    return [...this.world.instances.values()].filter((i) => i.extensionId === ext.id)
+    return releasePods(this.world, ext)
   }
 
   /** The connected registry the instance reports to, while it exists. */
@@ -386,6 +387,7 @@ export class ClusterSimulator {
       this.setPhase(inst, 'disconnected', t)
       return
     }
+    if (!this.scheduled(inst, t)) return
     const v = this.validate(inst, t)
     if (v.kind === 'not-reportable') {
       this.fail(inst, v.code, v.description, t)
@@ -419,6 +421,32 @@ export class ClusterSimulator {
     }
     this.applyInstanceRuntime(cr, inst, t)
     this.goSyncing(inst, cr, t)
+  }
+
+  /**
+   * Whether the pod can be scheduled: its PersistentVolumeClaim must bind (the seed's storage
+   * classes of the cluster). An unbound claim keeps the pod Pending: it never starts, so it
+   * neither activates nor reports (the registry stays as it was, Offline for a new one) while
+   * the extension is installed (Helm does not wait for the pod).
+   */
+  private scheduled(inst: RegistryInstance, t: number): boolean {
+    const ext = this.world.extensions.get(key(inst.extensionId))
+    const cluster = this.world.clusters.get(inst.clusterKey)
+    if (!ext || !cluster) return true
+    const claim = registryClaim(
+      ext.configurationSettings,
+      clusterSettings(this.world.kubernetes, cluster.name)
+    )
+    if (claim.bound) return true
+    this.world.recordEvent(
+      t,
+      ext.id,
+      'pod',
+      null,
+      'Pending',
+      `instance ${inst.id}: unschedulable, its PersistentVolumeClaim is Pending (${claim.storageClass ? `storage class '${claim.storageClass}' not found` : 'no storage class set and no default class'})`
+    )
+    return false
   }
 
   /** Another instance holds the activation: Unhealthy with ALREADY_ACTIVATED until it is free. */
@@ -868,6 +896,24 @@ export class ClusterSimulator {
         : this.expectedParent(cr).parent?.runtime.connectionState === 'Online'
     if (free) this.reconnect(inst, t)
   }
+}
+
+/** The pods of the extension's release, oldest first (two during a rolling update). */
+export function releasePods(world: World, ext: Extension): RegistryInstance[] {
+  return [...world.instances.values()].filter((i) => i.extensionId === ext.id)
+}
+
+/**
+ * The connected registry the pod serves clients of: it runs (activated, Syncing or Online) and
+ * its release holds the registry's activation. Otherwise the pod does not listen.
+ */
+export function servedRegistry(
+  world: World,
+  inst: RegistryInstance
+): ConnectedRegistry | undefined {
+  if (inst.phase !== 'running' || !inst.connectedRegistryKey) return undefined
+  const cr = world.connectedRegistries.get(inst.connectedRegistryKey)
+  return cr?.runtime.activationOwner === inst.releaseId ? cr : undefined
 }
 
 export const ALREADY_ACTIVATED =

@@ -123,7 +123,7 @@ export async function startEmulator(opts: StartOptions = {}): Promise<RunningEmu
     for (const rule of seed.faults ?? []) faults.add(rule)
     throttle.set(seed.throttle ?? null, Date.now())
     journal.clear()
-    kube.reset(seed.kubernetes)
+    kube.reset()
   }
 
   // Secrets are captured as they arrive (after every change), so rotated-out values stay known.

@@ -213,6 +213,7 @@ export function applySeed(
   world.timing = { ...DEFAULT_TIMING, ...(seed.timing ?? {}) }
   world.clusterBehaviour = { ...DEFAULT_CLUSTER_BEHAVIOUR, ...(seed.clusterBehaviour ?? {}) }
   world.pageSize = seed.pageSize ?? 100
+  world.kubernetes = seed.kubernetes ?? {}
   world.deniedActions = [...(seed.deniedActions ?? [])]
   world.tenantId = seed.tenantId ?? '00000000-0000-0000-0000-0000000000bb'
 

@@ -12,6 +12,7 @@ import {
   subscriptionNotFound
 } from './errors.js'
 import type { ConnectionString } from './connection-string.js'
+import type { KubeSeed } from './kube/seed.js'
 import { CLUSTER_TYPE, REGISTRY_TYPE, clusterId, key, registryId, resourceGroupId } from './ids.js'
 
 export interface Timing {
@@ -431,6 +432,8 @@ export class World {
   readonly operations = new Map<string, AsyncOperation>()
   timing: Timing = { ...DEFAULT_TIMING }
   clusterBehaviour: ClusterBehaviour = { ...DEFAULT_CLUSTER_BEHAVIOUR }
+  /** The Kubernetes side of each simulated cluster (storage classes, namespaces), from the seed. */
+  kubernetes: KubeSeed = {}
   /** Page size of list answers (`nextLink` paging). */
   pageSize = 100
   deniedActions: string[] = []

@@ -466,6 +466,63 @@ describe('chart checks fail the extension with errorInfo', () => {
   })
 })
 
+describe("the registry pod's volume", () => {
+  it('a PVC that stays Pending holds the pod: the extension is installed, the registry never activates', async () => {
+    // The cluster offers only k3s' local-path class; the chart asks for another one.
+    emu.admin.reset({
+      ...loadSeedFile(DEFAULT_SEED_PATH),
+      kubernetes: { [CLUSTER]: { storageClasses: ['local-path'] } }
+    })
+    emu.admin.setTiming(FAST_TIMING)
+    const d = await createConnectedRegistry(c, 'edgenovolume')
+    const installed = await installExtension(
+      c,
+      'edgenovolume',
+      { ...SETTINGS, 'pvc.storageClassName': 'premium-ssd' },
+      { connectionString: d.connectionString }
+    )
+    expect(installed.provisioningState).toBe('Succeeded')
+
+    // The pod's activation attempt comes and finds it unschedulable.
+    const held = await waitFor(
+      'the pod held unschedulable',
+      async () => emu.admin.events().filter((e) => e.property === 'pod'),
+      (events) => events.length > 0
+    )
+    expect(held[0]).toMatchObject({ to: 'Pending' })
+    expect(held[0].detail).toMatch(
+      /PersistentVolumeClaim is Pending \(storage class 'premium-ssd' not found\)/
+    )
+
+    const cr = await getConnectedRegistry(c, 'edgenovolume')
+    expect(cr).toMatchObject({ connectionState: 'Offline', activation: { status: 'Inactive' } })
+    expect(connectionStates(emu, 'edgenovolume')).toEqual([])
+    const after = await ext('edgenovolume')
+    expect(after.provisioningState).toBe('Succeeded')
+    expect(after.statuses ?? []).toEqual([])
+    expect(emu.admin.state().instances).toEqual([
+      expect.objectContaining({ phase: 'connecting', problem: null })
+    ])
+  })
+
+  it('the same claim binds when the cluster has the class', async () => {
+    emu.admin.reset({
+      ...loadSeedFile(DEFAULT_SEED_PATH),
+      kubernetes: { [CLUSTER]: { storageClasses: ['local-path', 'premium-ssd'] } }
+    })
+    emu.admin.setTiming(FAST_TIMING)
+    const d = await createConnectedRegistry(c, 'edgevolume')
+    await installExtension(
+      c,
+      'edgevolume',
+      { ...SETTINGS, 'pvc.storageClassName': 'premium-ssd' },
+      { connectionString: d.connectionString }
+    )
+    await waitForConnectionState(c, 'edgevolume', 'Online')
+    expect(emu.admin.events().filter((e) => e.property === 'pod')).toEqual([])
+  })
+})
+
 describe('cluster connectivity', () => {
   it('an offline cluster keeps the extension Creating until it reconnects', async () => {
     const d = await createConnectedRegistry(c, 'edgeoffline')

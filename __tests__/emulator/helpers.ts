@@ -31,8 +31,14 @@ export const FAST_TIMING = {
   activationMs: 40,
   syncingMs: 40,
   restartGapMs: 40,
-  deletionMs: 20
+  deletionMs: 20,
+  // The SDK pollers wait out a Retry-After before the POLL interval: the default 1 s hint would
+  // make every operation here (landing in lroMs) take a second of real time, and let the cluster
+  // simulation run on meanwhile. Without the hint they poll at the emulator's speed. The hint and
+  // its default are tested in az-routes.test.ts.
+  lroRetryAfterSeconds: 0
 }
+/** Poll interval of the SDK pollers, in step with FAST_TIMING. */
 export const POLL = { updateIntervalInMs: 10 }
 /** Resource group, provider, type and name of a cluster: the leading arguments of every extension call. */
 export function clusterArgs(cluster = CLUSTER) {

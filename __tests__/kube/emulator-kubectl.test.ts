@@ -6,6 +6,7 @@ import { startEmulator, type RunningEmulator } from '../../emulator/index.js'
 import { sdkClients } from '../../__fixtures__/azure.js'
 import {
   CLUSTER,
+  CONNECTED_REGISTRY,
   OFFLINE_CLUSTER,
   PASSWORDS,
   RELEASE_NAMESPACE,
@@ -271,6 +272,16 @@ describe('the connected registry on the cluster', () => {
     ])
     expect(events.stdout).toMatch(/ProvisioningFailed/)
     expect(events.stdout).toMatch(/storageclass.storage.k8s.io "premium-ssd" not found/)
+    // Azure sees the same: the pod never started, so the registry never activated.
+    const cr = await sdkClients(emu).acr.connectedRegistries.get(
+      RG,
+      'contosoacr',
+      CONNECTED_REGISTRY
+    )
+    expect(cr).toMatchObject({
+      connectionState: 'Offline',
+      activation: { status: 'Inactive' }
+    })
   })
 
   it('a wrong sync password: CrashLoopBackOff with restarts and UNAUTHORIZED in the log', async () => {

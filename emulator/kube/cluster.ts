@@ -2,6 +2,7 @@
 // are stored; the connected registry's pod, its PVC, storage classes and events are derived
 // from the simulation (World) on every read, so they follow the instance's state.
 import { isConnectedRegistryExtension } from '../chart.js'
+import { releasePods, servedRegistry } from '../cluster-sim.js'
 import type { ConnectedCluster, ConnectedRegistry, World } from '../world.js'
 import {
   KubeError,
@@ -542,18 +543,18 @@ export class KubeCluster {
   private registryPods(now: number): RegistryPod[] {
     const out: RegistryPod[] = []
     for (const ext of this.world.extensionsOn(this.cluster)) {
-      if (!isConnectedRegistryExtension(ext.extensionType) || !ext.instanceId) continue
-      const inst = this.world.instances.get(ext.instanceId)
-      if (!inst) continue
+      if (!isConnectedRegistryExtension(ext.extensionType)) continue
       const pvc = this.versioned(registryPvc(ext, this.settings))
-      const restarts = restartsOf(this.world, inst)
-      out.push({
-        ext,
-        inst,
-        pvc,
-        pod: this.versioned(registryPod(ext, inst, pvc, restarts, now)),
-        restarts
-      })
+      for (const inst of releasePods(this.world, ext)) {
+        const restarts = restartsOf(this.world, inst)
+        out.push({
+          ext,
+          inst,
+          pvc,
+          pod: this.versioned(registryPod(ext, inst, pvc, restarts, now)),
+          restarts
+        })
+      }
     }
     return out
   }
@@ -648,17 +649,14 @@ export class KubeCluster {
   private registryServing(host: string): ConnectedRegistry | 'down' | 'none' {
     let found: ConnectedRegistry | 'down' | 'none' = 'none'
     for (const ext of this.world.extensionsOn(this.cluster)) {
-      if (!isConnectedRegistryExtension(ext.extensionType) || !ext.instanceId) continue
-      const inst = this.world.instances.get(ext.instanceId)
-      if (!inst || inst.clusterIP !== host) continue
-      const cr = inst.connectedRegistryKey
-        ? this.world.connectedRegistries.get(inst.connectedRegistryKey)
-        : undefined
-      const pvcPending =
-        (registryPvc(ext, this.settings).status as { phase: string }).phase === 'Pending'
-      if (cr && inst.phase === 'running' && !pvcPending && cr.runtime.activationOwner === inst.id)
-        return cr
-      found = 'down'
+      if (!isConnectedRegistryExtension(ext.extensionType)) continue
+      for (const inst of releasePods(this.world, ext)) {
+        if (inst.clusterIP !== host) continue
+        // A pod whose claim is Pending never started (the simulator holds it), so never serves.
+        const cr = servedRegistry(this.world, inst)
+        if (cr) return cr
+        found = 'down'
+      }
     }
     return found
   }

@@ -22,7 +22,7 @@ import {
 } from './discovery.js'
 import { kubeconfigYaml, writeKubeconfig } from './kubeconfig.js'
 import { KubeError, badRequest, isRecord, notFound, type KubeObject } from './objects.js'
-import { clusterSettings, type KubeSeed } from './seed.js'
+import { clusterSettings } from './seed.js'
 import { tableResources, toTable, wantsTable } from './table.js'
 
 export type { KubeSeed, KubeClusterSeed } from './seed.js'
@@ -38,8 +38,8 @@ export interface KubeApi {
   serverUrl(cluster: string): string
   handles(path: string): boolean
   handle(req: IncomingMessage, res: ServerResponse): Promise<void>
-  /** Forget every stored object; take the seed's Kubernetes settings; rewrite the kubeconfig. */
-  reset(seed: KubeSeed | undefined): void
+  /** Forget every stored object; rewrite the kubeconfig. Settings come from `world.kubernetes`. */
+  reset(): void
   /** Rewrites the kubeconfig for the world's current clusters (after the server listens). */
   writeKubeconfig(): void
   /** Every write kubectl made, per cluster name, in order (no-ops marked `changed: false`). */
@@ -58,7 +58,6 @@ export function createKubeApi(opts: {
 }): KubeApi {
   const token = `emu-kube-${randomBytes(24).toString('base64url')}`
   const kubeconfigPath = path.join(opts.directory, 'kubeconfig')
-  let seed: KubeSeed | undefined
   const clusters = new Map<string, KubeCluster>()
 
   const serverUrl = (cluster: string): string =>
@@ -71,7 +70,11 @@ export function createKubeApi(opts: {
     const k = key(cluster.id)
     let api = clusters.get(k)
     if (!api || api.cluster !== cluster) {
-      api = new KubeCluster(opts.world, cluster, clusterSettings(seed, cluster.name))
+      api = new KubeCluster(
+        opts.world,
+        cluster,
+        clusterSettings(opts.world.kubernetes, cluster.name)
+      )
       clusters.set(k, api)
     }
     return api
@@ -133,8 +136,7 @@ export function createKubeApi(opts: {
       })
       res.end(typeof body === 'string' ? body : JSON.stringify(body))
     },
-    reset: (next) => {
-      seed = next
+    reset: () => {
       clusters.clear()
       api.writeKubeconfig()
     },

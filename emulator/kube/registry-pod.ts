@@ -4,7 +4,7 @@
 import type { RegistryInstance } from '../cluster-sim.js'
 import type { ConnectedRegistry, Extension, World } from '../world.js'
 import { isoSeconds, shortHash, stableUid, type KubeObject } from './objects.js'
-import type { ClusterKubeSettings } from './seed.js'
+import { registryClaim, type ClusterKubeSettings } from './seed.js'
 
 export const CONTAINER = 'connected-registry'
 export const PVC_NAME = 'connected-registry-pvc'
@@ -31,9 +31,7 @@ export type EventFactory = (
 
 export function registryPvc(ext: Extension, kube: ClusterKubeSettings): KubeObject {
   const settings = ext.configurationSettings
-  const requested = settings['pvc.storageClassName']?.trim() || undefined
-  const storageClass = requested ?? kube.defaultStorageClass ?? undefined
-  const bound = storageClass !== undefined && kube.storageClasses.includes(storageClass)
+  const { storageClass, bound } = registryClaim(settings, kube)
   const uid = stableUid(`${ext.id}/pvc`)
   return {
     apiVersion: 'v1',

@@ -42,3 +42,20 @@ export function clusterSettings(seed: KubeSeed | undefined, cluster: string): Cl
     namespaces: entry.namespaces ?? []
   }
 }
+
+/**
+ * The storage class the connected registry's PersistentVolumeClaim asks for (its
+ * `pvc.storageClassName` setting, else the cluster's default) and whether the cluster binds it.
+ * An unbound claim keeps the registry's pod Pending (unschedulable): it never starts.
+ */
+export function registryClaim(
+  configurationSettings: Record<string, string>,
+  kube: ClusterKubeSettings
+): { storageClass?: string; bound: boolean } {
+  const requested = configurationSettings['pvc.storageClassName']?.trim() || undefined
+  const storageClass = requested ?? kube.defaultStorageClass ?? undefined
+  return {
+    storageClass,
+    bound: storageClass !== undefined && kube.storageClasses.includes(storageClass)
+  }
+}
