@@ -95,7 +95,9 @@ export const CONDITION_NOTES: Record<PermissionCondition, string> = {
   nested:
     "Only for a nested connected registry (its gateway actions are removed from the ancestors' scope maps).",
   'stale-activation':
-    'Only when a registry is still activated by an instance that no longer exists (the `ALREADY_ACTIVATED` case).'
+    'Only when a registry is still activated by an instance that no longer exists (the `ALREADY_ACTIVATED` case).',
+  optional:
+    "Optional, on both resource groups: before its first write a run reads the identity's effective permissions there and fails, with nothing changed, naming every action it lacks. Without this action (the built-in Reader role grants it) the run warns and goes on, and a missing action stops it at the write that needs it. The roles include it."
 }
 
 const SUPERSCRIPTS = ['¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹']

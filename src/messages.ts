@@ -102,3 +102,15 @@ export const notFinished = (what: string): string => `${what} had not finished.`
 export function noReportFromUpdatedInstance(lastState: string, hint: string): string {
   return `No report from the updated instance yet: the registry still shows what the instance before the update reported (${lastState}). ${hint}`
 }
+
+/** What the connected registry's status codes mean, and the documented fix. */
+export const STATUS_FIXES: Record<string, string> = {
+  UNAUTHORIZED:
+    'The instance presents a sync-token password that is wrong or was regenerated. Re-run the step: the action generates a fresh password into the unused slot and updates the extension. Do not regenerate the slot in use by hand.',
+  ALREADY_ACTIVATED:
+    'Another instance activated this connected registry (typically a deleted and recreated extension, or the same connected registry on another cluster). Re-run the step: the action deactivates a registry whose instance no longer runs. Give each cluster its own connected-registry name.',
+  DISKERROR:
+    'The instance cannot write to its volume (permissions, or the disk is full). Check the PVC (kubectl get pvc -n connected-registry) and the storage-class/storage-size inputs; lower log-level to reduce logs.',
+  DENIED:
+    "The sync token's scope map (or, for a nested registry, an ancestor's sync scope map) does not grant what the instance needs: the description names the repository or gateway and the missing action. Re-run the deploy: it converges the sync scope map, and the ancestors' grants, to the inputs' repositories and mode. A scope map the action did not create is left unchanged (the run warns): add the missing actions to it yourself."
+}

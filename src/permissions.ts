@@ -8,9 +8,13 @@ export type PermissionScope = 'registry' | 'cluster'
 
 export interface Permission {
   action: string
-  scope: PermissionScope
-  /** The operations that need it; a footnote says when an operation needs it only sometimes. */
-  operations: Partial<Record<Operation, true | 'nested' | 'stale-activation'>>
+  /** 'both': on each resource group the run writes to. */
+  scope: PermissionScope | 'both'
+  /**
+   * The operations that need it; a footnote says when an operation needs it only sometimes.
+   * 'optional': a run goes on without it (it is in the roles, but the preflight never asks for it).
+   */
+  operations: Partial<Record<Operation, true | 'nested' | 'stale-activation' | 'optional'>>
   why: string
 }
 
@@ -124,6 +128,14 @@ export const PERMISSIONS: readonly Permission[] = [
     scope: 'cluster',
     operations: { deploy: true, 'rotate-credentials': true, teardown: true },
     why: "follows the extension's long-running operations"
+  },
+  {
+    // Azure answers GET {scope}/providers/Microsoft.Authorization/permissions only with this
+    // action (Reader grants it through */read); src/preflight.ts warns and goes on without it.
+    action: 'Microsoft.Authorization/permissions/read',
+    scope: 'both',
+    operations: { deploy: 'optional', 'rotate-credentials': 'optional', teardown: 'optional' },
+    why: 'the permission preflight: reads which of these actions are granted, before the first write'
   }
 ]
 

@@ -25,6 +25,8 @@ export function requiredPermissions(
     const need = permission.operations[operation]
     if (need === 'nested') return nested
     if (need === 'stale-activation') return deactivates
+    // The preflight's own read: checking it would be circular, and a run goes on without it.
+    if (need === 'optional') return false
     return need === true
   })
 }
@@ -62,9 +64,11 @@ export async function checkPermissions(
     registry: resourceGroupScope(subscriptionId, resourceGroup),
     cluster: resourceGroupScope(subscriptionId, clusterResourceGroup)
   }
+  const scopesOf = (permission: Permission): string[] =>
+    permission.scope === 'both' ? Object.values(scopes) : [scopes[permission.scope]]
   const required = requiredPermissions(settings, plan, observed)
   const grants = new Map<string, PermissionGrant[] | undefined>()
-  for (const scope of new Set(required.map((permission) => scopes[permission.scope]))) {
+  for (const scope of new Set(required.flatMap(scopesOf))) {
     try {
       grants.set(scope, await azure.readPermissions(scope))
     } catch (error) {
@@ -82,7 +86,7 @@ export async function checkPermissions(
     }
   }
   const missing = required
-    .map((permission) => ({ permission, scope: scopes[permission.scope] }))
+    .flatMap((permission) => scopesOf(permission).map((scope) => ({ permission, scope })))
     .filter(({ permission, scope }) => {
       const granted = grants.get(scope)
       return granted !== undefined && !isAllowed(permission.action, granted)

@@ -4,21 +4,11 @@
 import type { ConnectedRegistry } from '@azure/arm-containerregistry'
 import type { Extension } from '@azure/arm-kubernetesconfiguration'
 import { ActionError } from './azure/errors.js'
-import { extensionStuckOffline, noReportFromUpdatedInstance } from './messages.js'
+import { extensionStuckOffline, noReportFromUpdatedInstance, STATUS_FIXES } from './messages.js'
 import { nameFromId, readConnectedRegistry, readExtension, readToken } from './observe.js'
 import type { Clock } from './ports.js'
 import type { RunContext } from './run-context.js'
 import type { Settings } from './settings.js'
-
-/** What the connected registry's status codes mean, and the documented fix. */
-export const STATUS_FIXES: Record<string, string> = {
-  UNAUTHORIZED:
-    'The instance presents a sync-token password that is wrong or was regenerated. Re-run the step: the action generates a fresh password into the unused slot and updates the extension. Do not regenerate the slot in use by hand.',
-  ALREADY_ACTIVATED:
-    'Another instance activated this connected registry (typically a deleted and recreated extension, or the same connected registry on another cluster). Re-run the step: the action deactivates a registry whose instance no longer runs. Give each cluster its own connected-registry name.',
-  DISKERROR:
-    'The instance cannot write to its volume (permissions, or the disk is full). Check the PVC (kubectl get pvc -n connected-registry) and the storage-class/storage-size inputs; lower log-level to reduce logs.'
-}
 
 const KUBECTL_HINT =
   'On the cluster: kubectl get pods -n connected-registry; kubectl logs -n connected-registry -l app.kubernetes.io/name=connected-registry; kubectl get events -n connected-registry --sort-by=.lastTimestamp.'

@@ -106,6 +106,21 @@ describeWithAz('az CLI 2.45 against the emulator', () => {
   const azJson = async <T>(...args: string[]): Promise<T> =>
     JSON.parse((await azOk(...args, '--output', 'json')).stdout) as T
   const r = ['--registry', REGISTRY]
+  /** `az acr connected-registry get-settings` as the seed procedure runs it: a new password1. */
+  const getSettings = (name: string): Promise<Settings> =>
+    azJson<Settings>(
+      'acr',
+      'connected-registry',
+      'get-settings',
+      ...r,
+      '--name',
+      name,
+      '--parent-protocol',
+      'https',
+      '--generate-password',
+      '1',
+      '--yes'
+    )
 
   describe('the seed procedure', () => {
     const cr = 'edgeaz01'
@@ -183,19 +198,7 @@ describeWithAz('az CLI 2.45 against the emulator', () => {
     })
 
     it('az acr connected-registry get-settings generates a password and prints the connection string', async () => {
-      const settings = await azJson<Settings>(
-        'acr',
-        'connected-registry',
-        'get-settings',
-        ...r,
-        '--name',
-        cr,
-        '--parent-protocol',
-        'https',
-        '--generate-password',
-        '1',
-        '--yes'
-      )
+      const settings = await getSettings(cr)
       expect(settings.ACR_REGISTRY_CONNECTION_STRING).toMatch(
         new RegExp(
           `^ConnectedRegistryName=${cr};SyncTokenName=${cr};SyncTokenPassword=[^;]{48};ParentGatewayEndpoint=${REGISTRY}\\.eastus\\.data\\.azurecr\\.io;ParentEndpointProtocol=https$`
@@ -374,19 +377,7 @@ describeWithAz('az CLI 2.45 against the emulator', () => {
     })
 
     it('the same connection string format', async () => {
-      const settings = await azJson<Settings>(
-        'acr',
-        'connected-registry',
-        'get-settings',
-        ...r,
-        '--name',
-        byAz,
-        '--parent-protocol',
-        'https',
-        '--generate-password',
-        '1',
-        '--yes'
-      )
+      const settings = await getSettings(byAz)
       /** The connection string with its own name and password as placeholders. */
       const shape = (text: string, name: string) =>
         text

@@ -102,6 +102,10 @@ describe('a grant missing while the action waits', () => {
     expect(error).toContain(
       "DENIED (Repository 'hello-world' is not synchronized: the scope map 'reposlost01' of its sync token 'reposlost01' lacks repositories/hello-world/content/read.)"
     )
+    // The fix: which grant is missing (the description) and that a re-run of the deploy converges it.
+    expect(error).toContain(
+      "The sync token's scope map (or, for a nested registry, an ancestor's sync scope map) does not grant what the instance needs: the description names the repository or gateway and the missing action. Re-run the deploy: it converges the sync scope map, and the ancestors' grants, to the inputs' repositories and mode."
+    )
 
     const repaired = await s.runOk(inputs)
     expect(repaired.outputs['connection-state']).toBe('Online')

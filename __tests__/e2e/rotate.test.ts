@@ -299,119 +299,63 @@ async function measureRotation(name: string): Promise<RotationMeasure> {
   }
 }
 
-type Guarantee =
-  | 'serving pod keeps its password'
-  | 'never UNAUTHORIZED'
-  | 'revoke after new pod'
-  | 'ends on new Online'
-
 /**
  * The emulator settings the rotation is measured under. The chart's roll-out strategy and the
  * restart gap are unknown (our assumption, emulator/README.md): the default knobs, and unkind
- * ones with a gap of ten poll intervals (these tests poll every 100 ms).
- *
- * `knownGaps`: what the action does not guarantee there today, run as `it.failing` so the suite
- * documents it and turns red once the action closes the gap (then drop the entry). The cause:
- * after the extension update lands, the waiter (src/wait.ts) believes an Online whose last
- * activity predates the landing once it has held for three polls. Until the new pod reports, that
- * Online is the old pod's last word, so with a restart gap longer than three polls the run revokes
- * the old password and ends before the new pod is active. Recreate: no pod runs then, so nothing
- * breaks, but the old password is gone before the new one was ever used and the run reports an
- * Online that no pod is giving. Rolling update: the old pod is still the one serving, and revoking
- * its password turns the registry UNAUTHORIZED until the new pod takes over.
+ * ones with a gap of ten poll intervals (these tests poll every 100 ms). The action guarantees the
+ * same under all of them: after the extension update the waiter (src/wait.ts) believes only a
+ * report newer than its last read that saw the release pending, so the old pod's last Online
+ * never ends the wait and the old password is revoked only once the new pod is active.
  */
-const SETTINGS: {
-  title: string
-  rollingUpdate: boolean
-  restartGapMs: number
-  knownGaps: Guarantee[]
-}[] = [
+const SETTINGS: { title: string; rollingUpdate: boolean; restartGapMs: number }[] = [
   {
     title: 'default knobs (rolling update, 200 ms restart gap)',
     rollingUpdate: true,
-    restartGapMs: 200,
-    knownGaps: []
+    restartGapMs: 200
   },
-  {
-    title: 'unkind: recreate, 1 s restart gap',
-    rollingUpdate: false,
-    restartGapMs: 1000,
-    knownGaps: ['revoke after new pod', 'ends on new Online']
-  },
-  {
-    title: 'unkind: rolling update, 1 s restart gap',
-    rollingUpdate: true,
-    restartGapMs: 1000,
-    knownGaps: [
-      'serving pod keeps its password',
-      'never UNAUTHORIZED',
-      'revoke after new pod',
-      'ends on new Online'
-    ]
-  }
+  { title: 'unkind: recreate, 1 s restart gap', rollingUpdate: false, restartGapMs: 1000 },
+  { title: 'unkind: rolling update, 1 s restart gap', rollingUpdate: true, restartGapMs: 1000 }
 ]
 
-describe.each(SETTINGS)(
-  'what rotation guarantees, $title',
-  ({ rollingUpdate, restartGapMs, knownGaps }) => {
-    let measured: RotationMeasure | undefined
-    const measure = async () => {
-      if (!measured) {
-        s.admin.setClusterBehaviour({ rollingUpdate })
-        s.admin.setTiming({ restartGapMs })
-        try {
-          measured = await measureRotation(`guarantee${rollingUpdate ? 'r' : 'c'}${restartGapMs}`)
-        } finally {
-          s.admin.setClusterBehaviour({ rollingUpdate: true })
-          s.admin.setTiming({ restartGapMs: 200 })
-        }
+describe.each(SETTINGS)('what rotation guarantees, $title', ({ rollingUpdate, restartGapMs }) => {
+  let measured: RotationMeasure | undefined
+  const measure = async () => {
+    if (!measured) {
+      s.admin.setClusterBehaviour({ rollingUpdate })
+      s.admin.setTiming({ restartGapMs })
+      try {
+        measured = await measureRotation(`guarantee${rollingUpdate ? 'r' : 'c'}${restartGapMs}`)
+      } finally {
+        s.admin.setClusterBehaviour({ rollingUpdate: true })
+        s.admin.setTiming({ restartGapMs: 200 })
       }
-      return measured
     }
-    const guarantee = (what: Guarantee, title: string, check: () => Promise<void>) =>
-      (knownGaps.includes(what) ? it.failing : it)(title, check)
-
-    it('the extension update restarts the pod with the new password', async () => {
-      const m = await measure()
-      expect(m.run.outputs['password-slot']).toBe('password2')
-      expect(m.landedAt).not.toBeNaN()
-    })
-
-    guarantee(
-      'serving pod keeps its password',
-      'never invalidates the password of the serving pod',
-      async () => {
-        expect((await measure()).podsBroken).toEqual([])
-      }
-    )
-
-    guarantee(
-      'never UNAUTHORIZED',
-      'the registry never shows UNAUTHORIZED (nor Unhealthy, nor Offline)',
-      async () => {
-        const { states } = await measure()
-        expect(states.filter((state) => state !== 'Syncing' && state !== 'Online')).toEqual([])
-      }
-    )
-
-    guarantee(
-      'revoke after new pod',
-      'revokes the old password only once the new pod is active',
-      async () => {
-        const m = await measure()
-        expect(m.newPodActiveAt).toBeDefined()
-        expect(m.revokedAt).toBeGreaterThanOrEqual(m.newPodActiveAt as number)
-      }
-    )
-
-    guarantee(
-      'ends on new Online',
-      'ends its run with the Online of the new pod, not the stale one of the old',
-      async () => {
-        const m = await measure()
-        expect(m.run.outputs['connection-state']).toBe('Online')
-        expect(m.newPodOnlineAt).toBeDefined()
-      }
-    )
+    return measured
   }
-)
+  it('the extension update restarts the pod with the new password', async () => {
+    const m = await measure()
+    expect(m.run.outputs['password-slot']).toBe('password2')
+    expect(m.landedAt).not.toBeNaN()
+  })
+
+  it('never invalidates the password of the serving pod', async () => {
+    expect((await measure()).podsBroken).toEqual([])
+  })
+
+  it('the registry never shows UNAUTHORIZED (nor Unhealthy, nor Offline)', async () => {
+    const { states } = await measure()
+    expect(states.filter((state) => state !== 'Syncing' && state !== 'Online')).toEqual([])
+  })
+
+  it('revokes the old password only once the new pod is active', async () => {
+    const m = await measure()
+    expect(m.newPodActiveAt).toBeDefined()
+    expect(m.revokedAt).toBeGreaterThanOrEqual(m.newPodActiveAt as number)
+  })
+
+  it('ends its run with the Online of the new pod, not the stale one of the old', async () => {
+    const m = await measure()
+    expect(m.run.outputs['connection-state']).toBe('Online')
+    expect(m.newPodOnlineAt).toBeDefined()
+  })
+})

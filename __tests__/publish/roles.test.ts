@@ -7,6 +7,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from '@jest/globals'
+import { authorizationRoutes } from '../../emulator/arm/authorization.js'
 import { clusterRoutes } from '../../emulator/arm/clusters.js'
 import { connectedRegistryRoutes } from '../../emulator/arm/connectedregistries.js'
 import { extensionRoutes } from '../../emulator/arm/extensions.js'
@@ -34,6 +35,7 @@ function actionsTheEmulatorChecks(): string[] {
   const ops = new Operations(world, () => undefined)
   const env = { world, ops, sim: new ClusterSimulator(world, ops) }
   const routes = [
+    ...authorizationRoutes(env),
     ...clusterRoutes(env),
     ...registryRoutes(env),
     ...connectedRegistryRoutes(env),
@@ -63,8 +65,15 @@ function need(role: RoleFamily, permission: Permission): { operation: Operation;
   return needs.find((n) => n.when === 'always') ?? needs[0]
 }
 
-const permissionsOf = (role: RoleFamily): Permission[] =>
-  PERMISSIONS.filter((permission) => roleActions(role).includes(permission.action))
+/** The role's actions a run cannot go without (an optional one only saves a warning). */
+const requiredOf = (role: RoleFamily): Permission[] =>
+  PERMISSIONS.filter(
+    (permission) =>
+      roleActions(role).includes(permission.action) && need(role, permission).when !== 'optional'
+  )
+const OPTIONAL = PERMISSIONS.filter((permission) =>
+  Object.values(permission.operations).includes('optional')
+)
 
 describe('docs/roles/', () => {
   it('holds exactly the role files generated from src/permissions.ts (regenerate: node --import tsx script/roles.ts)', () => {
@@ -201,7 +210,20 @@ describe('each role, against the emulator', () => {
       )
     })
 
-    it.each(permissionsOf(DEPLOYER).map((permission) => [permission.action, permission] as const))(
+    it.each(OPTIONAL.map((permission) => [permission.action] as const))(
+      'without %s, warns that it cannot check before writing and deploys all the same',
+      async (action) => {
+        fresh()
+        grant(DEPLOYER, action)
+        const run = await s.runOk(s.inputsFor('roleoptional01'))
+        expect(run.outputs['connection-state']).toBe('Online')
+        expect(run.stdout).toContain(
+          `going on without the permission check: a missing permission will stop the run at the write that needs it. Granting ${action}`
+        )
+      }
+    )
+
+    it.each(requiredOf(DEPLOYER).map((permission) => [permission.action, permission] as const))(
       'fails naming %s when the role lacks it',
       async (action, permission) => {
         const { operation, when } = need(DEPLOYER, permission)
@@ -231,7 +253,7 @@ describe('each role, against the emulator', () => {
       expect(await s.world('rolechild01')).toEqual(GONE)
     })
 
-    it.each(permissionsOf(TEARDOWN).map((permission) => [permission.action, permission] as const))(
+    it.each(requiredOf(TEARDOWN).map((permission) => [permission.action, permission] as const))(
       'fails naming %s when the role lacks it',
       async (action, permission) => {
         const { when } = need(TEARDOWN, permission)

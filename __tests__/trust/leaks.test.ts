@@ -5,7 +5,7 @@
 // Azure error that quotes the request body, an LRO failure message, a rejected sign-in.
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { startEmulator, type RunningEmulator } from '../../emulator/index.js'
+import { startEmulator, type FaultRule, type RunningEmulator } from '../../emulator/index.js'
 import {
   errorOf,
   expectSuccess,
@@ -142,10 +142,20 @@ const requestBody = (connectionString: string) => ({
  * Runs a deploy of `name` whose extension write Azure answers with `fault(connectionString)`,
  * the connection string built from the password generated moments before.
  */
+/** Azure refusing the extension's creation with a message that quotes the request back. */
+const extensionCreateRejected = (message: string): FaultRule => ({
+  operation: 'Extensions_Create',
+  kind: 'status',
+  status: 400,
+  code: 'InvalidRequestContent',
+  message,
+  times: 1
+})
+
 async function quotedBack(
   scenario: string,
   name: string,
-  fault: (connectionString: string, password: string) => Parameters<typeof emu.admin.addFault>[0]
+  fault: (connectionString: string, password: string) => FaultRule
 ): Promise<{ result: ActionRun; quoted: Secret[] }> {
   const quoted: Secret[] = []
   const started = run(deployInputs(name))
@@ -378,14 +388,9 @@ describe('failures leak nothing', () => {
               }
             }
           }
-          emu.admin.addFault({
-            operation: 'Extensions_Create',
-            kind: 'status',
-            status: 400,
-            code: 'InvalidRequestContent',
-            message: `The request content was invalid: ${JSON.stringify(body)}`,
-            times: 1
-          })
+          emu.admin.addFault(
+            extensionCreateRejected(`The request content was invalid: ${JSON.stringify(body)}`)
+          )
         })
         return started
       },
@@ -426,14 +431,10 @@ describe('failures leak nothing', () => {
     const { result, quoted } = await quotedBack(
       'Azure error quoting the body, .NET-escaped',
       name,
-      (connectionString) => ({
-        operation: 'Extensions_Create',
-        kind: 'status',
-        status: 400,
-        code: 'InvalidRequestContent',
-        message: `The request content was invalid: ${dotnetJson(requestBody(connectionString))}`,
-        times: 1
-      })
+      (connectionString) =>
+        extensionCreateRejected(
+          `The request content was invalid: ${dotnetJson(requestBody(connectionString))}`
+        )
     )
     expectFailure(result, /InvalidRequestContent/)
     expect(errorOf(result)).toContain('"connectionString":"***"')
@@ -446,14 +447,10 @@ describe('failures leak nothing', () => {
     const { result, quoted } = await quotedBack(
       'Azure error quoting the whole body in base64',
       name,
-      (connectionString) => ({
-        operation: 'Extensions_Create',
-        kind: 'status',
-        status: 400,
-        code: 'InvalidRequestContent',
-        message: `Could not read the request (body, base64: ${Buffer.from(JSON.stringify(requestBody(connectionString))).toString('base64')}).`,
-        times: 1
-      })
+      (connectionString) =>
+        extensionCreateRejected(
+          `Could not read the request (body, base64: ${Buffer.from(JSON.stringify(requestBody(connectionString))).toString('base64')}).`
+        )
     )
     expectFailure(result, /body, base64: \*\*\*\)\..*InvalidRequestContent/)
     expect(describeLeaks(scanRun(result, quoted))).toBe('')
