@@ -1,4 +1,4 @@
-// One deadline for the whole step: `timeout` counts from sign-in to the last output, and every
+// One deadline for the whole step: `timeout` counts from the step's start to its last output, and every
 // wait, retry and long-running operation draws from what is left of it.
 
 import { ActionError } from './azure/errors.js'

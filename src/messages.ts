@@ -37,7 +37,7 @@ export function retryWaitNotice(
 
 /** The step's deadline ran out in `phase`. */
 export function timeoutRanOut(phase: string, timeoutMs: number): string {
-  return `The step's 'timeout' (${seconds(timeoutMs)}, from sign-in to the last output) ran out during '${phase}'.`
+  return `The step's 'timeout' (${seconds(timeoutMs)}, from the step's start to its last output) ran out during '${phase}'.`
 }
 
 export const TIMEOUT_FIX =

@@ -140,7 +140,7 @@ describe('one deadline', () => {
     const failure = await runOperation(run, progress).catch((error: unknown) => error)
     expect(failure).toBeInstanceOf(DeadlineExceeded)
     expect((failure as Error).message).toMatch(
-      /^The step's 'timeout' \(60s, from sign-in to the last output\) ran out during 'Wait until Online'\. .*did not come Online/
+      /^The step's 'timeout' \(60s, from the step's start to its last output\) ran out during 'Wait until Online'\. .*did not come Online/
     )
     expect(azure.clock.now() - start).toBeLessThanOrEqual(60_000)
     // What was applied before the failure is known to the outputs and the summary.

@@ -40,7 +40,7 @@ describe('one deadline for the step', () => {
     expect(run.exitCode).toBe(1)
     expect(run.durationMs).toBeLessThan(10_000 + 2_000)
     expect(errorOf(run)).toMatch(
-      /^The step's 'timeout' \(10s, from sign-in to the last output\) ran out during 'Apply'\. Updating Dedicated data endpoint had not finished\./
+      /^The step's 'timeout' \(10s, from the step's start to its last output\) ran out during 'Apply'\. Updating Dedicated data endpoint had not finished\./
     )
     expect(hasStackTrace(run)).toBe(false)
   })
@@ -51,7 +51,7 @@ describe('one deadline for the step', () => {
     expect(run.exitCode).toBe(1)
     expect(run.durationMs).toBeLessThan(10_000 + 2_000)
     expect(errorOf(run)).toMatch(
-      /^The step's 'timeout' \(10s, from sign-in to the last output\) ran out during 'Wait until Online'\. The connected registry did not come Online\./
+      /^The step's 'timeout' \(10s, from the step's start to its last output\) ran out during 'Wait until Online'\. The connected registry did not come Online\./
     )
     // A fleet's summary step still sees the failed site: ids, state, slot, changed.
     expect(run.outputs).toMatchObject({

@@ -271,7 +271,7 @@ describe('operation: teardown', () => {
         /::warning::Arc-enabled cluster 'edge-cluster-01' is Offline: Azure deletes the extension only once the cluster reconnects/
       )
       expect(errorOf(run)).toMatch(
-        /^The step's 'timeout' \(10s, from sign-in to the last output\) ran out during 'Apply'\. Extension 'tdoffline01' on cluster 'edge-cluster-01' was still being deleted: .* set 'force-delete: true'/
+        /^The step's 'timeout' \(10s, from the step's start to its last output\) ran out during 'Apply'\. Extension 'tdoffline01' on cluster 'edge-cluster-01' was still being deleted: .* set 'force-delete: true'/
       )
       expect(hasStackTrace(run)).toBe(false)
       // It stopped at the extension: the connected registry is untouched.

@@ -849,7 +849,7 @@ const timeoutCase = () =>
     ])
 
     const timedOutMessage =
-      /The step's 'timeout' \(10s, from sign-in to the last output\) ran out during 'Wait until Online'\. The connected registry did not come Online\. Connected registry '.+': connectionState Offline.*kubectl get pods.*correlation id/
+      /The step's 'timeout' \(10s, from the step's start to its last output\) ran out during 'Wait until Online'\. The connected registry did not come Online\. Connected registry '.+': connectionState Offline.*kubectl get pods.*correlation id/
     const pendingMessage =
       /ran out during 'Wait until Online'\. Extension '.+' was still Creating: The Arc-enabled cluster 'edge-cluster-02' is not connected to Azure.*Re-run the step with a longer 'timeout'.*correlation id/
     const outcome = (run: ActionRun, message: RegExp): Outcome =>
