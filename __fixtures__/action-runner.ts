@@ -74,6 +74,8 @@ export interface RunOptions {
   signIn?: 'secret' | 'oidc' | 'none'
   /** The node binary that runs the bundle; DEFAULT_NODE by default. */
   node?: string
+  /** Aborting it kills the run with SIGKILL, as a crashed runner would end it (exit code -1). */
+  signal?: AbortSignal
 }
 
 /** Parses the `name<<delimiter` blocks @actions/core writes to GITHUB_OUTPUT. */
@@ -156,7 +158,14 @@ export async function runAction(emu: RunningEmulator, options: RunOptions): Prom
   }
 
   const started = Date.now()
-  const child = spawn(node, [DIST_ENTRY], { cwd: workspace, env })
+  const child = spawn(node, [DIST_ENTRY], {
+    cwd: workspace,
+    env,
+    signal: options.signal,
+    killSignal: 'SIGKILL'
+  })
+  // A killed run reports an AbortError here; its 'close' still ends the run.
+  child.on('error', () => undefined)
   let stdout = ''
   let stderr = ''
   let log = ''

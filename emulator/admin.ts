@@ -41,6 +41,12 @@ export interface EmulatorSecrets {
 export interface EmulatorAdmin {
   journal(): JournalEntry[]
   clearJournal(): void
+  /**
+   * In-process only: calls `listener` with each journal entry the moment it is recorded, right
+   * after its answer went out (to act at an exact point of a run, e.g. end the client there).
+   * Returns the function that stops it.
+   */
+  onRequest(listener: (entry: JournalEntry) => void): () => void
   /** Adds a fault rule; returns its id. */
   addFault(rule: FaultRule): string
   removeFault(id: string): boolean
@@ -137,6 +143,7 @@ export function createAdmin(deps: AdminDeps): EmulatorAdmin {
   return {
     journal: () => journal.list(),
     clearJournal: () => journal.clear(),
+    onRequest: (listener) => journal.subscribe(listener),
     addFault: (rule) => faults.add(rule),
     removeFault: (id) => faults.remove(id),
     clearFaults: () => faults.clear(),

@@ -25,11 +25,21 @@ const MAX_ENTRIES = 10_000
 
 export class Journal {
   private entries: JournalEntry[] = []
+  private readonly listeners = new Set<(entry: JournalEntry) => void>()
 
   record(entry: JournalEntry): void {
     this.entries.push(entry)
     // A long benchmark must not grow memory without bound.
     if (this.entries.length > MAX_ENTRIES) this.entries.splice(0, this.entries.length - MAX_ENTRIES)
+    for (const listener of this.listeners) listener({ ...entry })
+  }
+
+  /** Calls `listener` with each entry as it is recorded (right after its answer is sent). */
+  subscribe(listener: (entry: JournalEntry) => void): () => void {
+    this.listeners.add(listener)
+    return () => {
+      this.listeners.delete(listener)
+    }
   }
 
   list(): JournalEntry[] {

@@ -23,6 +23,7 @@ const read = (name) => {
 const leaks = read('leaks.json')
 const inputs = read('invalid-inputs.json')
 const faults = read('faults.json')
+const crash = read('crash.json')
 const number = (n) => n.toLocaleString('en-US')
 const phases = ['sign-in', 'read', 'write', 'LRO poll', 'waiting']
 const perPhase = phases
@@ -43,6 +44,18 @@ const conditions =
   `for the overlapping runs), activation ${timing.activationMs} ms, first sync ` +
   `${timing.syncingMs} ms, deletion ${timing.deletionMs} ms`
 const failedFaults = faults.failedWithExplanation + faults.failedWithoutExplanation
+const crashPoints = ['deploy', 'rotation']
+  .map((flow) => `${crash.cases.filter((c) => c.flow === flow).length} in a ${flow}`)
+  .join(', ')
+const slowRuns = crash.overlaps.reduce((sum, o) => sum + o.runs, 0)
+const slowSucceeded = crash.overlaps.reduce((sum, o) => sum + o.succeeded, 0)
+const slowHeld = crash.overlaps.filter((o) => o.successesHeld).length
+const crashTiming = crash.conditions.timing
+const crashConditions =
+  `poll interval ${crash.conditions.pollInterval}; restart gap ${crashTiming.restartGapMs} ms ` +
+  `(${crash.conditions.rollingUpdate ? 'rolling update: the replaced pod serves until its successor is active' : 'recreate'}); ` +
+  `LRO ${crashTiming.lroMs} ms, extension provisioning ${crashTiming.extensionProvisioningMs} ms, ` +
+  `activation ${crashTiming.activationMs} ms, first sync ${crashTiming.syncingMs} ms`
 
 const rows = [
   ['What', 'Count', 'Result'],
@@ -87,7 +100,18 @@ const rows = [
     `${faults.concurrency.length} scenarios × 2 runs`,
     `${succeededRuns} of ${totalRuns} runs succeeded; ${convergedOverlaps} of ${faults.concurrency.length} converged on a plain re-run, and the next one changed nothing`
   ],
-  ['Conditions of the fault and overlap runs', conditions, '']
+  ['Conditions of the fault and overlap runs', conditions, ''],
+  [
+    'Runs killed (SIGKILL) after each write of a first deploy and of a rotation, then re-run',
+    `${crash.crashes} (${crashPoints})`,
+    `${crash.rerunsSucceeded} re-runs exited 0 Online; ${crash.converged} converged (Online on a current password once every restart played out); ${crash.passwordsInUseKept} regenerated no password a serving pod used`
+  ],
+  [
+    'Overlapping runs while the instance restarts slower than the poll interval',
+    crash.overlaps.map((o) => `${o.scenario} (${o.runs})`).join('; '),
+    `${slowSucceeded} of ${slowRuns} runs exited 0; ${slowHeld} of ${crash.overlaps.length} scenarios: every run that exited 0 left the registry Online, still Online once every restart played out`
+  ],
+  ['Conditions of the killed and slow-restart runs', crashConditions, '']
 ]
 const markdownTable = (rows) =>
   [
@@ -109,6 +133,10 @@ const readmeRows = [
   [
     'No fault strands a deployment: 429 with Retry-After, 500/503 bursts, dropped connections, failed LROs, a Failed extension, Unhealthy registries, slow activation, expired tokens, an Offline cluster, 403, 409',
     `${faults.faults} faults injected at every phase: ${faults.survived} survived in the run, ${failedFaults} failed (${faults.failedWithExplanation} naming cause, Azure code, request id and fix); ${faults.convergedOnRerun} of ${faults.faults} plain re-runs converged to Online; ${succeededRuns} of ${totalRuns} overlapping runs succeeded (${conditions})`
+  ],
+  [
+    'A run killed after any write: the re-run converges and no password in use is regenerated; overlapping runs during a restart slower than the poll interval never exit 0 on a registry that then breaks',
+    `${crash.crashes} runs killed after a write (${crashPoints}): ${crash.converged} re-runs converged, ${crash.passwordsInUseKept} kept the serving pod's password; ${slowSucceeded} of ${slowRuns} overlapping runs exited 0, ${slowHeld} of ${crash.overlaps.length} scenarios held Online (${crashConditions})`
   ]
 ]
 

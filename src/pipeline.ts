@@ -5,8 +5,8 @@
 import { applyPlan, revokePassword, type ExecutionResult } from './execute.js'
 import { ActionError } from './azure/errors.js'
 import { NO_CONNECTION_STRING_UNCHANGED, teardownIncomplete } from './messages.js'
-import { observeState, type ObservedState } from './observe.js'
-import { planDeploy } from './plan/deploy.js'
+import { observeState, readConnectedRegistry, type ObservedState } from './observe.js'
+import { planDeploy, restartNotReported } from './plan/deploy.js'
 import { otherSlot, PASSWORD_SLOT_SETTING, type Plan, type PlanStep } from './plan/model.js'
 import { planRotation } from './plan/rotation.js'
 import { planTeardown } from './plan/teardown.js'
@@ -28,11 +28,46 @@ const isOnline = (observed: ObservedState): boolean =>
   isActiveAndOnline(observed.connectedRegistry) &&
   observed.extension?.provisioningState === 'Succeeded'
 
+/** How long a run waits for a restarted pod's first report before planning without it. */
+const RESTART_REPORT_WAIT_MS = 120_000
+
+/**
+ * The pod the extension's last write restarted (an earlier run that died or overlaps this one)
+ * has not reported yet, so its predecessor may still serve with the other password slot: wait
+ * for its report (bounded), so that the plan knows which password is in use. Without it the
+ * plan keeps the predecessor's slot (restartNotReported).
+ */
+async function awaitRestartReport(
+  run: RunContext,
+  observed: ObservedState
+): Promise<ObservedState> {
+  const { settings, log, deadline } = run
+  const serving = restartNotReported(observed)
+  if (!serving || !['deploy', 'rotate-credentials'].includes(settings.behaviour.operation)) {
+    return observed
+  }
+  log.info(
+    `The pod that extension '${settings.target.extensionName}' last restarted has not reported yet; the one before it may still serve with ${serving}: waiting for its report before planning.`
+  )
+  const until = deadline.clock.now() + RESTART_REPORT_WAIT_MS
+  let current = observed
+  while (restartNotReported(current) && deadline.clock.now() < until) {
+    if (!(await deadline.pause(settings.behaviour.pollIntervalMs))) break
+    current = { ...current, connectedRegistry: await readConnectedRegistry(run) }
+  }
+  if (restartNotReported(current)) {
+    log.info(`No report came: the plan leaves ${serving} alone.`)
+    return current
+  }
+  return observeState(run)
+}
+
 export async function readState(run: RunContext): Promise<ObservedState> {
   const { log } = run
   let observed = await observeState(run)
   const settled = await settleExtension(run, observed.extension, observed.cluster)
   if (settled !== observed.extension) observed = await observeState(run)
+  observed = await awaitRestartReport(run, observed)
   log.info(
     `Registry: ${observed.registry ? `${observed.registry.sku}, data endpoint ${observed.registry.dataEndpointEnabled ? 'enabled' : 'disabled'}` : 'not found'}`
   )

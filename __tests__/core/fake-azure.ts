@@ -384,7 +384,8 @@ export class FakeAzure implements AzurePort {
       ...structuredClone(rest),
       id: `${CLUSTER_ID}/providers/Microsoft.KubernetesConfiguration/extensions/${name}`,
       provisioningState: 'Creating',
-      protectedSettings: configurationProtectedSettings
+      protectedSettings: configurationProtectedSettings,
+      systemData: { lastModifiedAt: new Date(this.clock.now()) }
     }
     this.extensionWrite(passwordIn(configurationProtectedSettings))
     this.afterWrite?.(`PUT extension ${name}`)
@@ -401,7 +402,15 @@ export class FakeAzure implements AzurePort {
     await this.call(`PATCH extension ${name}`, o.abortSignal)
     if (!this.extension) throw notFound(`extension ${name}`)
     const { configurationProtectedSettings, ...rest } = patch
-    Object.assign(this.extension, structuredClone(rest), { provisioningState: 'Updating' })
+    Object.assign(this.extension, structuredClone(rest), {
+      // A PATCH merges configuration settings, as Azure does.
+      configurationSettings: {
+        ...this.extension.configurationSettings,
+        ...structuredClone(rest.configurationSettings)
+      },
+      provisioningState: 'Updating',
+      systemData: { lastModifiedAt: new Date(this.clock.now()) }
+    })
     if (configurationProtectedSettings)
       this.extension.protectedSettings = configurationProtectedSettings
     this.extensionWrite(passwordIn(this.extension.protectedSettings))

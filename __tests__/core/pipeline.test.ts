@@ -345,3 +345,69 @@ describe('knowing which instance is Online', () => {
     ).toBeLessThanOrEqual(10_000)
   })
 })
+
+describe('a run that died after its extension update, re-run', () => {
+  const rotate = { operation: 'rotate-credentials', 'revoke-old-password': 'true' }
+
+  /**
+   * A rotation killed right after Azure accepted its extension update (password2). Returns when
+   * the pod that update restarts first reports.
+   */
+  async function killedAfterUpdate(
+    azure: FakeAzure,
+    activationMs = azure.activationMs
+  ): Promise<number> {
+    await deploy(azure)
+    azure.activationMs = activationMs
+    azure.afterWrite = (call) => {
+      if (call !== 'PATCH extension edge01reg') return
+      azure.afterWrite = undefined
+      throw new Error('the runner died')
+    }
+    await expect(deploy(azure, rotate)).rejects.toThrow('the runner died')
+    azure.calls.length = 0
+    return azure.clock.now() + azure.provisioningMs + activationMs
+  }
+
+  it('waits for the restarted pod’s report before touching a password: the previous pod may still serve with password1', async () => {
+    const { azure } = site()
+    // The restarted pod reports slower than the poll interval (10 s).
+    const reportedAt = await killedAfterUpdate(azure, 30_000)
+    let generatedAt = 0
+    azure.afterWrite = (call) => {
+      if (call.startsWith('POST generateCredentials') && !generatedAt) {
+        generatedAt = azure.clock.now()
+      }
+    }
+    const { progress, log } = await deploy(azure, rotate)
+    expect(log.join('\n')).toContain(
+      'has not reported yet; the one before it may still serve with password1: waiting for its report before planning.'
+    )
+    // Planned once the pod of the killed run's write (password2) reported: password1 is free.
+    expect(generatedAt).toBeGreaterThanOrEqual(reportedAt)
+    expect(azure.writes()).toEqual([
+      'POST generateCredentials password1',
+      'PATCH extension edge01reg',
+      'POST generateCredentials password2'
+    ])
+    expect(progress.final.connectedRegistry?.connectionState).toBe('Online')
+  })
+
+  it('leaves the previous pod’s password alone when the restarted pod never reports', async () => {
+    const { azure } = site()
+    await killedAfterUpdate(azure, 60 * 60_000)
+    azure.afterWrite = (call) => {
+      // The run's own pod reports as usual.
+      if (call === 'PATCH extension edge01reg') azure.activationMs = 2_000
+    }
+    const { log } = await deploy(azure, rotate)
+    expect(log.join('\n')).toContain('No report came: the plan leaves password1 alone.')
+    // password1 may still be in use: the new password goes into password2 again, and the run
+    // revokes password1 only once its own pod is Online.
+    expect(azure.writes()).toEqual([
+      'POST generateCredentials password2',
+      'PATCH extension edge01reg',
+      'POST generateCredentials password1'
+    ])
+  })
+})

@@ -440,6 +440,23 @@ export interface DeployPlanOptions {
 }
 
 /** The plan of a deploy (also what `operation: plan` prints and `rotate-credentials` applies). */
+/**
+ * The slot the previous pod served with, while the pod that the extension's last write
+ * restarted with another slot has not reported yet (the registry's last activity is not later
+ * than that write): until it does, the previous pod may still be the one serving (a rolling
+ * update keeps it until its successor is active), so its password must not be regenerated.
+ */
+export function restartNotReported(observed: ObservedState): PasswordSlot | undefined {
+  const settings = observed.extension?.configurationSettings ?? {}
+  const serving = settings[SERVING_SLOT_SETTING]
+  const written = observed.extension?.systemData?.lastModifiedAt
+  const reported = observed.connectedRegistry?.lastActivityTime
+  if (observed.extension?.provisioningState !== 'Succeeded') return undefined
+  if ((serving !== 'password1' && serving !== 'password2') || !written) return undefined
+  if (serving === settings[PASSWORD_SLOT_SETTING]) return undefined
+  return reported && reported.getTime() > new Date(written).getTime() ? undefined : serving
+}
+
 export function planDeploy(
   settings: Settings,
   observed: ObservedState,
@@ -478,17 +495,18 @@ export function planDeploy(
     PasswordSlot | undefined
   const isSlot = (value: unknown): value is PasswordSlot =>
     value === 'password1' || value === 'password2'
-  // The slot the running instance uses: the recorded one once a write has landed. A Failed
-  // write never ran, so the instance (if any) still uses the slot that served when it was made.
+  // The slot the running instance uses: the recorded one once a write has landed and its pod
+  // reported. A Failed write never ran, and the pod of a write that landed but has not reported
+  // yet may not have taken over: the instance (if any) still uses the slot that served when the
+  // write was made.
   const servingValue = extension?.configurationSettings?.[SERVING_SLOT_SETTING]
+  const previousServing = restartNotReported(observed)
   const runningSlot: PasswordSlot | undefined =
     extension?.provisioningState === 'Failed'
       ? isSlot(servingValue)
         ? servingValue
         : undefined
-      : isSlot(recordedSlot)
-        ? recordedSlot
-        : undefined
+      : (previousServing ?? (isSlot(recordedSlot) ? recordedSlot : undefined))
 
   if (extension) {
     if (!sameText(extension.extensionType, EXTENSION_TYPE)) {
