@@ -74,6 +74,8 @@ export interface RunOptions {
   signIn?: 'secret' | 'oidc' | 'none'
   /** The node binary that runs the bundle; DEFAULT_NODE by default. */
   node?: string
+  /** Files of the repository checkout (path relative to the workspace → content), e.g. a sites file. */
+  workspaceFiles?: Record<string, string>
 }
 
 /** Parses the `name<<delimiter` blocks @actions/core writes to GITHUB_OUTPUT. */
@@ -121,6 +123,13 @@ export async function runAction(emu: RunningEmulator, options: RunOptions): Prom
     GITHUB_PATH: path.join(home, 'path')
   }
   for (const file of Object.values(files)) fs.writeFileSync(file, '')
+  const givenFiles = new Set<string>()
+  for (const [relative, content] of Object.entries(options.workspaceFiles ?? {})) {
+    const file = path.join(workspace, relative)
+    fs.mkdirSync(path.dirname(file), { recursive: true })
+    fs.writeFileSync(file, content)
+    givenFiles.add(file)
+  }
 
   const signIn = options.signIn ?? 'secret'
   const node = options.node ?? DEFAULT_NODE
@@ -177,7 +186,7 @@ export async function runAction(emu: RunningEmulator, options: RunOptions): Prom
   const runnerFiles = new Set(Object.values(files))
   const createdFiles: Record<string, string> = {}
   for (const file of [...listFiles(workspace), ...listFiles(runnerTemp), ...listFiles(home)]) {
-    if (!runnerFiles.has(file)) createdFiles[file] = read(file)
+    if (!runnerFiles.has(file) && !givenFiles.has(file)) createdFiles[file] = read(file)
   }
   const result: ActionRun = {
     exitCode,
