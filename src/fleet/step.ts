@@ -193,7 +193,13 @@ export async function runFleetStep(
     io.setOutput('changed', 'false')
     return undefined
   }
-  const { operation, timeoutMs, pollIntervalMs, failOnChanges } = first.settings.behaviour
+  const { operation, timeoutMs, pollIntervalMs, failOnChanges, outputConnectionString } =
+    first.settings.behaviour
+  if (outputConnectionString) {
+    io.log.warning(
+      "output-connection-string has no effect with 'sites': a fleet's results never carry a connection string (it holds a password). Deploy the one site that needs it in a single-site step."
+    )
+  }
   const deadline = io.startDeadline(timeoutMs)
   const budget = new ArmBudget({ log: io.log })
   const azure = await io.log.group('Sign in', () =>
