@@ -76,6 +76,8 @@ export interface RunOptions {
   node?: string
   /** Aborting it kills the run with SIGKILL, as a crashed runner would end it (exit code -1). */
   signal?: AbortSignal
+  /** Files of the repository checkout (path relative to the workspace → content), e.g. a sites file. */
+  workspaceFiles?: Record<string, string>
 }
 
 /** Parses the `name<<delimiter` blocks @actions/core writes to GITHUB_OUTPUT. */
@@ -123,6 +125,13 @@ export async function runAction(emu: RunningEmulator, options: RunOptions): Prom
     GITHUB_PATH: path.join(home, 'path')
   }
   for (const file of Object.values(files)) fs.writeFileSync(file, '')
+  const givenFiles = new Set<string>()
+  for (const [relative, content] of Object.entries(options.workspaceFiles ?? {})) {
+    const file = path.join(workspace, relative)
+    fs.mkdirSync(path.dirname(file), { recursive: true })
+    fs.writeFileSync(file, content)
+    givenFiles.add(file)
+  }
 
   const signIn = options.signIn ?? 'secret'
   const node = options.node ?? DEFAULT_NODE
@@ -186,7 +195,7 @@ export async function runAction(emu: RunningEmulator, options: RunOptions): Prom
   const runnerFiles = new Set(Object.values(files))
   const createdFiles: Record<string, string> = {}
   for (const file of [...listFiles(workspace), ...listFiles(runnerTemp), ...listFiles(home)]) {
-    if (!runnerFiles.has(file)) createdFiles[file] = read(file)
+    if (!runnerFiles.has(file) && !givenFiles.has(file)) createdFiles[file] = read(file)
   }
   const result: ActionRun = {
     exitCode,

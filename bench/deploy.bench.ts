@@ -4,6 +4,7 @@
 //  - overhead: a deploy's wall time minus the delays the emulator was told to spend
 //  - detection: how long after the registry went Online the action saw it
 // Targets: overhead < 500 ms, detection within one poll interval, no-op < 10 requests, 0 writes.
+// With `--fleet N`: a fleet deploy of N sites in one step (bench/fleet.bench.ts).
 
 import { startEmulator, type RunningEmulator } from '../emulator/index.js'
 import fs from 'node:fs'
@@ -100,5 +101,12 @@ async function measure(node: string, label: string, subnet: number): Promise<voi
   row('no-op re-run: writes', noopWrites, 'writes', '0')
 }
 
-await measure(process.execPath, `node ${process.version}`, 30)
-if (fs.existsSync(NODE24)) await measure(NODE24, 'node 24 (as on GitHub runners)', 31)
+// `npm run bench -- --fleet 100`: a fleet deploy in one step instead (fleet.bench.ts).
+const fleetArg = process.argv.indexOf('--fleet')
+if (fleetArg >= 0) {
+  const { benchFleet } = await import('./fleet.bench.js')
+  await benchFleet(Number(process.argv[fleetArg + 1] ?? 100))
+} else {
+  await measure(process.execPath, `node ${process.version}`, 30)
+  if (fs.existsSync(NODE24)) await measure(NODE24, 'node 24 (as on GitHub runners)', 31)
+}

@@ -60,6 +60,11 @@ function readActionMetadata() {
   return {
     inputs: new Set(Object.keys(inputs)),
     required: Object.keys(inputs).filter((name) => inputs[name].required === true),
+    // Not required by action.yml because a step with `sites` names none (every site in the sites
+    // file names its own); a single-site step must give them all.
+    requiredWithoutSites: ['resource-group', 'registry', 'connected-registry', 'cluster'].filter(
+      (name) => name in inputs
+    ),
     outputs: new Set(Object.keys(action.outputs ?? {}))
   }
 }
@@ -118,7 +123,10 @@ function usageProblems(content, metadata) {
       for (const input of given.filter((input) => !metadata.inputs.has(input))) {
         problems.push(`${where}: '${input}' is not an input of action.yml`)
       }
-      for (const input of metadata.required.filter((input) => !given.includes(input))) {
+      const required = given.includes('sites')
+        ? metadata.required
+        : [...metadata.required, ...metadata.requiredWithoutSites]
+      for (const input of required.filter((input) => !given.includes(input))) {
         problems.push(`${where}: required input '${input}' is missing`)
       }
     })

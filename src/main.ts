@@ -3,7 +3,10 @@ import { createAzureClients } from './azure/clients.js'
 import { chooseSignIn } from './azure/credential.js'
 import { ActionError, messageOf, withRequestIds } from './azure/errors.js'
 import { Deadline, withPhases } from './deadline.js'
-import { fromEnvironment } from './inputs/input-reader.js'
+import { ArmBudget, armBudgetPolicy } from './fleet/arm-budget.js'
+import { checkSingleSiteStep, isFleetStep } from './fleet/load.js'
+import { runFleetStep, type FleetSummary } from './fleet/step.js'
+import { fromEnvironment, type InputReader } from './inputs/input-reader.js'
 import { parseSettings } from './inputs/parse-settings.js'
 import { appliedBeforeFailure, cancelledNotice } from './messages.js'
 import { isWrite, resourceIds, summarizeStep, type Plan } from './plan/model.js'
@@ -41,7 +44,8 @@ async function signIn(
   settings: Settings,
   env: NodeJS.ProcessEnv,
   log: Log,
-  deadline: Deadline
+  deadline: Deadline,
+  budget?: ArmBudget
 ): Promise<AzurePort> {
   const chosen = chooseSignIn(settings.cloud, {
     env,
@@ -55,8 +59,48 @@ async function signIn(
     settings.target.subscriptionId,
     settings.cloud,
     Math.min(settings.behaviour.pollIntervalMs, 2000),
-    { deadline, log }
+    { deadline, log, ...(budget ? { belowRetry: [armBudgetPolicy(budget)] } : {}) }
   )
+}
+
+async function writeFleetSummary(summary: FleetSummary): Promise<void> {
+  if (!process.env.GITHUB_STEP_SUMMARY) return
+  core.summary.addHeading(escapeHtml(summary.title), 2)
+  if (summary.failure) {
+    core.summary.addRaw(`<p><strong>Failed:</strong> ${escapeHtml(summary.failure)}</p>`, true)
+  }
+  core.summary.addHeading(summary.table.heading, 3)
+  const [header, ...rows] = summary.table.rows
+  core.summary.addTable([header.map((data) => ({ data, header: true })), ...rows])
+  core.summary.addRaw(`<p>${escapeHtml(summary.totals)}</p>`, true)
+  await core.summary.write()
+}
+
+/** A step with `sites`: every site of the file (fleet/step.ts); fails naming the failed sites. */
+async function runFleet(reader: InputReader, env: NodeJS.ProcessEnv): Promise<void> {
+  let deadline: Deadline | undefined
+  try {
+    const failure = await runFleetStep(reader, {
+      env,
+      workspace: env.GITHUB_WORKSPACE ?? process.cwd(),
+      log: actionsLog,
+      startDeadline: (timeoutMs) => {
+        deadline = new Deadline(timeoutMs, systemClock, performance.now())
+        return deadline
+      },
+      signIn: (settings, log, clock, budget) => signIn(settings, env, log, clock, budget),
+      setOutput: (name, value) => core.setOutput(name, value),
+      writeSummary: writeFleetSummary
+    })
+    if (failure) core.setFailed(redact(failure))
+  } catch (error) {
+    const reported =
+      deadline?.expired() && !(error instanceof ActionError) ? deadline.exceeded() : error
+    if (!(error instanceof ActionError) && error instanceof Error && error.stack) {
+      core.debug(redact(error.stack))
+    }
+    core.setFailed(redact(withRequestIds(messageOf(reported))))
+  }
 }
 
 async function writeSummary(title: string, progress: Progress, failure?: string): Promise<void> {
@@ -127,7 +171,10 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   process.once('SIGINT', onSignal)
   try {
     maskRawSecretInputs(env, actionsLog)
-    const parsed = parseSettings(fromEnvironment(env), env)
+    const reader = fromEnvironment(env)
+    if (isFleetStep(reader)) return await runFleet(reader, env)
+    checkSingleSiteStep(reader)
+    const parsed = parseSettings(reader, env)
     const current = parsed.settings
     progress.settings = current
     maskTlsMaterial(actionsLog, current.extension.tls)

@@ -2,6 +2,8 @@
 // run through the bundled action against the emulator, with its `with:` evaluated by GitHub's
 // expression engine from the contexts a runner would give it (vars, env, matrix, inputs). Only
 // the Azure endpoints (the emulator's) and the poll interval (the emulator is fast) are added.
+// The fleet examples read the repository's sites file: the checkout holds examples/fleet/sites.yml
+// at the path they name.
 // That the YAML itself is valid is script/validate-yaml.mjs's job (see validate-yaml.test.ts).
 
 import fs from 'node:fs'
@@ -17,6 +19,7 @@ import {
 } from '../../emulator/index.js'
 import { expectSuccess, runAction, type ActionRun } from '../../__fixtures__/action-runner.js'
 import { emulatorClients } from '../../__fixtures__/azure.js'
+import { resultsOf } from '../../__fixtures__/fleet.js'
 
 interface Step {
   id?: string
@@ -25,8 +28,23 @@ interface Step {
 }
 interface Workflow {
   env?: Record<string, string>
-  jobs: Record<string, { steps: Step[]; strategy?: { matrix?: { include?: object[] } } }>
+  jobs: Record<
+    string,
+    {
+      steps: Step[]
+      needs?: string
+      if?: string
+      environment?: string
+      concurrency?: { group: string }
+      strategy?: { matrix?: { shard?: number[] } }
+    }
+  >
 }
+
+/** Where the fleet examples find the sites file in the checkout, and its content there. */
+const SITES_PATH = 'fleet/sites.yml'
+const SITES = fs.readFileSync('examples/fleet/sites.yml', 'utf8')
+const STORES = ['storeberlin01', 'storeparis01', 'storeaustin01']
 
 const readExample = (name: string): Workflow =>
   YAML.parse(fs.readFileSync(path.join('examples', name), 'utf8')) as Workflow
@@ -78,11 +96,13 @@ beforeAll(async () => {
 })
 afterAll(async () => emu?.stop())
 
-/** Runs one example step as a runner would: its inputs, OIDC sign-in, the job's contexts. */
+/** Runs one example step as a runner would: its inputs, OIDC sign-in, the job's contexts, and
+ * the repository's sites file (`sites`: its content as a pull request has it). */
 async function runStep(
   workflow: Workflow,
   job: string,
-  contexts: Record<string, unknown> = {}
+  contexts: Record<string, unknown> = {},
+  sites = SITES
 ): Promise<ActionRun> {
   const step = actionStep(workflow, job)
   const all = { vars, env: workflow.env ?? {}, inputs: {}, matrix: {}, ...contexts }
@@ -96,7 +116,8 @@ async function runStep(
       'authority-host': emu.env.AUTHORITY_HOST,
       'poll-interval': '200ms'
     },
-    signIn: 'oidc'
+    signIn: 'oidc',
+    workspaceFiles: { [SITES_PATH]: sites }
   })
 }
 
@@ -115,44 +136,76 @@ describe('the example workflows, run as written against the emulator', () => {
     })
   })
 
-  it('pr-plan.yml plans with a reader role and finds nothing to change after that deploy', async () => {
+  it('fleet.yml rolls out the canary store, then the other stores in 4 shards that need it', async () => {
+    const workflow = readExample('fleet.yml')
+    expect(workflow.jobs.fleet.needs).toBe('canary')
+    const canary = expectSuccess(await runStep(workflow, 'canary'))
+    expect(resultsOf(canary).map((r) => [r.site, r.action, r['connection-state']])).toEqual([
+      ['storeberlin01', 'created', 'Online']
+    ])
+    const shards = workflow.jobs.fleet.strategy?.matrix?.shard ?? []
+    expect(shards).toEqual([1, 2, 3, 4])
+    const runs = await Promise.all(
+      shards.map((shard) => runStep(workflow, 'fleet', { matrix: { shard } }))
+    )
+    const results = runs.flatMap((run) => resultsOf(expectSuccess(run)))
+    // Every store exactly once; the canary is already converged.
+    expect(results.map((r) => r.site).sort()).toEqual([...STORES].sort())
+    for (const result of results) {
+      expect(result['connection-state']).toBe('Online')
+      expect(result.action).toBe(result.site === 'storeberlin01' ? 'unchanged' : 'created')
+    }
+  })
+
+  it('pr-plan.yml plans the sites file as the pull request has it, with a reader role', async () => {
     emu.admin.denyActions(['*/write', '*/delete', '*/action'])
     try {
-      const run = expectSuccess(await runStep(readExample('pr-plan.yml'), 'plan'))
-      expect(run.outputs.changed).toBe('false')
-      expect(run.summary).toContain('Planned changes')
+      const workflow = readExample('pr-plan.yml')
+      const unchanged = expectSuccess(await runStep(workflow, 'plan'))
+      expect(unchanged.outputs.changed).toBe('false')
+      // The pull request adds a repository to one store.
+      const edited = SITES.replace(
+        '    cluster: store-paris-01\n',
+        '    cluster: store-paris-01\n    repositories: [pos/app, pos/sidecar, pos/kiosk]\n'
+      )
+      expect(edited).not.toBe(SITES)
+      const run = expectSuccess(await runStep(workflow, 'plan', {}, edited))
+      expect(run.outputs.changed).toBe('true')
+      expect(
+        resultsOf(run)
+          .filter((r) => r.changed)
+          .map((r) => r.site)
+      ).toEqual(['storeparis01'])
+      expect(run.summary).toContain('<td>storeparis01</td>')
     } finally {
       emu.admin.denyActions([])
     }
   })
 
-  it('scheduled-rotation.yml passes its drift check, then rotates and revokes', async () => {
+  it('scheduled-rotation.yml passes its drift check, then rotates and revokes on every store', async () => {
     const workflow = readExample('scheduled-rotation.yml')
+    expect(workflow.jobs.drift.concurrency?.group).toBeTruthy()
     const drift = expectSuccess(await runStep(workflow, 'drift'))
     expect(drift.outputs.changed).toBe('false')
     const rotation = expectSuccess(await runStep(workflow, 'rotate'))
-    expect(rotation.outputs).toMatchObject({
-      'password-slot': 'password2',
-      'connection-state': 'Online'
-    })
+    const results = resultsOf(rotation)
+    expect(results.map((r) => r.site)).toEqual(STORES)
+    for (const result of results) {
+      expect(result).toMatchObject({ action: 'rotated', 'connection-state': 'Online' })
+      expect(result.outputs['password-slot']).toBe('password2')
+    }
     expect(rotation.stdout).toContain('The old password (password1) no longer works')
   })
 
-  it('fleet.yml deploys one registry per store cluster, then tears the fleet down', async () => {
+  it('fleet.yml tears the fleet down only in a job behind an environment', async () => {
     const workflow = readExample('fleet.yml')
-    const stores = workflow.jobs.store.strategy?.matrix?.include ?? []
-    expect(stores).toHaveLength(3)
-    // On push there is no `inputs.operation`: the workflow falls back to deploy.
-    const deployed = await Promise.all(
-      stores.map((matrix) => runStep(workflow, 'store', { matrix }))
+    expect(workflow.jobs.teardown.environment).toBe('fleet-teardown')
+    expect(workflow.jobs.teardown.if).toBe("inputs.operation == 'teardown'")
+    expect(workflow.jobs.canary.if).toBe("inputs.operation != 'teardown'")
+    const teardown = expectSuccess(
+      await runStep(workflow, 'teardown', { inputs: { operation: 'teardown' } })
     )
-    for (const run of deployed)
-      expect(expectSuccess(run).outputs['connection-state']).toBe('Online')
-
-    const teardown = { operation: 'teardown' }
-    for (const matrix of stores) {
-      expectSuccess(await runStep(workflow, 'store', { matrix, inputs: teardown }))
-    }
+    expect(resultsOf(teardown).map((r) => r.action)).toEqual(Array(3).fill('deleted'))
     const left = await emulatorClients(emu).acr.connectedRegistries.list('edge-rg', 'contosoacr')
     const names: string[] = []
     for await (const cr of left) names.push(cr.name ?? '')

@@ -4,6 +4,7 @@
 import fs from 'node:fs'
 import { describe, expect, it } from '@jest/globals'
 import { parse } from 'yaml'
+import { FLEET_INPUT } from '../../src/fleet/site-inputs.js'
 import { INPUT, INPUT_DEFAULTS } from '../../src/inputs/parse-settings.js'
 
 interface ActionYml {
@@ -29,7 +30,9 @@ const OUTPUTS = [
   'password-slot',
   'changed',
   'plan',
-  'connection-string'
+  'connection-string',
+  'results',
+  'failed'
 ]
 
 describe('action.yml', () => {
@@ -42,7 +45,21 @@ describe('action.yml', () => {
   })
 
   it('declares exactly the inputs the parser reads', () => {
-    expect(Object.keys(action.inputs).sort()).toEqual(Object.values(INPUT).sort())
+    expect(Object.keys(action.inputs).sort()).toEqual(
+      [...Object.values(INPUT), ...Object.values(FLEET_INPUT)].sort()
+    )
+  })
+
+  // A default would reach every step, and a fleet input on a single-site step is an error.
+  it.each(Object.values(FLEET_INPUT))('gives fleet input %s no default', (name) => {
+    expect(action.inputs[name].description.length).toBeGreaterThan(10)
+    expect(action.inputs[name].default).toBeUndefined()
+  })
+
+  it('requires no target input: a step with sites names none', () => {
+    for (const name of ['resource-group', 'registry', 'connected-registry', 'cluster']) {
+      expect(action.inputs[name].required).toBe(false)
+    }
   })
 
   it.each(Object.values(INPUT))('describes input %s', (name) => {

@@ -42,6 +42,9 @@ export interface AzureClientOptions {
   deadline?: { signal: AbortSignal; remainingMs(): number }
   /** Where retries the user should know about are reported. */
   log?: Log
+  /** More policies for both clients, below the retry policy (every attempt passes them): a
+   * fleet's ARM budget. */
+  belowRetry?: PipelinePolicy[]
 }
 
 /** A credential that can drop its cached tokens (credential.ts). */
@@ -430,7 +433,7 @@ export function createAzureClients(
         log
       })
     ],
-    belowRetry: log ? [retryNoticePolicy(log)] : []
+    belowRetry: [...(log ? [retryNoticePolicy(log)] : []), ...(options.belowRetry ?? [])]
   }
   instrument(acr.pipeline, policies)
   instrument(k8s.pipeline, policies)
@@ -508,7 +511,10 @@ export function createAzureClients(
     getConnectedRegistry: (group, registry, name) =>
       acr.connectedRegistries.get(group, registry, name),
     listConnectedRegistries: (group, registry, filter) =>
-      acr.connectedRegistries.list(group, registry, { filter, abortSignal: deadline?.signal }),
+      acr.connectedRegistries.list(group, registry, {
+        filter: filter || undefined,
+        abortSignal: deadline?.signal
+      }),
     createConnectedRegistry: async (group, registry, name, connectedRegistry, write) => {
       await done(
         acr.connectedRegistries.create(group, registry, name, connectedRegistry, lro(write)),
