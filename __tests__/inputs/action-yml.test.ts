@@ -29,7 +29,10 @@ const OUTPUTS = [
   'password-slot',
   'changed',
   'plan',
-  'connection-string'
+  'connection-string',
+  'client-token-username',
+  'client-token-password',
+  'ca-certificate'
 ]
 
 describe('action.yml', () => {
