@@ -195,7 +195,8 @@ async function withDiagnostics<T>(
     if (kube) {
       await log.group("The cluster's view", async () => {
         const diagnostics = await collectDiagnostics(kube, {
-          namespace: settings.extension.releaseNamespace
+          namespace: settings.extension.releaseNamespace,
+          release: settings.target.extensionName
         })
         progress.diagnostics = diagnostics
         for (const line of formatDiagnostics(diagnostics)) log.info(line)

@@ -5,7 +5,7 @@
 // garbage collection converged like every other property.
 
 import { describe, expect, it } from '@jest/globals'
-import { kubectl, podManifest, type Kubectl } from '../kube/fixtures.js'
+import { kubectl, nodeAndKubectlPath, podManifest, type Kubectl } from '../kube/fixtures.js'
 import {
   CLUSTER,
   protectedSettingsSent,
@@ -14,11 +14,7 @@ import {
   useScenario,
   writeOperations
 } from '../../__fixtures__/scenario.js'
-import { execFileSync } from 'node:child_process'
-import fs from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
-import { DEFAULT_NODE, nodeOnlyDir, type ActionRun } from '../../__fixtures__/action-runner.js'
+import type { ActionRun } from '../../__fixtures__/action-runner.js'
 
 const s = useScenario(7)
 const SECRET = 'connected-registry-pull'
@@ -36,18 +32,6 @@ function clusterOf(): Kubectl {
   return kubectl(s.emu.kube.kubeconfigPath)
 }
 
-/** A PATH of node and kubectl only, as on a runner that has kubectl (GitHub's do). */
-function nodeAndKubectlPath(): string {
-  const kubectlBinary = execFileSync('sh', ['-c', 'command -v kubectl']).toString().trim()
-  const dir = path.join(os.tmpdir(), 'cr-action-kubectl')
-  fs.mkdirSync(dir, { recursive: true })
-  try {
-    fs.symlinkSync(kubectlBinary, path.join(dir, 'kubectl'))
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-  }
-  return `${nodeOnlyDir(DEFAULT_NODE)}:${dir}`
-}
 const PATH = nodeAndKubectlPath()
 
 /** Runs the action with cluster access, as azure/k8s-set-context leaves it. */

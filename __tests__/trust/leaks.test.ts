@@ -29,6 +29,7 @@ import {
   type Secret
 } from '../../__fixtures__/leak-scanner.js'
 import { tokenIdOf } from '../../__fixtures__/scenario.js'
+import { kubectl, nodeAndKubectlPath } from '../kube/fixtures.js'
 import {
   CLUSTER,
   deployInputs,
@@ -50,7 +51,7 @@ let emu: RunningEmulator
 const clients = () => emulatorClients(emu)
 const scanned: { scenario: string; exitCode: number; report: ScanReport }[] = []
 /** Scans this file makes when it runs in full. */
-const SCENARIOS = 25
+const SCENARIOS = 27
 
 beforeAll(async () => {
   emu = await startEmulator({ quiet: true })
@@ -513,6 +514,43 @@ describe('failures leak nothing', () => {
         result,
         /ran out during 'Wait until Online'\. The connected registry did not come Online/
       )
+    } finally {
+      emu.admin.setTiming({ activationMs: FAST.activationMs })
+    }
+  })
+
+  it("a client-token deploy with pull secrets that times out: the cluster's view is collected", async () => {
+    const name = uniqueName('leakpull')
+    const namespace = `${name}-apps`
+    expect((await kubectl(emu.kube.kubeconfigPath)(['create', 'ns', namespace])).status).toBe(0)
+    const withCluster = { env: { KUBECONFIG: emu.kube.kubeconfigPath, PATH: nodeAndKubectlPath() } }
+    const inputs = deployInputs(name, {
+      'client-token': `${name}-pods`,
+      'pull-secret-namespaces': namespace
+    })
+    const deployed = await scan('client token and pull secret', () => run(inputs, withCluster))
+    expectSuccess(deployed)
+    expect(deployed.outputs['client-token-username']).toBe(`${name}-pods`)
+
+    const late = uniqueName('leakpulllate')
+    emu.admin.setTiming({ activationMs: 30_000 })
+    try {
+      const result = await scan('client token, pull secret, timeout with diagnostics', () =>
+        run(
+          deployInputs(late, {
+            'client-token': `${late}-pods`,
+            'pull-secret-namespaces': namespace,
+            'pull-secret-name': `${late}-pull`,
+            timeout: '10s'
+          }),
+          withCluster
+        )
+      )
+      expectFailure(result, /ran out during 'Wait until Online'/)
+      expect(result.stdout).toContain("::group::The cluster's view")
+      // The log shown is the one of this release's pod, not a neighbour's.
+      expect(result.summary).toContain(`Log of ${late}-`)
+      expect(result.summary).toContain("<h3>The cluster's view</h3>")
     } finally {
       emu.admin.setTiming({ activationMs: FAST.activationMs })
     }
