@@ -131,6 +131,19 @@ describe('the client token in a deploy', () => {
     expect(plan.clientToken?.slot).toBe('password2')
   })
 
+  it('without cluster access or the password output, rotation leaves the client token alone and says why', () => {
+    const observed = world()
+    delete observed.kube
+    const plan = planDeploy(settings(), observed, { rotate: false, rotateClientToken: true })
+    expect(step(plan, 'client-password')).toBeUndefined()
+    expect(plan.warnings.join('\n')).toContain(`Client token '${TOKEN}' was not rotated`)
+    const asked = planDeploy(settings({ 'output-client-token-password': 'true' }), observed, {
+      rotate: false,
+      rotateClientToken: true
+    })
+    expect(step(asked, 'client-password')?.action).toBe('generate')
+  })
+
   it('pull actions on the connected registry repositories, push only when asked', () => {
     const actionsOf = (extra: Record<string, string>) =>
       (

@@ -58,6 +58,8 @@ export const TEXT = {
   logCode: (pod: string, code: string, line: string) => `pod ${pod} log: ${code} (${line})`,
   clientTokensMissing: (names: string[], registry: string) =>
     `client-tokens: ${names.map((n) => `'${n}'`).join(', ')} ${names.length === 1 ? 'does' : 'do'} not exist in registry '${registry}'. Nothing was changed. Create ${names.length === 1 ? 'it' : 'them'} first (az acr token create), remove ${names.length === 1 ? 'it' : 'them'} from client-tokens, or name a token for the action to create and manage in 'client-token'.`,
+  clientTokenNotRotated: (token: string) =>
+    `Client token '${token}' was not rotated: nothing would receive its new password (no pull secret is written without cluster access, and output-client-token-password is false). Give the job cluster access or set output-client-token-password: true, or rotate-only: sync-token.`,
   noClientPasswordUnchanged: (token: string) =>
     `The client-token-password output is empty: client token '${token}' got no new password in this run (Azure never returns existing ones). Run with 'operation: rotate-credentials' (rotate-only: client-token) to get a new one.`,
   logUnavailable: (pod: string, detail: string) => `(no log from ${pod}: ${detail})`

@@ -145,7 +145,10 @@ export function planClientToken(
   )[0]?.[0]
   const inUse = (known?.slot as PasswordSlot | undefined) ?? newest
   const reasons: string[] = []
-  if (options.rotate && token) reasons.push('rotation was requested')
+  // A new password nobody receives would only break the clients that hold the old one.
+  const delivered = secrets.length > 0 || client.outputPassword
+  if (options.rotate && token && delivered) reasons.push('rotation was requested')
+  if (options.rotate && token && !delivered) warnings.push(TEXT.clientTokenNotRotated(name))
   if (secrets.length && !known) reasons.push('a pull secret needs it and no current one is known')
   if (!token && client.outputPassword) reasons.push('the token is new')
   const slot: PasswordSlot | undefined = reasons.length
