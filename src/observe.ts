@@ -4,6 +4,7 @@
 import type { ConnectedRegistry, ScopeMap, Token } from '@azure/arm-containerregistry'
 import type { Extension } from '@azure/arm-kubernetesconfiguration'
 import { ActionError, explainAzureFailure, isNotFound } from './azure/errors.js'
+import { clientScopeMapName } from './domain/scope-map.js'
 import { observeCluster, type ObservedCluster } from './kube/cluster-state.js'
 import type { ClusterRef } from './ports.js'
 import type { RunContext } from './run-context.js'
@@ -78,14 +79,17 @@ export async function readToken(
   )
 }
 
+/** A token and its scope map; `scopeMapName` is the one to look for when the token is gone. */
 export async function readSyncIdentity(
   { azure, settings }: Reader,
-  tokenName: string | undefined
+  tokenName: string | undefined,
+  fallbackScopeMapName = tokenName
 ): Promise<ObservedSyncIdentity> {
   const { resourceGroup, registry } = settings.target
   if (!tokenName) return {}
   const token = await readToken({ azure, settings }, tokenName)
-  const scopeMapName = nameFromId(token?.scopeMapId, 'scopeMaps') ?? tokenName
+  const scopeMapName =
+    nameFromId(token?.scopeMapId, 'scopeMaps') ?? fallbackScopeMapName ?? tokenName
   const scopeMap = await getOrUndefined(`scope map '${scopeMapName}'`, () =>
     azure.getScopeMap(resourceGroup, registry, scopeMapName)
   )
@@ -216,7 +220,9 @@ export async function observeState(reader: Reader): Promise<ObservedState> {
   const managed = settings.connectedRegistry.clientToken?.name
   const listed = settings.connectedRegistry.clientTokens
   const [client, listedFound, kube] = await Promise.all([
-    managed ? readSyncIdentity(reader, managed) : Promise.resolve(undefined),
+    managed
+      ? readSyncIdentity(reader, managed, clientScopeMapName(managed))
+      : Promise.resolve(undefined),
     // A teardown does not need them: it deletes the connected registry that lists them.
     settings.behaviour.operation === 'teardown'
       ? Promise.resolve([])

@@ -51,6 +51,9 @@ export function repositoryActions(
   )
 }
 
+/** The name az gives the scope map of `az acr token create --repository`. */
+export const clientScopeMapName = (token: string): string => `${token}-scope-map`
+
 /** What `az acr scope-map create --repository <repo> content/read metadata/read` grants a
  * client token on each repository; with `push`, content/write and metadata/write as well. */
 export function clientTokenActions(repositories: readonly string[], push: boolean): string[] {

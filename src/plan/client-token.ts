@@ -8,7 +8,11 @@
 // is to be output, or on rotation; always into the slot not in use.
 
 import { ActionError } from '../azure/errors.js'
-import { clientTokenActions, repositoriesFromActions } from '../domain/scope-map.js'
+import {
+  clientScopeMapName,
+  clientTokenActions,
+  repositoriesFromActions
+} from '../domain/scope-map.js'
 import { TEXT } from '../kube/messages.js'
 import { DOCKER_CONFIG_JSON } from '../kube/port.js'
 import {
@@ -38,9 +42,6 @@ export interface ClientTokenPlan {
   slot?: PasswordSlot
   warnings: string[]
 }
-
-/** The name az gives the scope map of `az acr token create --repository`. */
-export const clientScopeMapName = (token: string): string => `${token}-scope-map`
 
 /** When Azure made each of the token's passwords (ms), by slot. */
 export function passwordTimes(observed: ObservedState): Partial<Record<PasswordSlot, number>> {

@@ -4,7 +4,7 @@ import { ActionError } from '../azure/errors.js'
 import { nameFromId, type ObservedState } from '../observe.js'
 import type { Settings } from '../settings.js'
 import { isManaged } from '../kube/pull-secret.js'
-import { clientScopeMapName } from './client-token.js'
+import { clientScopeMapName } from '../domain/scope-map.js'
 import { checkRegistryFound } from './deploy.js'
 import {
   EXTENSION_TYPE,
