@@ -3,7 +3,7 @@
 // I/O here: main.ts turns the result into outputs, the summary and the exit status.
 
 import { applyPlan, revokePassword, type ExecutionResult } from './execute.js'
-import { ActionError } from './azure/errors.js'
+import { ActionError, messageOf } from './azure/errors.js'
 import { pullFailureWarning } from './kube/cluster-state.js'
 import {
   collectDiagnostics,
@@ -193,14 +193,19 @@ async function withDiagnostics<T>(
   } catch (error) {
     const { kube, log, settings } = run
     if (kube) {
-      await log.group("The cluster's view", async () => {
-        const diagnostics = await collectDiagnostics(kube, {
-          namespace: settings.extension.releaseNamespace,
-          release: settings.target.extensionName
+      await log
+        .group("The cluster's view", async () => {
+          const diagnostics = await collectDiagnostics(kube, {
+            namespace: settings.extension.releaseNamespace,
+            release: settings.target.extensionName
+          })
+          progress.diagnostics = diagnostics
+          for (const line of formatDiagnostics(diagnostics)) log.info(line)
         })
-        progress.diagnostics = diagnostics
-        for (const line of formatDiagnostics(diagnostics)) log.info(line)
-      })
+        // The failure is what the run reports; a view that could not be had is only noted.
+        .catch((reason: unknown) =>
+          log.warning(`The cluster's view could not be collected: ${messageOf(reason)}`)
+        )
     }
     throw error
   }
