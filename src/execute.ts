@@ -13,6 +13,8 @@ import type { WriteOptions } from './ports.js'
 import type { RunContext } from './run-context.js'
 import { maskSecret } from './secrets.js'
 import type { PasswordSlot } from './settings.js'
+import { passwordRecord, reconcilePullSecrets } from './kube/pull-secret.js'
+import { passwordTimes } from './plan/client-token.js'
 
 export interface ExecutionResult {
   /** The connection string sent to the extension in this run (masked), if one was. */
@@ -20,33 +22,51 @@ export interface ExecutionResult {
   passwordSlot?: PasswordSlot
   /** When the extension write was sent (the deadline's clock, ms), if the run made one. */
   extensionWrittenAt?: number
+  /** The managed client token's new password (masked), when the run generated one. */
+  clientPassword?: string
 }
 
 interface Context extends RunContext {
   observed: ObservedState
   plan: Plan
   password?: string
+  client?: { password: string; slot: PasswordSlot; createdMs: number }
 }
 
 /** Every write ends with the step's deadline. */
 const lro = (ctx: Context): WriteOptions => ({ abortSignal: ctx.deadline.signal })
 
-async function generatePassword(ctx: Context, slot: PasswordSlot): Promise<string> {
+/** A new password in `slot` of the token, masked at once, with when Azure made it (ms). */
+async function generateTokenPassword(
+  ctx: Context,
+  tokenId: string,
+  slot: PasswordSlot
+): Promise<{ password: string; createdMs: number }> {
   const { resourceGroup, registry } = ctx.settings.target
   const result = await ctx.azure.generateCredentials(
     resourceGroup,
     registry,
-    { tokenId: ctx.plan.syncTokenId, name: slot },
+    { tokenId, name: slot },
     lro(ctx)
   )
-  const password = result.passwords?.find((p) => p.name === slot)?.value
+  const made = result.passwords?.find((p) => p.name === slot)
+  const password = made?.value
   if (!password) {
-    throw new ActionError(
-      `Azure generated no ${slot} for sync token '${ctx.plan.syncTokenId}'. Re-run the step.`
-    )
+    throw new ActionError(`Azure generated no ${slot} for token '${tokenId}'. Re-run the step.`)
   }
   maskSecret(ctx.log, password)
-  return password
+  return { password, createdMs: made.creationTime ? new Date(made.creationTime).getTime() : 0 }
+}
+
+const generatePassword = async (ctx: Context, slot: PasswordSlot): Promise<string> =>
+  (await generateTokenPassword(ctx, ctx.plan.syncTokenId, slot)).password
+
+/** When Azure made the password in `slot`, as a token read lists it (what later runs compare). */
+async function creationTimeOf(ctx: Context, tokenName: string, slot: PasswordSlot) {
+  const { resourceGroup, registry } = ctx.settings.target
+  const token = await ctx.azure.getToken(resourceGroup, registry, tokenName)
+  const made = token.credentials?.passwords?.find((p) => p.name === slot)?.creationTime
+  return made ? new Date(made).getTime() : 0
 }
 
 /** The connection string for the extension, from the connected registry as Azure now reports it. */
@@ -106,6 +126,7 @@ async function applyStep(ctx: Context, step: PlanStep, result: ExecutionResult):
       return
     }
     case 'ancestor-scope-map':
+    case 'client-scope-map':
     case 'scope-map':
       if (step.action === 'delete') {
         await azure.deleteScopeMap(resourceGroup, registry, detail.scopeMapName, lro(ctx))
@@ -130,6 +151,7 @@ async function applyStep(ctx: Context, step: PlanStep, result: ExecutionResult):
         )
       }
       return
+    case 'client-token':
     case 'sync-token':
       if (step.action === 'delete') {
         await azure.deleteToken(resourceGroup, registry, detail.tokenName, lro(ctx))
@@ -179,6 +201,52 @@ async function applyStep(ctx: Context, step: PlanStep, result: ExecutionResult):
       ctx.password = await generatePassword(ctx, detail.slot)
       result.passwordSlot = detail.slot
       return
+    case 'client-password': {
+      const token = ctx.plan.clientToken
+      if (!token) throw new ActionError('Internal error: a client password without a client token.')
+      const made = await generateTokenPassword(ctx, token.id, detail.slot)
+      // Azure's list is what later runs compare the record with: take its time when the answer
+      // to the generation carries none.
+      const createdMs = made.createdMs || (await creationTimeOf(ctx, token.name, detail.slot))
+      ctx.client = { password: made.password, slot: detail.slot, createdMs }
+      result.clientPassword = made.password
+      return
+    }
+    case 'pull-secret': {
+      const token = ctx.plan.clientToken
+      if (!ctx.kube) throw new ActionError('Internal error: a pull secret without cluster access.')
+      if (step.action === 'delete') {
+        await ctx.kube.deleteSecret(detail.namespace, detail.name)
+        return
+      }
+      if (!token?.slot) {
+        throw new ActionError('Internal error: a pull secret without a client token password.')
+      }
+      const known = detail.knownPassword
+      const credentials = known
+        ? {
+            password: known,
+            slot: token.slot,
+            createdMs: passwordTimes(ctx.observed)[token.slot] ?? 0
+          }
+        : ctx.client
+      if (!credentials) {
+        throw new ActionError(
+          'Internal error: the pull secret needs a password that was not generated.'
+        )
+      }
+      const spec = {
+        name: detail.name,
+        namespaces: [detail.namespace],
+        server: ctx.settings.extension.serviceClusterIp,
+        username: token.name,
+        password: credentials.password,
+        labels: passwordRecord(credentials.slot, credentials.createdMs, credentials.password)
+      }
+      // Masks the password and the documents that carry it before anything else.
+      await reconcilePullSecrets(ctx.kube, spec, ctx.log)
+      return
+    }
     case 'extension': {
       if (step.action === 'delete') {
         try {
@@ -264,18 +332,20 @@ export async function applyPlan(
   return result
 }
 
-/** Makes a password nobody knows in the slot that is no longer used, so the old one stops working. */
+/** Makes a password nobody knows in the slot that is no longer used, so the old one stops
+ * working; of the sync token, or of the token `tokenId` names. */
 export async function revokePassword(
   run: RunContext,
   plan: Plan,
-  slot: PasswordSlot
+  slot: PasswordSlot,
+  tokenId = plan.syncTokenId
 ): Promise<void> {
   const ctx: Context = { ...run, observed: { ancestors: [], sync: {} }, plan }
+  const what = `Revoking the old password (${slot}) of token '${tokenId.split('/tokens/')[1] ?? tokenId}'`
   try {
-    await generatePassword(ctx, slot)
+    await generateTokenPassword(ctx, tokenId, slot)
   } catch (error) {
-    if (ctx.deadline.expired())
-      throw ctx.deadline.exceeded(notFinished(`Revoking the old password (${slot})`))
-    throw explainAzureFailure(`Revoking the old password (${slot})`, error)
+    if (ctx.deadline.expired()) throw ctx.deadline.exceeded(notFinished(what))
+    throw explainAzureFailure(what, error)
   }
 }

@@ -1,4 +1,5 @@
 import * as core from '@actions/core'
+import path from 'node:path'
 import { createAzureClients } from './azure/clients.js'
 import { chooseSignIn } from './azure/credential.js'
 import { ActionError, messageOf, withRequestIds } from './azure/errors.js'
@@ -7,12 +8,16 @@ import { ArmBudget, armBudgetPolicy } from './fleet/arm-budget.js'
 import { checkSingleSiteStep, isFleetStep } from './fleet/load.js'
 import { runFleetStep, type FleetSummary } from './fleet/step.js'
 import { fromEnvironment, type InputReader } from './inputs/input-reader.js'
+import { clusterAccess } from './kube/access.js'
+import { KubectlCluster } from './kube/kubectl.js'
+import type { KubernetesCluster } from './kube/port.js'
 import { parseSettings } from './inputs/parse-settings.js'
 import { appliedBeforeFailure, cancelledNotice } from './messages.js'
 import { isWrite, resourceIds, summarizeStep, type Plan } from './plan/model.js'
 import { runOperation, type Progress } from './pipeline.js'
 import { systemClock, type AzurePort, type Log } from './ports.js'
 import type { RunContext } from './run-context.js'
+import { formatDiagnostics } from './kube/diagnostics.js'
 import { collectOutputs, escapeHtml, summaryTables } from './report.js'
 import { forLog, maskSecret, maskTlsMaterial, redact, SECRET_INPUTS } from './secrets.js'
 import type { Operation, Settings } from './settings.js'
@@ -103,6 +108,36 @@ async function runFleet(reader: InputReader, env: NodeJS.ProcessEnv): Promise<vo
   }
 }
 
+/** The cluster's Kubernetes API when the job gave access (input 'kubeconfig' or KUBECONFIG).
+ * kubectl's discovery cache goes under the runner's temp dir, apart from other jobs. */
+function connectCluster(settings: Settings, env: NodeJS.ProcessEnv, log: Log) {
+  let options
+  try {
+    options = clusterAccess(
+      { kubeconfig: settings.kube?.kubeconfig },
+      env,
+      env.RUNNER_TEMP ? path.join(env.RUNNER_TEMP, 'connected-registry-kube-cache') : undefined
+    )
+  } catch (error) {
+    throw new ActionError(messageOf(error))
+  }
+  log.info(
+    options
+      ? `Cluster access: ${settings.kube?.kubeconfig ? `kubeconfig ${settings.kube.kubeconfig}` : 'KUBECONFIG'}`
+      : 'Cluster access: none (no KUBECONFIG and no kubeconfig input)'
+  )
+  return options ? (new KubectlCluster(options) as KubernetesCluster) : undefined
+}
+
+/** Outputs about pulling from the connected registry: the client token's user and the CA. */
+function pullOutputs(settings: Settings, plan: Plan): Record<string, string> {
+  const { tls } = settings.extension
+  return {
+    'client-token-username': plan.clientToken?.name ?? '',
+    'ca-certificate': tls.strategy === 'byoc' ? tls.caCertificatePem : ''
+  }
+}
+
 async function writeSummary(title: string, progress: Progress, failure?: string): Promise<void> {
   if (!process.env.GITHUB_STEP_SUMMARY) return
   const { plan, settings, final, applied } = progress
@@ -127,6 +162,10 @@ async function writeSummary(title: string, progress: Progress, failure?: string)
       const [header, ...rows] = table.rows
       core.summary.addTable([header.map((data) => ({ data, header: true })), ...rows])
     }
+  }
+  if (progress.diagnostics) {
+    core.summary.addHeading("The cluster's view", 3)
+    core.summary.addCodeBlock(formatDiagnostics(progress.diagnostics).map(redact).join('\n'))
   }
   await core.summary.write()
 }
@@ -186,11 +225,16 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     const log = withPhases(actionsLog, clock)
 
     const azure = await log.group('Sign in', () => signIn(current, env, log, clock))
-    const ctx: RunContext = { azure, settings: current, log, deadline: clock }
+    const kube = connectCluster(current, env, log)
+    const ctx: RunContext = { azure, settings: current, log, deadline: clock, kube }
     const currentPlan = await runOperation(ctx, progress)
     if (progress.connectionString) core.setOutput('connection-string', progress.connectionString)
+    if (progress.clientPassword) core.setOutput('client-token-password', progress.clientPassword)
 
-    const outputs = collectOutputs(currentPlan, operation, final)
+    const outputs = {
+      ...collectOutputs(currentPlan, operation, final),
+      ...pullOutputs(current, currentPlan)
+    }
     for (const [name, value] of Object.entries(outputs)) core.setOutput(name, value)
     log.info(closingLine(operation, currentPlan, outputs['connection-state']))
     // After the outputs, so a drift check still hands the plan to later steps.

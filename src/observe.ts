@@ -4,6 +4,8 @@
 import type { ConnectedRegistry, ScopeMap, Token } from '@azure/arm-containerregistry'
 import type { Extension } from '@azure/arm-kubernetesconfiguration'
 import { ActionError, explainAzureFailure, isNotFound } from './azure/errors.js'
+import { clientScopeMapName } from './domain/scope-map.js'
+import { observeCluster, type ObservedCluster } from './kube/cluster-state.js'
 import type { ClusterRef } from './ports.js'
 import type { RunContext } from './run-context.js'
 import type { Settings } from './settings.js'
@@ -37,6 +39,12 @@ export interface ObservedState {
   /** The sync token and scope map the connected registry uses (or would use, when absent). */
   sync: ObservedSyncIdentity
   extension?: Extension
+  /** The managed client token (input 'client-token') and its scope map. */
+  client?: ObservedSyncIdentity
+  /** Names in input 'client-tokens' that do not exist in the registry. */
+  missingClientTokens?: string[]
+  /** The cluster's side, when the job gave access. */
+  kube?: ObservedCluster
 }
 
 export const registryId = (settings: Settings): string =>
@@ -59,26 +67,29 @@ async function getOrUndefined<T>(what: string, read: () => Promise<T>): Promise<
   }
 }
 
-type Reader = Pick<RunContext, 'azure' | 'settings'>
+type Reader = Pick<RunContext, 'azure' | 'settings'> & Partial<Pick<RunContext, 'kube' | 'log'>>
 
 export async function readToken(
   { azure, settings }: Reader,
   tokenName: string
 ): Promise<Token | undefined> {
   const { resourceGroup, registry } = settings.target
-  return getOrUndefined(`sync token '${tokenName}'`, () =>
+  return getOrUndefined(`token '${tokenName}'`, () =>
     azure.getToken(resourceGroup, registry, tokenName)
   )
 }
 
+/** A token and its scope map; `scopeMapName` is the one to look for when the token is gone. */
 export async function readSyncIdentity(
   { azure, settings }: Reader,
-  tokenName: string | undefined
+  tokenName: string | undefined,
+  fallbackScopeMapName = tokenName
 ): Promise<ObservedSyncIdentity> {
   const { resourceGroup, registry } = settings.target
   if (!tokenName) return {}
   const token = await readToken({ azure, settings }, tokenName)
-  const scopeMapName = nameFromId(token?.scopeMapId, 'scopeMaps') ?? tokenName
+  const scopeMapName =
+    nameFromId(token?.scopeMapId, 'scopeMaps') ?? fallbackScopeMapName ?? tokenName
   const scopeMap = await getOrUndefined(`scope map '${scopeMapName}'`, () =>
     azure.getScopeMap(resourceGroup, registry, scopeMapName)
   )
@@ -206,7 +217,27 @@ export async function observeState(reader: Reader): Promise<ObservedState> {
   const tokenName =
     nameFromId(connectedRegistry?.parent?.syncProperties?.tokenId, 'tokens') ??
     settings.target.connectedRegistry
+  const managed = settings.connectedRegistry.clientToken?.name
+  const listed = settings.connectedRegistry.clientTokens
+  const [client, listedFound, kube] = await Promise.all([
+    managed
+      ? readSyncIdentity(reader, managed, clientScopeMapName(managed))
+      : Promise.resolve(undefined),
+    // A teardown does not need them: it deletes the connected registry that lists them.
+    settings.behaviour.operation === 'teardown'
+      ? Promise.resolve([])
+      : Promise.all(listed.map((name) => readToken(reader, name))),
+    reader.kube && reader.log
+      ? observeCluster(reader.kube, settings, reader.log)
+      : Promise.resolve(undefined)
+  ])
+  const missingClientTokens = listed.filter((_, i) => listedFound[i] === undefined)
   return {
+    ...(client ? { client } : {}),
+    ...(missingClientTokens.length && settings.behaviour.operation !== 'teardown'
+      ? { missingClientTokens }
+      : {}),
+    ...(kube ? { kube } : {}),
     registry,
     cluster: clusterResource && {
       id: clusterResource.id,

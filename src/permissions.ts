@@ -37,7 +37,7 @@ export const PERMISSIONS: readonly Permission[] = [
     action: 'Microsoft.ContainerRegistry/registries/generateCredentials/action',
     scope: 'registry',
     operations: { deploy: true, 'rotate-credentials': true },
-    why: 'the sync-token password; revoking the old slot'
+    why: "the sync token's and the managed client token's passwords; revoking the old slot"
   },
   {
     action: 'Microsoft.ContainerRegistry/registries/scopeMaps/read',
@@ -49,31 +49,31 @@ export const PERMISSIONS: readonly Permission[] = [
     action: 'Microsoft.ContainerRegistry/registries/scopeMaps/write',
     scope: 'registry',
     operations: { deploy: true, teardown: 'nested' },
-    why: "creates/updates the sync scope map; ancestors' gateway actions"
+    why: "creates/updates the sync and client scope maps; ancestors' gateway actions"
   },
   {
     action: 'Microsoft.ContainerRegistry/registries/scopeMaps/delete',
     scope: 'registry',
     operations: { teardown: true },
-    why: 'the sync scope map the action created'
+    why: 'the sync and client scope maps the action created'
   },
   {
     action: 'Microsoft.ContainerRegistry/registries/tokens/read',
     scope: 'registry',
     operations: ALL,
-    why: 'the sync token (and its password slots, never their values)'
+    why: 'the sync and client tokens (their password slots, never their values); that client-tokens exist'
   },
   {
     action: 'Microsoft.ContainerRegistry/registries/tokens/write',
     scope: 'registry',
     operations: { deploy: true },
-    why: 'creates/enables the sync token'
+    why: 'creates/enables the sync token and the managed client token'
   },
   {
     action: 'Microsoft.ContainerRegistry/registries/tokens/delete',
     scope: 'registry',
     operations: { teardown: true },
-    why: 'the sync token the action created'
+    why: 'the sync and client tokens the action created'
   },
   {
     action: 'Microsoft.ContainerRegistry/registries/connectedRegistries/read',
@@ -85,7 +85,7 @@ export const PERMISSIONS: readonly Permission[] = [
     action: 'Microsoft.ContainerRegistry/registries/connectedRegistries/write',
     scope: 'registry',
     operations: { deploy: true },
-    why: 'creates/updates the connected registry'
+    why: 'creates/updates the connected registry (client tokens, garbage collection, logging)'
   },
   {
     action: 'Microsoft.ContainerRegistry/registries/connectedRegistries/deactivate/action',

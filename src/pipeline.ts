@@ -3,7 +3,14 @@
 // I/O here: main.ts turns the result into outputs, the summary and the exit status.
 
 import { applyPlan, revokePassword, type ExecutionResult } from './execute.js'
-import { ActionError } from './azure/errors.js'
+import { ActionError, messageOf } from './azure/errors.js'
+import { pullFailureWarning } from './kube/cluster-state.js'
+import {
+  collectDiagnostics,
+  formatDiagnostics,
+  type ClusterDiagnostics
+} from './kube/diagnostics.js'
+import { TEXT } from './kube/messages.js'
 import { NO_CONNECTION_STRING_UNCHANGED, teardownIncomplete } from './messages.js'
 import { observeState, readConnectedRegistry, type ObservedState } from './observe.js'
 import { planDeploy, restartNotReported } from './plan/deploy.js'
@@ -76,6 +83,8 @@ export async function readState(run: RunContext): Promise<ObservedState> {
     `Connected registry: ${observed.connectedRegistry ? `${observed.connectedRegistry.connectionState ?? 'unknown'}, ${observed.connectedRegistry.activation?.status ?? 'unknown'}` : 'absent'}`
   )
   log.info(`Extension: ${observed.extension?.provisioningState ?? 'absent'}`)
+  const failures = observed.kube?.pullFailures ?? []
+  if (failures.length) log.warning(pullFailureWarning(failures))
   return observed
 }
 
@@ -83,7 +92,11 @@ function makePlan(settings: Settings, observed: ObservedState): Plan {
   const { operation, rotate } = settings.behaviour
   if (operation === 'teardown') return planTeardown(settings, observed)
   if (operation === 'rotate-credentials') return planRotation(settings, observed)
-  return planDeploy(settings, observed, { rotate })
+  const { rotateOnly } = settings.behaviour
+  return planDeploy(settings, observed, {
+    rotate: rotate && rotateOnly !== 'client-token',
+    rotateClientToken: rotate && rotateOnly !== 'sync-token'
+  })
 }
 
 function logPlan(plan: Plan, log: Log): void {
@@ -99,6 +112,10 @@ export interface Progress {
   applied: PlanStep[]
   /** The connection string sent to the extension, when the run is to output it (masked). */
   connectionString?: string
+  /** The managed client token's new password, when the run is to output it (masked). */
+  clientPassword?: string
+  /** The cluster's view of a failed deploy, when the job gave access (already redacted). */
+  diagnostics?: ClusterDiagnostics
 }
 
 /** What the outputs and the summary report of the connected registry and its extension. */
@@ -124,14 +141,16 @@ async function converge(
     ? await log.group('Apply', () => applyPlan(run, plan, observed, progress.applied))
     : {}
   if (applied.passwordSlot) final.passwordSlot = applied.passwordSlot
-  const { waited, repaired } = await waitOrRepairOnce(
-    run,
-    {
-      extensionWrittenAt: applied.extensionWrittenAt,
-      activityBefore: observed.connectedRegistry?.lastActivityTime,
-      passwordSlot: final.passwordSlot
-    },
-    progress
+  const { waited, repaired } = await withDiagnostics(run, progress, () =>
+    waitOrRepairOnce(
+      run,
+      {
+        extensionWrittenAt: applied.extensionWrittenAt,
+        activityBefore: observed.connectedRegistry?.lastActivityTime,
+        passwordSlot: final.passwordSlot
+      },
+      progress
+    )
   )
   const delivered: ExecutionResult = { ...applied, ...repaired }
   if (delivered.passwordSlot) final.passwordSlot = delivered.passwordSlot
@@ -160,9 +179,70 @@ async function converge(
       )
     })
   }
+  await revokeClientPassword(run, observed, plan)
   if (settings.behaviour.outputConnectionString) {
     if (delivered.connectionString) progress.connectionString = delivered.connectionString
     else log.info(NO_CONNECTION_STRING_UNCHANGED)
+  }
+  const client = settings.connectedRegistry.clientToken
+  if (client?.outputPassword) {
+    if (applied.clientPassword) progress.clientPassword = applied.clientPassword
+    else log.info(TEXT.noClientPasswordUnchanged(client.name))
+  }
+}
+
+/** The managed client token's previous password, once the pull secrets carry the new one. */
+async function revokeClientPassword(
+  run: RunContext,
+  observed: ObservedState,
+  plan: Plan
+): Promise<void> {
+  const generated = plan.steps.find((s) => s.detail.kind === 'client-password')
+  const token = plan.clientToken
+  if (!run.settings.behaviour.revokeOldPassword || !generated || !token?.slot) return
+  const previous = otherSlot(token.slot)
+  await run.log.group(`Revoke the client token's old password`, async () => {
+    const held = observed.client?.token?.credentials?.passwords?.some((p) => p.name === previous)
+    if (!held) {
+      run.log.info(`The other slot (${previous}) holds no password: nothing to revoke.`)
+      return
+    }
+    await revokePassword(run, plan, previous, token.id)
+    run.log.info(
+      `The client token's old password (${previous}) no longer works; the pull secrets carry ${token.slot}.`
+    )
+  })
+}
+
+/**
+ * Runs `fn`; when it fails and the job gave cluster access, the cluster's own view of the
+ * release namespace is shown in its own log group and kept for the summary, every line redacted.
+ */
+async function withDiagnostics<T>(
+  run: RunContext,
+  progress: Progress,
+  fn: () => Promise<T>
+): Promise<T> {
+  try {
+    return await fn()
+  } catch (error) {
+    const { kube, log, settings } = run
+    if (kube) {
+      await log
+        .group("The cluster's view", async () => {
+          const diagnostics = await collectDiagnostics(kube, {
+            namespace: settings.extension.releaseNamespace,
+            release: settings.target.extensionName
+          })
+          progress.diagnostics = diagnostics
+          for (const line of formatDiagnostics(diagnostics)) log.info(line)
+        })
+        // The failure is what the run reports; a view that could not be had is only noted.
+        .catch((reason: unknown) =>
+          log.warning(`The cluster's view could not be collected: ${messageOf(reason)}`)
+        )
+    }
+    throw error
   }
 }
 
@@ -218,10 +298,20 @@ async function verifyTeardown(run: RunContext, plan: Plan): Promise<void> {
     extension: after.extension,
     'connected-registry': after.connectedRegistry,
     'sync-token': after.sync.token,
-    'scope-map': after.sync.scopeMap
+    'scope-map': after.sync.scopeMap,
+    'client-token': after.client?.token,
+    'client-scope-map': after.client?.scopeMap
   }
+  const secretsLeft = new Set(
+    (after.kube?.pullSecrets ?? []).filter((s) => s.secret).map((s) => s.namespace)
+  )
   const remaining = plan.steps
-    .filter((step) => step.action === 'delete' && present[step.detail.kind] !== undefined)
+    .filter(
+      (step) =>
+        step.action === 'delete' &&
+        (present[step.detail.kind] !== undefined ||
+          (step.detail.kind === 'pull-secret' && secretsLeft.has(step.detail.namespace)))
+    )
     .map((step) => step.resource)
   if (remaining.length) throw new ActionError(teardownIncomplete(remaining))
   run.log.info('Verified: everything the teardown deleted is gone.')

@@ -73,9 +73,32 @@ export interface ConnectedRegistrySettings {
   /** ISO 8601 duration, e.g. P2D. */
   messageTtl: string
   logLevel: LogLevel
-  /** Client token names (not IDs). */
+  /** Client token names (not IDs) managed elsewhere: they must exist. */
   clientTokens: string[]
   notifications: string[]
+  /** The client token the action manages for pods, when input 'client-token' names one. */
+  clientToken?: ClientTokenSettings
+  /** Undefined fields are left as Azure has them. */
+  garbageCollection: { enabled?: boolean; schedule?: string }
+  auditLogStatus?: 'Enabled' | 'Disabled'
+}
+
+export interface ClientTokenSettings {
+  name: string
+  /** Repositories it may read; empty: the connected registry's own. */
+  repositories: string[]
+  /** content/write and metadata/write too (ReadWrite mode only). */
+  push: boolean
+  /** Put its password in an output (masked) when the run generates one. */
+  outputPassword: boolean
+}
+
+/** The cluster's Kubernetes API (pull secrets, diagnostics), when the job gives access. */
+export interface KubeSettings {
+  /** Path of a kubeconfig (input 'kubeconfig'); undefined: KUBECONFIG, if the job set one. */
+  kubeconfig?: string
+  pullSecretName: string
+  pullSecretNamespaces: string[]
 }
 
 export interface ExtensionSettings {
@@ -107,6 +130,8 @@ export interface BehaviourSettings {
   failOnChanges: boolean
   /** Put the connection string in an output (masked); off unless asked for. */
   outputConnectionString: boolean
+  /** Which credentials a rotation renews: both when undefined. */
+  rotateOnly?: 'sync-token' | 'client-token'
 }
 
 export interface CloudSettings {
@@ -129,4 +154,6 @@ export interface Settings {
   extension: ExtensionSettings
   behaviour: BehaviourSettings
   cloud: CloudSettings
+  /** Absent in settings made before the cluster steps existed: the same as no access. */
+  kube?: KubeSettings
 }

@@ -167,7 +167,7 @@ describe('operation: rotate-credentials', () => {
     const run = await s.run(rotate(name, { 'log-level': 'Debug', 'storage-size': '20Gi' }))
     expect(run.exitCode).toBe(1)
     expect(errorOf(run)).toContain(
-      "rotate-credentials changes only the sync-token password, but the deployment differs from the inputs: Connected registry 'rotationdrift01': update (logLevel Information → Debug); Extension 'rotationdrift01' on 'edge-cluster-01': update (pvc.storageRequest (unset) → 20Gi). Nothing was changed. Run 'operation: deploy' (with 'rotate: true' to rotate in the same run), or give this step the same inputs as the deploy."
+      "rotate-credentials changes only passwords (and the pull secrets that carry the client token's), but the deployment differs from the inputs: Connected registry 'rotationdrift01': update (logLevel Information → Debug); Extension 'rotationdrift01' on 'edge-cluster-01': update (pvc.storageRequest (unset) → 20Gi). Nothing was changed. Run 'operation: deploy' (with 'rotate: true' to rotate in the same run), or give this step the same inputs as the deploy."
     )
     expect(hasStackTrace(run)).toBe(false)
     expect(writeOperations(s.admin.journal())).toEqual([])

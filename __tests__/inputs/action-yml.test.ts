@@ -32,7 +32,10 @@ const OUTPUTS = [
   'plan',
   'connection-string',
   'results',
-  'failed'
+  'failed',
+  'client-token-username',
+  'client-token-password',
+  'ca-certificate'
 ]
 
 describe('action.yml', () => {

@@ -81,6 +81,43 @@ const tooLong = (
 
 /** Cases that need no generated certificate. */
 export const STATIC_INVALID_INPUT_CASES: readonly InvalidInputCase[] = [
+  // --- the client token and pull secrets ---
+  {
+    name: 'client-token-push: with a ReadOnly connected registry',
+    inputs: { 'client-token': 'edge-pods', 'client-token-push': 'true' },
+    input: 'client-token-push',
+    messageIncludes: ["is true but 'mode' is ReadOnly", 'only with mode: ReadWrite']
+  },
+  {
+    name: 'client-token: also listed in client-tokens',
+    inputs: { 'client-token': 'edge-pods', 'client-tokens': 'other-pods, edge-pods' },
+    input: 'client-token',
+    messageIncludes: ["which 'client-tokens' lists too"]
+  },
+  {
+    name: 'pull-secret-namespaces: without client-token',
+    inputs: { 'pull-secret-namespaces': 'apps' },
+    input: 'client-token',
+    messageIncludes: ["is not set but is required with 'pull-secret-namespaces'"]
+  },
+  {
+    name: 'pull-secret-namespaces: not a namespace name',
+    inputs: { 'client-token': 'edge-pods', 'pull-secret-namespaces': 'apps, Web_1' },
+    input: 'pull-secret-namespaces',
+    messageIncludes: ["lower-case letters, digits or '-'"]
+  },
+  {
+    name: 'rotate-only: neither credential',
+    inputs: { 'rotate-only': 'both' },
+    input: 'rotate-only',
+    messageIncludes: ['expected one of sync-token, client-token']
+  },
+  {
+    name: 'garbage-collection-schedule: not a cron expression',
+    inputs: { 'garbage-collection-schedule': 'daily' },
+    input: 'garbage-collection-schedule',
+    messageIncludes: ['daily']
+  },
   // --- missing required inputs ---
   missing('resource-group', "expected 1 to 90 letters, digits, '_', '-', '.', '(' or ')'"),
   missing('registry', 'expected the registry name (not its login server)'),

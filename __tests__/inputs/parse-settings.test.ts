@@ -38,6 +38,7 @@ describe('parseSettings with only the required inputs', () => {
           messageTtl: 'P2D',
           logLevel: 'Information',
           clientTokens: [],
+          garbageCollection: {},
           notifications: []
         },
         extension: {
@@ -66,7 +67,8 @@ describe('parseSettings with only the required inputs', () => {
           customEndpoints: false,
           registryDomain: 'azurecr.io',
           audience: 'api://AzureADTokenExchange'
-        }
+        },
+        kube: { pullSecretName: 'connected-registry-pull', pullSecretNamespaces: [] }
       },
       warnings: []
     })
@@ -75,6 +77,31 @@ describe('parseSettings with only the required inputs', () => {
 
 describe('parseSettings reads each input', () => {
   it.each<[string, Record<string, string>, (s: Settings) => unknown, unknown]>([
+    [
+      'client-token',
+      {
+        'client-token': 'edge-pods',
+        'client-token-repositories': 'hello, app/*',
+        mode: 'ReadWrite',
+        'client-token-push': 'true'
+      },
+      (s) => s.connectedRegistry.clientToken,
+      { name: 'edge-pods', repositories: ['hello', 'app/*'], push: true, outputPassword: false }
+    ],
+    [
+      'garbage-collection',
+      { 'garbage-collection': 'true', 'garbage-collection-schedule': '0 5 * * *' },
+      (s) => s.connectedRegistry.garbageCollection,
+      { enabled: true, schedule: '0 5 * * *' }
+    ],
+    ['audit-log', { 'audit-log': 'enabled' }, (s) => s.connectedRegistry.auditLogStatus, 'Enabled'],
+    [
+      'pull-secret-namespaces',
+      { 'client-token': 'edge-pods', 'pull-secret-namespaces': 'apps, web' },
+      (s) => s.kube,
+      { pullSecretName: 'connected-registry-pull', pullSecretNamespaces: ['apps', 'web'] }
+    ],
+    ['rotate-only', { 'rotate-only': 'sync-token' }, (s) => s.behaviour.rotateOnly, 'sync-token'],
     // target
     [
       'subscription-id',

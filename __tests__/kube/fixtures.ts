@@ -1,12 +1,13 @@
 // A world that starts deployed: connected registry `edgeregistry` runs on edge-cluster-01 behind
 // the service IP 10.0.0.50, with client tokens for pods, and helpers to drive real kubectl
 // against the emulator's Kubernetes API hermetically (own kubeconfig and cache dir).
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { gatewayActions } from '../../emulator/cluster-sim.js'
 import { DEFAULT_SEED_PATH, loadSeedFile, type Seed } from '../../emulator/index.js'
+import { DEFAULT_NODE, nodeOnlyDir } from '../../__fixtures__/action-runner.js'
 
 export const RG = 'edge-rg'
 export const CLUSTER = 'edge-cluster-01'
@@ -167,4 +168,18 @@ export function podManifest(
       ...(pullSecret ? { imagePullSecrets: [{ name: pullSecret }] } : {})
     }
   })
+}
+
+/** A PATH of node and kubectl only, for a bundle run: kubectl as on GitHub's runners, and
+ * nothing else beside node (no az). */
+export function nodeAndKubectlPath(): string {
+  const kubectlBinary = execFileSync('sh', ['-c', 'command -v kubectl']).toString().trim()
+  const dir = path.join(os.tmpdir(), 'cr-action-kubectl')
+  fs.mkdirSync(dir, { recursive: true })
+  try {
+    fs.symlinkSync(kubectlBinary, path.join(dir, 'kubectl'))
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+  }
+  return `${nodeOnlyDir(DEFAULT_NODE)}:${dir}`
 }

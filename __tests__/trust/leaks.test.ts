@@ -29,6 +29,7 @@ import {
   type Secret
 } from '../../__fixtures__/leak-scanner.js'
 import { tokenIdOf } from '../../__fixtures__/scenario.js'
+import { kubectl, nodeAndKubectlPath } from '../kube/fixtures.js'
 import {
   CLUSTER,
   deployInputs,
@@ -50,7 +51,7 @@ let emu: RunningEmulator
 const clients = () => emulatorClients(emu)
 const scanned: { scenario: string; exitCode: number; report: ScanReport }[] = []
 /** Scans this file makes when it runs in full. */
-const SCENARIOS = 25
+const SCENARIOS = 27
 
 beforeAll(async () => {
   emu = await startEmulator({ quiet: true })
@@ -104,6 +105,19 @@ async function scan(
   expect(describeLeaks(report)).toBe('')
   expect(report.secrets).toBeGreaterThan(3)
   return result
+}
+
+/**
+ * The CA pods must trust is handed out on purpose, in the `ca-certificate` output and nowhere
+ * else: checks it there, then takes that one output out of what the scanner sees.
+ */
+function caCertificateOutputOnly(result: ActionRun, caPem: string): ActionRun {
+  expect(result.outputs['ca-certificate']?.trim()).toBe(caPem.trim())
+  const outputs = { ...result.outputs }
+  delete outputs['ca-certificate']
+  const block = /^ca-certificate<<(\S+)\n[\s\S]*?\n\1\n/m
+  const files = { ...result.files, GITHUB_OUTPUT: result.files.GITHUB_OUTPUT.replace(block, '') }
+  return { ...result, outputs, files }
 }
 
 const expectFailure = (result: ActionRun, pattern: RegExp): void => {
@@ -217,7 +231,7 @@ describe('deploys leak nothing', () => {
     )
   })
 
-  it('tls byoc: the private key and certificate appear nowhere', async () => {
+  it('tls byoc: the private key and certificate appear nowhere but the ca-certificate output', async () => {
     const name = uniqueName('leakbyoc')
     const inputs = deployInputs(name, { tls: 'byoc' })
     const certificate = await makeCertificate({ ip: inputs['service-cluster-ip'] })
@@ -226,13 +240,14 @@ describe('deploys leak nothing', () => {
     expectSuccess(
       await scan(
         'deploy, tls byoc',
-        () => run(inputs),
+        // Self-signed: the certificate is its own CA.
+        async () => caCertificateOutputOnly(await run(inputs), certificate.certPem),
         tlsInputSecrets(certificate, { cert: 'pem', key: 'base64' })
       )
     )
   })
 
-  it('tls byoc with a CA: the CA certificate appears nowhere either', async () => {
+  it('tls byoc with a CA: the CA certificate appears nowhere but the ca-certificate output', async () => {
     const name = uniqueName('leakbyocca')
     const inputs = deployInputs(name, { tls: 'byoc' })
     const { ca, server } = await caSignedCertificate(inputs['service-cluster-ip'])
@@ -240,10 +255,14 @@ describe('deploys leak nothing', () => {
     inputs['tls-key'] = server.keyPem
     inputs['tls-ca-cert'] = ca.certPem
     expectSuccess(
-      await scan('deploy, tls byoc with a CA', () => run(inputs), [
-        ...tlsInputSecrets(server, { cert: 'base64', key: 'pem' }),
-        { kind: 'BYOC CA certificate (PEM)', value: ca.certPem, mustBeMasked: true }
-      ])
+      await scan(
+        'deploy, tls byoc with a CA',
+        async () => caCertificateOutputOnly(await run(inputs), ca.certPem),
+        [
+          ...tlsInputSecrets(server, { cert: 'base64', key: 'pem' }),
+          { kind: 'BYOC CA certificate (PEM)', value: ca.certPem, mustBeMasked: true }
+        ]
+      )
     )
   })
 
@@ -510,6 +529,43 @@ describe('failures leak nothing', () => {
         result,
         /ran out during 'Wait until Online'\. The connected registry did not come Online/
       )
+    } finally {
+      emu.admin.setTiming({ activationMs: FAST.activationMs })
+    }
+  })
+
+  it("a client-token deploy with pull secrets that times out: the cluster's view is collected", async () => {
+    const name = uniqueName('leakpull')
+    const namespace = `${name}-apps`
+    expect((await kubectl(emu.kube.kubeconfigPath)(['create', 'ns', namespace])).status).toBe(0)
+    const withCluster = { env: { KUBECONFIG: emu.kube.kubeconfigPath, PATH: nodeAndKubectlPath() } }
+    const inputs = deployInputs(name, {
+      'client-token': `${name}-pods`,
+      'pull-secret-namespaces': namespace
+    })
+    const deployed = await scan('client token and pull secret', () => run(inputs, withCluster))
+    expectSuccess(deployed)
+    expect(deployed.outputs['client-token-username']).toBe(`${name}-pods`)
+
+    const late = uniqueName('leakpulllate')
+    emu.admin.setTiming({ activationMs: 30_000 })
+    try {
+      const result = await scan('client token, pull secret, timeout with diagnostics', () =>
+        run(
+          deployInputs(late, {
+            'client-token': `${late}-pods`,
+            'pull-secret-namespaces': namespace,
+            'pull-secret-name': `${late}-pull`,
+            timeout: '10s'
+          }),
+          withCluster
+        )
+      )
+      expectFailure(result, /ran out during 'Wait until Online'/)
+      expect(result.stdout).toContain("::group::The cluster's view")
+      // The log shown is the one of this release's pod, not a neighbour's.
+      expect(result.summary).toContain(`Log of ${late}-`)
+      expect(result.summary).toContain("<h3>The cluster's view</h3>")
     } finally {
       emu.admin.setTiming({ activationMs: FAST.activationMs })
     }

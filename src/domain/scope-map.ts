@@ -51,6 +51,22 @@ export function repositoryActions(
   )
 }
 
+/** The name az gives the scope map of `az acr token create --repository`. */
+export const clientScopeMapName = (token: string): string => `${token}-scope-map`
+
+/** What `az acr scope-map create --repository <repo> content/read metadata/read` grants a
+ * client token on each repository; with `push`, content/write and metadata/write as well. */
+export function clientTokenActions(repositories: readonly string[], push: boolean): string[] {
+  const actions = push
+    ? ['content/read', 'content/write', 'metadata/read', 'metadata/write']
+    : ['content/read', 'metadata/read']
+  return sortedUnique(
+    repositories.flatMap((repository) =>
+      actions.map((action) => `repositories/${repository.toLowerCase()}/${action}`)
+    )
+  )
+}
+
 /** The gateway actions that let the connected registry exchange sync messages with its parent. */
 export function gatewayActions(connectedRegistryName: string): string[] {
   const gateway = connectedRegistryName.toLowerCase()

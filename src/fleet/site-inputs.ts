@@ -23,6 +23,14 @@ export const PER_SITE_INPUTS = [
   INPUT.messageTtl,
   INPUT.logLevel,
   INPUT.clientTokens,
+  INPUT.clientToken,
+  INPUT.clientTokenRepositories,
+  INPUT.clientTokenPush,
+  INPUT.garbageCollection,
+  INPUT.garbageCollectionSchedule,
+  INPUT.auditLog,
+  INPUT.pullSecretName,
+  INPUT.pullSecretNamespaces,
   INPUT.notifications,
   INPUT.serviceClusterIp,
   INPUT.tls,
@@ -37,6 +45,7 @@ export const PER_SITE_INPUTS = [
   INPUT.releaseNamespace,
   INPUT.rotate,
   INPUT.revokeOldPassword,
+  INPUT.rotateOnly,
   INPUT.forceDelete
 ] as const satisfies readonly InputName[]
 
@@ -51,6 +60,8 @@ export const STEP_INPUTS = [
   INPUT.pollInterval,
   INPUT.failOnChanges,
   INPUT.outputConnectionString,
+  INPUT.outputClientTokenPassword,
+  INPUT.kubeconfig,
   INPUT.environment,
   INPUT.armEndpoint,
   INPUT.authorityHost,
@@ -80,6 +91,8 @@ export const FLEET_INPUT = {
 export const LIST_INPUTS: readonly PerSiteInput[] = [
   INPUT.repositories,
   INPUT.clientTokens,
+  INPUT.clientTokenRepositories,
+  INPUT.pullSecretNamespaces,
   INPUT.notifications
 ]
 

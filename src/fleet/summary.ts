@@ -75,7 +75,7 @@ export function fleetSummaryTable(results: readonly SiteResult<SummarySite>[]): 
 }
 
 /** Single-site outputs never copied into `results`: the connection string is a secret. */
-const WITHHELD_OUTPUTS = new Set(['connection-string'])
+const WITHHELD_OUTPUTS = new Set(['connection-string', 'client-token-password'])
 
 /** The step's outputs for a fleet: `results` (one object per site) and `failed` (a count). */
 export function fleetOutputs(results: readonly SiteResult<SummarySite>[]): {

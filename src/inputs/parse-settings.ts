@@ -8,10 +8,12 @@ import {
   OPERATIONS,
   TLS_STRATEGIES,
   type BehaviourSettings,
+  type ClientTokenSettings,
   type CloudEnvironment,
   type CloudSettings,
   type ConnectedRegistrySettings,
   type ExtensionSettings,
+  type KubeSettings,
   type Operation,
   type Settings,
   type TargetSettings,
@@ -39,6 +41,7 @@ import {
   parseIp,
   parseIsoDuration,
   parseKeyValueLines,
+  parseList,
   parseName,
   parseNames,
   parseNotifications,
@@ -68,6 +71,17 @@ export const INPUT = {
   messageTtl: 'message-ttl',
   logLevel: 'log-level',
   clientTokens: 'client-tokens',
+  clientToken: 'client-token',
+  clientTokenRepositories: 'client-token-repositories',
+  clientTokenPush: 'client-token-push',
+  outputClientTokenPassword: 'output-client-token-password',
+  garbageCollection: 'garbage-collection',
+  garbageCollectionSchedule: 'garbage-collection-schedule',
+  auditLog: 'audit-log',
+  kubeconfig: 'kubeconfig',
+  pullSecretName: 'pull-secret-name',
+  pullSecretNamespaces: 'pull-secret-namespaces',
+  rotateOnly: 'rotate-only',
   notifications: 'notifications',
   serviceClusterIp: 'service-cluster-ip',
   tls: 'tls',
@@ -125,6 +139,9 @@ export const INPUT_DEFAULTS = {
   'force-delete': 'false',
   'fail-on-changes': 'false',
   'output-connection-string': 'false',
+  'client-token-push': 'false',
+  'output-client-token-password': 'false',
+  'pull-secret-name': 'connected-registry-pull',
   environment: 'AzureCloud'
 } as const satisfies Partial<Record<InputName, string>>
 
@@ -164,6 +181,11 @@ const INPUT_SHAPES: Partial<Record<InputName, TextShape>> = {
   // A name and its separator, for as many names as Azure allows.
   repositories: { maxLength: MAX_REPOSITORIES * (MAX_REPOSITORY_NAME + 2), lines: true },
   'client-tokens': { maxLength: MAX_CLIENT_TOKENS * 52, lines: true },
+  'client-token-repositories': {
+    maxLength: MAX_REPOSITORIES * (MAX_REPOSITORY_NAME + 2),
+    lines: true
+  },
+  'pull-secret-namespaces': { maxLength: 100 * 65, lines: true },
   notifications: { maxLength: 16_384, lines: true },
   'extension-config': { maxLength: 32_768, lines: true },
   'tls-cert': CERTIFICATE_TEXT,
@@ -388,6 +410,16 @@ function parseConnectedRegistry(
   const notifications =
     optional(ctx, INPUT.notifications, (value) => parseNotifications(INPUT.notifications, value)) ??
     []
+  const clientToken = parseClientToken(ctx, mode, clientTokens)
+  const gcEnabled = optional(ctx, INPUT.garbageCollection, (value) =>
+    parseBoolean(INPUT.garbageCollection, value)
+  )
+  const gcSchedule = optional(ctx, INPUT.garbageCollectionSchedule, (value) =>
+    parseCron(INPUT.garbageCollectionSchedule, value)
+  )
+  const auditLogStatus = optional(ctx, INPUT.auditLog, (value) =>
+    parseEnum(INPUT.auditLog, value, ['Enabled', 'Disabled'] as const)
+  )
 
   return {
     mode,
@@ -400,8 +432,83 @@ function parseConnectedRegistry(
     messageTtl,
     logLevel,
     clientTokens,
-    notifications
+    notifications,
+    ...(clientToken ? { clientToken } : {}),
+    garbageCollection: {
+      ...(gcEnabled !== undefined ? { enabled: gcEnabled } : {}),
+      ...(gcSchedule ? { schedule: gcSchedule } : {})
+    },
+    ...(auditLogStatus ? { auditLogStatus } : {})
   }
+}
+
+/** The client token the action manages (input 'client-token'), with what it may do. */
+function parseClientToken(
+  ctx: Context,
+  mode: ConnectedRegistrySettings['mode'],
+  clientTokens: string[]
+): ClientTokenSettings | undefined {
+  const name = optional(ctx, INPUT.clientToken, (value) =>
+    parseName(INPUT.clientToken, value, NAME_RULES.token)
+  )
+  const repositories =
+    optional(ctx, INPUT.clientTokenRepositories, (value) =>
+      parseRepositories(INPUT.clientTokenRepositories, value)
+    ) ?? []
+  const push = booleanInput(ctx, INPUT.clientTokenPush)
+  const outputPassword = booleanInput(ctx, INPUT.outputClientTokenPassword)
+  if (!name) {
+    if (ctx.read(INPUT.clientTokenRepositories))
+      ctx.problems.report(
+        inputErrors.required(
+          INPUT.clientToken,
+          'expected the name of the client token the action manages',
+          "with 'client-token-repositories'"
+        )
+      )
+    return undefined
+  }
+  if (clientTokens.some((token) => token.toLowerCase() === name.toLowerCase())) {
+    ctx.problems.report(
+      inputErrors.invalid(
+        INPUT.clientToken,
+        `names '${name}', which 'client-tokens' lists too`,
+        "expected a token the action manages in 'client-token', and tokens managed elsewhere in 'client-tokens'"
+      )
+    )
+  }
+  if (push && mode !== 'ReadWrite') {
+    ctx.problems.report(
+      inputErrors.invalid(
+        INPUT.clientTokenPush,
+        `is true but 'mode' is ${mode}`,
+        'expected client-token-push: true only with mode: ReadWrite (a ReadOnly connected registry accepts no pushes)'
+      )
+    )
+  }
+  return { name, repositories, push, outputPassword }
+}
+
+/** Namespaces are DNS labels; secret names may be longer, but a label is what most clusters use. */
+const KUBERNETES_NAME: NameRule = {
+  pattern: /^(?=.{1,63}$)[a-z0-9](?:[-a-z0-9]*[a-z0-9])?$/,
+  allowed:
+    "expected 1 to 63 lower-case letters, digits or '-', starting and ending with a letter or digit"
+}
+
+/** Cluster access and the pull secret's name and namespaces. */
+function parseKube(ctx: Context): KubeSettings {
+  const kubeconfig = optional(ctx, INPUT.kubeconfig, (value) => value.trim())
+  const pullSecretName = withDefault(ctx, INPUT.pullSecretName, (value) =>
+    parseName(INPUT.pullSecretName, value, NAME_RULES.kubernetesSecret)
+  )
+  const pullSecretNamespaces =
+    optional(ctx, INPUT.pullSecretNamespaces, (value) =>
+      parseList(value).map((namespace) =>
+        parseName(INPUT.pullSecretNamespaces, namespace, KUBERNETES_NAME)
+      )
+    ) ?? []
+  return { ...(kubeconfig ? { kubeconfig } : {}), pullSecretName, pullSecretNamespaces }
 }
 
 /** The TLS inputs each strategy uses; any other TLS input given is a mistake. */
@@ -591,6 +698,9 @@ function parseBehaviour(ctx: Context, operation: Operation): BehaviourSettings {
       )
     )
   }
+  const rotateOnly = optional(ctx, INPUT.rotateOnly, (value) =>
+    parseEnum(INPUT.rotateOnly, value, ['sync-token', 'client-token'] as const)
+  )
   return {
     operation,
     timeoutMs,
@@ -599,7 +709,8 @@ function parseBehaviour(ctx: Context, operation: Operation): BehaviourSettings {
     revokeOldPassword: booleanInput(ctx, INPUT.revokeOldPassword),
     forceDelete: booleanInput(ctx, INPUT.forceDelete),
     failOnChanges: booleanInput(ctx, INPUT.failOnChanges),
-    outputConnectionString: booleanInput(ctx, INPUT.outputConnectionString)
+    outputConnectionString: booleanInput(ctx, INPUT.outputConnectionString),
+    ...(rotateOnly ? { rotateOnly } : {})
   }
 }
 
@@ -679,11 +790,30 @@ export function parseSettings(
   const extension = parseExtension(ctx, operation, now)
   const behaviour = parseBehaviour(ctx, operation)
   const cloud = parseCloud(ctx)
+  const kube = parseKube(ctx)
+  if (kube.pullSecretNamespaces.length && !connectedRegistry.clientToken) {
+    problems.report(
+      inputErrors.required(
+        INPUT.clientToken,
+        'expected the client token whose credentials the pull secret carries',
+        "with 'pull-secret-namespaces'"
+      )
+    )
+  }
+  if (behaviour.rotateOnly === 'client-token' && !connectedRegistry.clientToken) {
+    problems.report(
+      inputErrors.required(
+        INPUT.clientToken,
+        'expected the client token to rotate',
+        "with 'rotate-only: client-token'"
+      )
+    )
+  }
 
   if (problems.errors.length === 1) throw problems.errors[0]
   if (problems.errors.length > 1) throw new InputErrors(problems.errors)
   return {
-    settings: { target, connectedRegistry, extension, behaviour, cloud },
+    settings: { target, connectedRegistry, extension, behaviour, cloud, kube },
     warnings: problems.warnings
   }
 }

@@ -17,6 +17,9 @@ export interface DiagnosticsOptions {
   logLines?: number
   /** How many of the most recent warning events to show (default 20). */
   events?: number
+  /** The extension's release name: its pod is the one whose log is shown when several
+   * connected registries share the namespace. */
+  release?: string
 }
 
 export interface ClusterDiagnostics {
@@ -104,7 +107,12 @@ export async function collectDiagnostics(
       cause('image-pull', `${e.object}: ${e.message}`)
   }
 
-  const registryPod = pods.find((p) => p.containers.some((c) => REGISTRY_IMAGE.test(c.image)))
+  const registryPods = pods.filter((p) => p.containers.some((c) => REGISTRY_IMAGE.test(c.image)))
+  const release = options.release?.toLowerCase()
+  const registryPod =
+    (release && registryPods.find((p) => p.name.toLowerCase().startsWith(`${release}-`))) ||
+    registryPods.find((p) => p.containers.some((c) => !c.ready)) ||
+    registryPods[0]
   if (registryPod) {
     const title = `Log of ${registryPod.name}`
     let lines: string[]

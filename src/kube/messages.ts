@@ -38,7 +38,7 @@ export const TEXT = {
   kubeconfigNotAFile: (path: string) =>
     `kubeconfig: '${path}' is not a file. Give the path of a kubeconfig (as azure/k8s-set-context writes one), or leave the input empty to use KUBECONFIG.`,
   noClusterAccess: (secretName: string, namespaces: string[]) =>
-    `No cluster access (no KUBECONFIG and no kubeconfig input): create the pull secret yourself, in ${namespaces.join(', ')}: kubectl create secret docker-registry ${secretName} --docker-server=<client-token-server output> --docker-username=<client-token-username output> --docker-password-stdin (the password from the client-token-password output).`,
+    `No cluster access (no KUBECONFIG and no 'kubeconfig' input): pull secret '${secretName}' was not written in ${namespaces.join(', ')}. Give the job access (azure/k8s-set-context, or input 'kubeconfig') and re-run, or create it from the outputs client-token-username and client-token-password (with output-client-token-password: true) for the server service-cluster-ip, as the README's "Pods pull from it" shows (the password on standard input, never on the command line).`,
   namespaceMissing: (namespace: string) =>
     `pull-secret-namespaces: namespace '${namespace}' does not exist on the cluster. Create it first or remove it from pull-secret-namespaces.`,
   namespaceTerminating: (namespace: string) =>
@@ -56,5 +56,11 @@ export const TEXT = {
     `pod ${pod}, container ${container}: ${reason}${message ? `: ${message}` : ''}`,
   certificate: (where: string, line: string) => `${where}: ${line}`,
   logCode: (pod: string, code: string, line: string) => `pod ${pod} log: ${code} (${line})`,
+  clientTokensMissing: (names: string[], registry: string) =>
+    `client-tokens: ${names.map((n) => `'${n}'`).join(', ')} ${names.length === 1 ? 'does' : 'do'} not exist in registry '${registry}'. Nothing was changed. Create ${names.length === 1 ? 'it' : 'them'} first (az acr token create), remove ${names.length === 1 ? 'it' : 'them'} from client-tokens, or name a token for the action to create and manage in 'client-token'.`,
+  clientTokenNotRotated: (token: string) =>
+    `Client token '${token}' was not rotated: nothing would receive its new password (no pull secret is written without cluster access, and output-client-token-password is false). Give the job cluster access or set output-client-token-password: true, or rotate-only: sync-token.`,
+  noClientPasswordUnchanged: (token: string) =>
+    `The client-token-password output is empty: client token '${token}' got no new password in this run (Azure never returns existing ones). Run with 'operation: rotate-credentials' (rotate-only: client-token) to get a new one.`,
   logUnavailable: (pod: string, detail: string) => `(no log from ${pod}: ${detail})`
 }

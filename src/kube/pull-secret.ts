@@ -2,6 +2,7 @@
 // `kubernetes.io/dockerconfigjson` secret whose server is the connected registry's login server
 // in the cluster (its service IP) and whose credentials are the client token's. Written only
 // when it differs from what the cluster has, so a re-run with nothing new makes no write.
+import { createHash } from 'node:crypto'
 import type { Log } from '../ports.js'
 import { maskSecret } from '../secrets.js'
 import { TEXT } from './messages.js'
@@ -19,6 +20,73 @@ export interface PullSecretSpec {
   username: string
   /** Secret. */
   password: string
+  /** Bookkeeping written with the secret (which password it carries, see passwordRecord). */
+  labels?: Record<string, string>
+}
+
+/**
+ * Labels that say which of the client token's passwords a secret carries: the slot, when Azure
+ * made it (Azure lists that, never the value) and a fingerprint of the value. A later run knows
+ * from them, without any new password, whether the secret is still current: the same slot made
+ * at the same time, and a value that matches the fingerprint.
+ */
+export const RECORD_LABELS = {
+  slot: 'connected-registry-action/password-slot',
+  created: 'connected-registry-action/password-created',
+  fingerprint: 'connected-registry-action/password-fingerprint'
+} as const
+
+const fingerprintOf = (password: string): string =>
+  createHash('sha256').update(password, 'utf8').digest('hex').slice(0, 32)
+
+export function passwordRecord(
+  slot: string,
+  createdMs: number,
+  password: string
+): Record<string, string> {
+  return {
+    [RECORD_LABELS.slot]: slot,
+    [RECORD_LABELS.created]: String(createdMs),
+    [RECORD_LABELS.fingerprint]: fingerprintOf(password)
+  }
+}
+
+/**
+ * The password a secret the action wrote carries, when its record is current: the token's
+ * password in the recorded slot was made when the record says, and the value matches.
+ * `createdMs` gives, by slot, when Azure made the token's passwords.
+ */
+export function currentPasswordIn(
+  secret: SecretObject,
+  username: string,
+  createdMs: Partial<Record<string, number>>
+): { slot: string; password: string } | undefined {
+  const slot = secret.labels[RECORD_LABELS.slot]
+  if (!slot || !isManaged(secret)) return undefined
+  const made = createdMs[slot]
+  if (made === undefined || String(made) !== secret.labels[RECORD_LABELS.created]) return undefined
+  const entry = entryOf(secret)
+  if (!entry || entry.username !== username || typeof entry.password !== 'string') return undefined
+  if (fingerprintOf(entry.password) !== secret.labels[RECORD_LABELS.fingerprint]) return undefined
+  return { slot, password: entry.password }
+}
+
+export const isManaged = (secret: SecretObject): boolean =>
+  Object.entries(MANAGED_BY).every(([k, v]) => secret.labels[k] === v)
+
+/** The one registry entry of a `.dockerconfigjson` secret, with its server. */
+function entryOf(secret: SecretObject): (Record<string, unknown> & { server: string }) | undefined {
+  if (secret.type !== DOCKER_CONFIG_JSON) return undefined
+  let doc: unknown
+  try {
+    doc = JSON.parse(secret.data[DOCKER_CONFIG_KEY] ?? '')
+  } catch {
+    return undefined
+  }
+  const auths = (doc as { auths?: Record<string, Record<string, unknown>> } | null)?.auths
+  if (!auths || Object.keys(auths).length !== 1) return undefined
+  const [server, entry] = Object.entries(auths)[0]
+  return { ...entry, server }
 }
 
 export type PullSecretAction = 'created' | 'updated' | 'unchanged'
@@ -43,7 +111,7 @@ export function maskPullSecret(log: Log, spec: PullSecretSpec): void {
 }
 
 /** What an existing secret holds (an older password, perhaps) is as secret as the new one. */
-function maskExisting(log: Log, secret: SecretObject): void {
+export function maskExisting(log: Log, secret: SecretObject): void {
   for (const value of Object.values(secret.data)) {
     maskSecret(log, value)
     try {
@@ -57,24 +125,17 @@ function maskExisting(log: Log, secret: SecretObject): void {
   }
 }
 
-/** Whether the secret on the cluster already gives exactly these credentials for this server. */
-function sameCredentials(existing: SecretObject, spec: PullSecretSpec): boolean {
-  if (existing.type !== DOCKER_CONFIG_JSON) return false
-  let doc: unknown
-  try {
-    doc = JSON.parse(existing.data[DOCKER_CONFIG_KEY] ?? '')
-  } catch {
-    return false
-  }
-  const auths = (doc as { auths?: Record<string, Record<string, unknown>> } | null)?.auths
-  if (!auths || Object.keys(auths).length !== 1) return false
-  const entry = auths[spec.server]
-  if (!entry) return false
+/** Whether the secret on the cluster already gives exactly these credentials for this server,
+ * with the same bookkeeping. */
+export function sameCredentials(existing: SecretObject, spec: PullSecretSpec): boolean {
+  const entry = entryOf(existing)
+  if (!entry || entry.server !== spec.server) return false
   const auth = Buffer.from(`${spec.username}:${spec.password}`, 'utf8').toString('base64')
   return (
     entry.username === spec.username &&
     entry.password === spec.password &&
-    (entry.auth === undefined || entry.auth === auth)
+    (entry.auth === undefined || entry.auth === auth) &&
+    Object.entries(spec.labels ?? {}).every(([k, v]) => existing.labels[k] === v)
   )
 }
 
@@ -102,8 +163,7 @@ export async function reconcilePullSecrets(
   const outcomes: PullSecretOutcome[] = []
   for (const namespace of spec.namespaces) {
     const current = existing.get(namespace)
-    const managed = Object.entries(MANAGED_BY).every(([k, v]) => current?.labels[k] === v)
-    if (current && managed && sameCredentials(current, spec)) {
+    if (current && isManaged(current) && sameCredentials(current, spec)) {
       outcomes.push({ namespace, name: spec.name, action: 'unchanged' })
       continue
     }
@@ -111,7 +171,7 @@ export async function reconcilePullSecrets(
       namespace,
       name: spec.name,
       type: DOCKER_CONFIG_JSON,
-      labels: { ...(current?.labels ?? {}), ...MANAGED_BY },
+      labels: { ...(current?.labels ?? {}), ...MANAGED_BY, ...spec.labels },
       data: { [DOCKER_CONFIG_KEY]: dockerConfigJson(spec.server, spec.username, spec.password) }
     })
     outcomes.push({ namespace, name: spec.name, action: current ? 'updated' : 'created' })
@@ -132,7 +192,7 @@ export async function removePullSecrets(
       continue
     }
     const secret = await cluster.secret(namespace, name)
-    const ours = secret && Object.entries(MANAGED_BY).every(([k, v]) => secret.labels[k] === v)
+    const ours = secret && isManaged(secret)
     out.push({ namespace, deleted: ours ? await cluster.deleteSecret(namespace, name) : false })
   }
   return out

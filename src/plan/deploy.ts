@@ -16,6 +16,8 @@ import {
   protectedSettingsFingerprint
 } from '../domain/extension-settings.js'
 import { gatewayActions, repositoryActions } from '../domain/scope-map.js'
+import { TEXT } from '../kube/messages.js'
+import { planClientToken } from './client-token.js'
 import {
   nameFromId,
   type ObservedRegistry,
@@ -324,15 +326,27 @@ function planSyncIdentity(
 function planConnectedRegistry(
   settings: Settings,
   observed: ObservedState,
-  tokenId: string
+  tokenId: string,
+  managedClientTokenId: string | undefined
 ): PlanStep {
   const cr = settings.connectedRegistry
   const { connectedRegistry: name, registry } = settings.target
-  const clientTokenIds = cr.clientTokens.map((token) => resourceIds(settings).token(token))
+  const existing = observed.connectedRegistry
+  const listed = cr.clientTokens.map((token) => resourceIds(settings).token(token))
+  // Input 'client-tokens' lists the tokens managed elsewhere; without it, the ones others
+  // added stay. The managed token is added either way.
+  const clientTokenIds = [
+    ...new Map(
+      [
+        ...(cr.clientTokens.length ? listed : (existing?.clientTokenIds ?? [])),
+        ...(managedClientTokenId ? [managedClientTokenId] : [])
+      ].map((id) => [id.toLowerCase(), id])
+    ).values()
+  ]
+  const gc = cr.garbageCollection ?? {}
   const parentId = cr.parent
     ? (observed.ancestors[0]?.connectedRegistry.id ?? resourceIds(settings).parent(cr.parent))
     : undefined
-  const existing = observed.connectedRegistry
   const resource = `Connected registry '${name}'`
   if (!existing) {
     const create: ConnectedRegistry = {
@@ -347,8 +361,9 @@ function planConnectedRegistry(
         }
       },
       clientTokenIds,
-      logging: { logLevel: cr.logLevel, auditLogStatus: 'Disabled' },
-      notificationsList: cr.notifications
+      logging: { logLevel: cr.logLevel, auditLogStatus: cr.auditLogStatus ?? 'Disabled' },
+      notificationsList: cr.notifications,
+      ...(Object.keys(gc).length ? { garbageCollection: gc } : {})
     }
     return {
       resource,
@@ -360,7 +375,12 @@ function planConnectedRegistry(
         { field: 'syncSchedule', to: cr.syncSchedule },
         ...(cr.syncWindow ? [{ field: 'syncWindow', to: cr.syncWindow }] : []),
         { field: 'messageTtl', to: cr.messageTtl },
-        { field: 'logLevel', to: cr.logLevel }
+        { field: 'logLevel', to: cr.logLevel },
+        ...(cr.auditLogStatus ? [{ field: 'auditLogStatus', to: cr.auditLogStatus }] : []),
+        ...(gc.enabled !== undefined
+          ? [{ field: 'garbageCollection.enabled', to: String(gc.enabled) }]
+          : []),
+        ...(gc.schedule ? [{ field: 'garbageCollection.schedule', to: gc.schedule }] : [])
       ],
       detail: { kind: 'connected-registry', create }
     }
@@ -397,12 +417,38 @@ function planConnectedRegistry(
     syncUpdate.messageTtl = cr.messageTtl
   }
   if (Object.keys(syncUpdate).length) update.syncProperties = syncUpdate
+  const auditLogStatus = cr.auditLogStatus ?? existing.logging?.auditLogStatus ?? 'Disabled'
   if (!sameText(existing.logging?.logLevel, cr.logLevel)) {
     changes.push({ field: 'logLevel', from: existing.logging?.logLevel, to: cr.logLevel })
-    update.logging = {
-      logLevel: cr.logLevel,
-      auditLogStatus: existing.logging?.auditLogStatus ?? 'Disabled'
-    }
+  }
+  if (cr.auditLogStatus && !sameText(existing.logging?.auditLogStatus, cr.auditLogStatus)) {
+    changes.push({
+      field: 'auditLogStatus',
+      from: existing.logging?.auditLogStatus ?? '(unset)',
+      to: cr.auditLogStatus
+    })
+  }
+  if (changes.some((c) => c.field === 'logLevel' || c.field === 'auditLogStatus')) {
+    update.logging = { logLevel: cr.logLevel, auditLogStatus }
+  }
+  // Each field given is converged; one left empty stays as Azure has it.
+  const gcNow = existing.garbageCollection
+  const gcChanges: FieldChange[] = []
+  if (gc.enabled !== undefined && gc.enabled !== gcNow?.enabled)
+    gcChanges.push({
+      field: 'garbageCollection.enabled',
+      from: gcNow?.enabled === undefined ? '(unset)' : String(gcNow.enabled),
+      to: String(gc.enabled)
+    })
+  if (gc.schedule !== undefined && gc.schedule !== gcNow?.schedule)
+    gcChanges.push({
+      field: 'garbageCollection.schedule',
+      from: gcNow?.schedule ?? '(unset)',
+      to: gc.schedule
+    })
+  if (gcChanges.length) {
+    changes.push(...gcChanges)
+    update.garbageCollection = { ...gcNow, ...gc }
   }
   if (!sameSet(existing.clientTokenIds, clientTokenIds)) {
     const names = (list: string[] | undefined) =>
@@ -410,7 +456,7 @@ function planConnectedRegistry(
     changes.push({
       field: 'clientTokens',
       from: show(names(existing.clientTokenIds)),
-      to: show(cr.clientTokens)
+      to: show(names(clientTokenIds))
     })
     update.clientTokenIds = clientTokenIds
   }
@@ -435,8 +481,10 @@ function statusCodes(cr: ConnectedRegistry | undefined): string[] {
 }
 
 export interface DeployPlanOptions {
-  /** Generate a new password even when nothing else needs one. */
+  /** Generate a new sync-token password even when nothing else needs one. */
   rotate: boolean
+  /** Generate a new password for the managed client token even when nothing else needs one. */
+  rotateClientToken?: boolean
 }
 
 /** The plan of a deploy (also what `operation: plan` prints and `rotate-credentials` applies). */
@@ -471,11 +519,22 @@ export function planDeploy(
   const tokenId =
     observed.connectedRegistry?.parent?.syncProperties?.tokenId ?? ids.token(tokenName)
 
+  if (observed.missingClientTokens?.length) {
+    throw new ActionError(
+      TEXT.clientTokensMissing(observed.missingClientTokens, settings.target.registry)
+    )
+  }
+  const client = planClientToken(settings, observed, {
+    rotate: options.rotateClientToken === true
+  })
+  if (client) warnings.push(...client.warnings)
   const steps: PlanStep[] = [
     planDataEndpoint(observed),
     ...planAncestorScopeMaps(settings, observed),
     ...planSyncIdentity(settings, observed, tokenName, warnings),
-    planConnectedRegistry(settings, observed, tokenId)
+    // The token exists before the connected registry lists it.
+    ...(client?.steps ?? []),
+    planConnectedRegistry(settings, observed, tokenId, client?.id)
   ]
 
   // --- the extension and what it needs ---
@@ -678,6 +737,7 @@ export function planDeploy(
       }
     })
   }
+  steps.push(...(client?.pullSecretSteps ?? []))
 
   return {
     steps,
@@ -686,6 +746,7 @@ export function planDeploy(
     passwordSlot: slot,
     syncTokenId: tokenId,
     connectedRegistryId: cr?.id ?? ids.connectedRegistry,
-    extensionId: extension?.id ?? ids.extension
+    extensionId: extension?.id ?? ids.extension,
+    ...(client ? { clientToken: { id: client.id, name: client.name, slot: client.slot } } : {})
   }
 }

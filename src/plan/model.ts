@@ -40,6 +40,16 @@ export type StepDetail =
     }
   | { kind: 'activation' }
   | { kind: 'sync-password'; slot: PasswordSlot }
+  | { kind: 'client-scope-map'; scopeMapName: string; actions: string[]; description?: string }
+  | { kind: 'client-token'; tokenName: string; scopeMapId: string }
+  | { kind: 'client-password'; slot: PasswordSlot }
+  | {
+      kind: 'pull-secret'
+      namespace: string
+      name: string
+      /** The password already in a current pull secret; undefined: the one this run generates. */
+      knownPassword?: string
+    }
   | {
       kind: 'extension'
       /** Everything but the protected settings, which need the password made during the run. */
@@ -66,6 +76,13 @@ export interface Plan {
   syncTokenId: string
   connectedRegistryId: string
   extensionId: string
+  /** The managed client token (input 'client-token'), when there is one. */
+  clientToken?: {
+    id: string
+    name: string
+    /** The slot whose password the pull secrets carry after the run. */
+    slot?: PasswordSlot
+  }
 }
 
 /** The step changes something in Azure (not unchanged, kept or already absent). */
@@ -93,6 +110,9 @@ export const sameText = (a: string | undefined, b: string | undefined): boolean 
 
 export const scopeMapDescription = (connectedRegistry: string): string =>
   `Sync scope map of connected registry '${connectedRegistry}', ${MANAGED_BY}`
+
+export const clientScopeMapDescription = (token: string, connectedRegistry: string): string =>
+  `Scope map of client token '${token}' for connected registry '${connectedRegistry}', ${MANAGED_BY}`
 
 export const isManagedScopeMap = (description: string | undefined): boolean =>
   (description ?? '').includes(MANAGED_BY)

@@ -1,4 +1,5 @@
-// The plan of `rotate-credentials`: a deploy's plan that may change the password and nothing else.
+// The plan of `rotate-credentials`: a deploy's plan that may change the passwords (and the pull
+// secrets that carry the client token's) and nothing else.
 
 import { ActionError } from '../azure/errors.js'
 import { nameFromId, type ObservedState } from '../observe.js'
@@ -33,10 +34,16 @@ export function planRotation(settings: Settings, observed: ObservedState): Plan 
     )
   }
 
-  const plan = planDeploy(settings, observed, { rotate: true })
+  const { rotateOnly } = settings.behaviour
+  const plan = planDeploy(settings, observed, {
+    rotate: rotateOnly !== 'client-token',
+    rotateClientToken: rotateOnly !== 'sync-token'
+  })
   const drift = plan.steps
     .filter((step) => {
-      if (step.detail.kind === 'sync-password') return false
+      const { kind } = step.detail
+      if (kind === 'sync-password' || kind === 'client-password' || kind === 'pull-secret')
+        return false
       if (step.detail.kind === 'extension') return step.changes.some((c) => !c.sensitive)
       return isWrite(step)
     })
@@ -53,7 +60,7 @@ export function planRotation(settings: Settings, observed: ObservedState): Plan 
   }
   if (drift.length) {
     throw new ActionError(
-      `rotate-credentials changes only the sync-token password, but the deployment differs from the inputs: ${drift.join('; ')}. Nothing was changed. Run 'operation: deploy' (with 'rotate: true' to rotate in the same run), or give this step the same inputs as the deploy.`
+      `rotate-credentials changes only passwords (and the pull secrets that carry the client token's), but the deployment differs from the inputs: ${drift.join('; ')}. Nothing was changed. Run 'operation: deploy' (with 'rotate: true' to rotate in the same run), or give this step the same inputs as the deploy.`
     )
   }
   return plan

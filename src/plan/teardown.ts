@@ -3,6 +3,8 @@
 import { ActionError } from '../azure/errors.js'
 import { nameFromId, type ObservedState } from '../observe.js'
 import type { Settings } from '../settings.js'
+import { isManaged } from '../kube/pull-secret.js'
+import { clientScopeMapName } from '../domain/scope-map.js'
 import { checkRegistryFound } from './deploy.js'
 import {
   EXTENSION_TYPE,
@@ -158,6 +160,7 @@ export function planTeardown(settings: Settings, observed: ObservedState): Plan 
             detail: { kind: 'scope-map', scopeMapName, actions: scopeMap.actions ?? [] }
           }
   )
+  steps.push(...planClientTeardown(settings, observed))
   return {
     steps,
     changed: steps.some(isWrite),
@@ -166,4 +169,53 @@ export function planTeardown(settings: Settings, observed: ObservedState): Plan 
     connectedRegistryId: cr?.id ?? ids.connectedRegistry,
     extensionId: extension?.id ?? ids.extension
   }
+}
+
+/**
+ * What the action made for the managed client token: its pull secrets (labelled as the
+ * action's), the token and its scope map (when the action created the scope map, which its
+ * description says). Anything else of the same name is reported and kept.
+ */
+function planClientTeardown(settings: Settings, observed: ObservedState): PlanStep[] {
+  const client = settings.connectedRegistry.clientToken
+  if (!client) return []
+  const steps: PlanStep[] = []
+  const secretName = settings.kube?.pullSecretName ?? ''
+  for (const s of observed.kube?.pullSecrets ?? []) {
+    const resource = `Pull secret '${secretName}' in namespace '${s.namespace}'`
+    const detail: StepDetail = { kind: 'pull-secret', namespace: s.namespace, name: secretName }
+    const ours = s.secret !== undefined && isManaged(s.secret)
+    steps.push({
+      resource,
+      action: !s.secret ? 'absent' : ours ? 'delete' : 'kept',
+      changes: [],
+      reason: !s.secret ? 'already gone' : ours ? undefined : 'not written by this action',
+      detail
+    })
+  }
+  const { token, scopeMap } = observed.client ?? {}
+  const scopeMapName =
+    nameFromId(token?.scopeMapId, 'scopeMaps') ?? scopeMap?.name ?? clientScopeMapName(client.name)
+  const ours = isManagedScopeMap(scopeMap?.description)
+  const tokenIsOurs = ours && sameText(nameFromId(token?.scopeMapId, 'scopeMaps'), scopeMapName)
+  const tokenDetail: StepDetail = {
+    kind: 'client-token',
+    tokenName: client.name,
+    scopeMapId: token?.scopeMapId ?? ''
+  }
+  steps.push({
+    resource: `Client token '${client.name}'`,
+    action: !token ? 'absent' : tokenIsOurs ? 'delete' : 'kept',
+    changes: [],
+    reason: !token ? 'already gone' : tokenIsOurs ? undefined : 'not created by this action',
+    detail: tokenDetail
+  })
+  steps.push({
+    resource: `Client scope map '${scopeMapName}'`,
+    action: !scopeMap ? 'absent' : ours ? 'delete' : 'kept',
+    changes: [],
+    reason: !scopeMap ? 'already gone' : ours ? undefined : 'not created by this action',
+    detail: { kind: 'client-scope-map', scopeMapName, actions: [] }
+  })
+  return steps
 }
