@@ -67,7 +67,9 @@ export function withPhases(log: Log, deadline: Deadline): Log {
     ...log,
     group: (name, fn) =>
       log.group(name, () => {
-        deadline.phase = name
+        // After the time is up only the failure's own reporting runs (the cluster's view):
+        // the phase that ran out stays the one named.
+        if (!deadline.expired()) deadline.phase = name
         return fn()
       })
   }

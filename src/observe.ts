@@ -67,14 +67,18 @@ async function getOrUndefined<T>(what: string, read: () => Promise<T>): Promise<
   }
 }
 
+/** How a token is named in messages. */
+type TokenKind = 'token' | 'sync token' | 'client token'
+
 type Reader = Pick<RunContext, 'azure' | 'settings'> & Partial<Pick<RunContext, 'kube' | 'log'>>
 
 export async function readToken(
   { azure, settings }: Reader,
-  tokenName: string
+  tokenName: string,
+  kind: TokenKind = 'token'
 ): Promise<Token | undefined> {
   const { resourceGroup, registry } = settings.target
-  return getOrUndefined(`token '${tokenName}'`, () =>
+  return getOrUndefined(`${kind} '${tokenName}'`, () =>
     azure.getToken(resourceGroup, registry, tokenName)
   )
 }
@@ -83,11 +87,12 @@ export async function readToken(
 export async function readSyncIdentity(
   { azure, settings }: Reader,
   tokenName: string | undefined,
+  kind: TokenKind,
   fallbackScopeMapName = tokenName
 ): Promise<ObservedSyncIdentity> {
   const { resourceGroup, registry } = settings.target
   if (!tokenName) return {}
-  const token = await readToken({ azure, settings }, tokenName)
+  const token = await readToken({ azure, settings }, tokenName, kind)
   const scopeMapName =
     nameFromId(token?.scopeMapId, 'scopeMaps') ?? fallbackScopeMapName ?? tokenName
   const scopeMap = await getOrUndefined(`scope map '${scopeMapName}'`, () =>
@@ -137,7 +142,10 @@ async function readAncestors(
       )
     }
     const tokenName = nameFromId(connectedRegistry.parent?.syncProperties?.tokenId, 'tokens')
-    ancestors.push({ connectedRegistry, ...(await readSyncIdentity(reader, tokenName)) })
+    ancestors.push({
+      connectedRegistry,
+      ...(await readSyncIdentity(reader, tokenName, 'sync token'))
+    })
     next = nameFromId(connectedRegistry.parent?.id, 'connectedRegistries')
   }
   return ancestors
@@ -221,7 +229,7 @@ export async function observeState(reader: Reader): Promise<ObservedState> {
   const listed = settings.connectedRegistry.clientTokens
   const [client, listedFound, kube] = await Promise.all([
     managed
-      ? readSyncIdentity(reader, managed, clientScopeMapName(managed))
+      ? readSyncIdentity(reader, managed, 'client token', clientScopeMapName(managed))
       : Promise.resolve(undefined),
     // A teardown does not need them: it deletes the connected registry that lists them.
     settings.behaviour.operation === 'teardown'
@@ -246,7 +254,7 @@ export async function observeState(reader: Reader): Promise<ObservedState> {
     ancestors,
     connectedRegistry,
     children,
-    sync: await readSyncIdentity(reader, tokenName),
+    sync: await readSyncIdentity(reader, tokenName, 'sync token'),
     extension
   }
 }
