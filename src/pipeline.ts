@@ -147,7 +147,9 @@ async function converge(
       {
         extensionWrittenAt: applied.extensionWrittenAt,
         activityBefore: observed.connectedRegistry?.lastActivityTime,
-        passwordSlot: final.passwordSlot
+        // Only a password this run delivered can be outdated by another run's regeneration: the
+        // slot of one it did not send may be revoked by an overlapping rotation that moved on.
+        passwordSlot: applied.connectionString ? applied.passwordSlot : undefined
       },
       progress
     )
@@ -281,7 +283,7 @@ export async function waitOrRepairOnce(
       waited: await waitOnline({
         extensionWrittenAt: repaired.extensionWrittenAt,
         activityBefore: observed.connectedRegistry?.lastActivityTime,
-        passwordSlot: repaired.passwordSlot
+        passwordSlot: repaired.connectionString ? repaired.passwordSlot : undefined
       }),
       repaired
     }
