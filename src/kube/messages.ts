@@ -19,9 +19,9 @@ export interface Cause {
 
 export const FIX: Record<CauseId, string> = {
   'pvc-pending':
-    "The connected registry's volume cannot be provisioned, so its pod cannot start. Check `kubectl describe pvc` in the release namespace; set `pvc.storageClassName` to a storage class the cluster has and `pvc.storageRequest` to a size it can provide (the chart asks for 500Gi by default).",
+    "The connected registry's volume cannot be provisioned, so its pod cannot start. Check `kubectl describe pvc` in the release namespace; set the input 'storage-class' to a storage class the cluster has and 'storage-size' to a size it can provide (the chart asks for 500Gi by default).",
   'storage-class-missing':
-    'Set the configuration setting `pvc.storageClassName` to one of the storage classes the cluster has (`kubectl get storageclass`), or install a provisioner and mark a default class; then re-run.',
+    "Set the input 'storage-class' to one of the storage classes the cluster has (`kubectl get storageclass`), or install a provisioner and mark a default class; then re-run.",
   'namespace-terminating':
     'The namespace is still being deleted (a finalizer has not finished). Wait until it is gone, or remove what blocks it (`kubectl get namespace <ns> -o yaml` shows the remaining finalizers), then re-run; or deploy to another release namespace.',
   'image-pull':
@@ -46,7 +46,7 @@ export const TEXT = {
   wrongSecretType: (namespace: string, name: string, type: string) =>
     `pull-secret-name: secret '${name}' in namespace '${namespace}' already exists with type '${type}', not 'kubernetes.io/dockerconfigjson'. Delete it or choose another pull-secret-name.`,
   pvcPending: (name: string, storageClass: string | undefined) =>
-    `PVC ${name} is Pending (storage class ${storageClass ?? 'none: no pvc.storageClassName and no default class'})`,
+    `PVC ${name} is Pending (storage class ${storageClass ?? "none: no 'storage-class' input and no default class"})`,
   storageClassMissing: (name: string, storageClass: string | undefined, available: string[]) =>
     storageClass
       ? `PVC ${name} asks for storage class '${storageClass}', which the cluster does not have (it has: ${available.join(', ') || 'none'})`
